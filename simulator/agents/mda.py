@@ -1,0 +1,153 @@
+"""The MDA: mailboxes, final delivery, and the POP3 service (like Dovecot).
+
+The MTA hands each accepted message for a local user to `Mda.deliver`,
+which stamps `Return-Path:` and `Delivered-To:` on top (RFC 5321 §4.4:
+the final delivery records the reverse-path) and appends it to the user's
+`Mailbox`.  Users read their mail over POP3 on port 110; a mailbox is locked
+while a POP3 session has it open, and deletions only happen when the
+session ends with QUIT (RFC 1939 §6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from simulator.agents.context import SimContext
+from simulator.agents.session import pump
+from simulator.net.connection import Endpoint
+from simulator.protocols.message import first_header, prepend_header, received_count
+from simulator.protocols.pop3 import (
+    CredentialsReceived,
+    MaildropEntry,
+    Pop3Server,
+    Pop3ServerConfig,
+    UpdateRequested,
+)
+from simulator.trace import Kind
+
+POP3_PORT = 110  # RFC 1939 §3
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """A message at rest in a mailbox, with its POP3 unique-id."""
+
+    uid: str
+    content: bytes
+    message_id: str | None
+
+
+@dataclass
+class Mailbox:
+    """One user's mailbox: an account and the messages it holds."""
+
+    address: str
+    password: str
+    messages: list[StoredMessage] = field(default_factory=list)
+    locked: bool = False
+    next_uid: int = 1
+
+    def add(self, content: bytes, message_id: str | None) -> StoredMessage:
+        """Store a message under a fresh, never reused unique-id."""
+        stored = StoredMessage(f"{self.next_uid:08x}", content, message_id)
+        self.next_uid += 1
+        self.messages.append(stored)
+        return stored
+
+    def remove(self, uids: tuple[str, ...]) -> None:
+        """Delete the messages with these unique-ids."""
+        self.messages = [m for m in self.messages if m.uid not in uids]
+
+
+class Mda:
+    """Mailboxes of the users of one or more domains, served over POP3."""
+
+    def __init__(
+        self, ctx: SimContext, hostname: str, accounts: Mapping[str, str],
+        software: str = "Dovecot",
+    ) -> None:
+        self.ctx = ctx
+        self.hostname = hostname
+        self.mailboxes = {addr.lower(): Mailbox(addr.lower(), pw) for addr, pw in accounts.items()}
+        self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
+        listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
+        ctx.env.process(self._accept(listener.backlog))
+
+    def has_user(self, address: str) -> bool:
+        """Whether a mailbox exists for `address`."""
+        return address.lower() in self.mailboxes
+
+    def authenticate(self, address: str, password: str) -> bool:
+        """Whether these credentials open a mailbox (also used for SMTP AUTH)."""
+        mailbox = self.mailboxes.get(address.lower())
+        return mailbox is not None and mailbox.password == password
+
+    def deliver(self, sender: str, recipient: str, content: bytes) -> bool:
+        """Store a message for `recipient`; False when there is no such user."""
+        mailbox = self.mailboxes.get(recipient.lower())
+        if mailbox is None:
+            return False
+        hops = received_count(content)
+        content = prepend_header(content, "Delivered-To", recipient)
+        content = prepend_header(content, "Return-Path", f"<{sender}>")
+        message_id = first_header(content, "Message-ID")
+        stored = mailbox.add(content, message_id)
+        self.ctx.trace.emit(
+            Kind.MAIL_DELIVERED, self.hostname, f"delivered to mailbox {mailbox.address}",
+            message=message_id, recipient=recipient, mailbox=mailbox.address, hops=hops,
+            uid=stored.uid,
+        )
+        return True
+
+    def _accept(self, backlog: simpy.Store) -> Generator[simpy.events.Event, Any, None]:
+        while True:
+            endpoint = yield backlog.get()
+            self.ctx.env.process(Pop3Session(self, endpoint).run())
+
+
+class Pop3Session:
+    """One POP3 conversation: authorisation, transaction, update."""
+
+    def __init__(self, mda: Mda, endpoint: Endpoint) -> None:
+        self.mda = mda
+        self.endpoint = endpoint
+        self.server = Pop3Server(mda.pop3_config)
+        self.mailbox: Mailbox | None = None
+
+    def run(self) -> Generator[simpy.events.Event, Any, None]:
+        """Greet, then serve commands until the client leaves."""
+        self.server.greet()
+        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof)
+        self.release()
+
+    def on_event(self, event: object) -> None:
+        """Take the decisions the POP3 machine asks for."""
+        if isinstance(event, CredentialsReceived):
+            self.login(event.username, event.password)
+        elif isinstance(event, UpdateRequested) and self.mailbox is not None:
+            self.mailbox.remove(event.deleted_uids)
+
+    def login(self, username: str, password: str) -> None:
+        """Open the mailbox if the password is right and nobody holds it."""
+        if not self.mda.authenticate(username, password):
+            self.server.reject_login()
+            return
+        mailbox = self.mda.mailboxes[username.lower()]
+        if mailbox.locked:
+            self.server.reject_login(in_use=True)
+            return
+        mailbox.locked = True
+        self.mailbox = mailbox
+        self.server.login([MaildropEntry(m.uid, m.content) for m in mailbox.messages])
+
+    def on_eof(self) -> None:
+        """The client vanished: nothing is deleted (RFC 1939 §6)."""
+
+    def release(self) -> None:
+        """Unlock the mailbox at the end of the session."""
+        if self.mailbox is not None:
+            self.mailbox.locked = False

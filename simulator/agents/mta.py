@@ -1,0 +1,181 @@
+"""The MTA: an SMTP server on ports 25 and 587 with Postfix-like policy.
+
+Port 25 takes mail from other MTAs for the domains this MTA serves; port
+587 is the submission service (RFC 6409) where users authenticate with
+AUTH PLAIN before they may send anywhere.  The relay policy follows
+Postfix's default: a recipient in one of our domains must exist (else
+`550 5.1.1`), an authenticated user may relay, anyone else is refused with
+`554 5.7.1 Relay access denied`.  Accepted mail gets a `Received:` header
+and goes into the `MailQueue`, whose manager delivers or relays it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from simulator.agents.context import SimContext
+from simulator.agents.mda import Mda
+from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy
+from simulator.agents.session import pump
+from simulator.net.connection import Endpoint
+from simulator.protocols.message import (
+    add_missing_headers,
+    domain_of,
+    prepend_header,
+    received_count,
+)
+from simulator.protocols.smtp import (
+    AuthReceived,
+    MailFromReceived,
+    MessageReceived,
+    RcptToReceived,
+    Reply,
+    SmtpReply,
+    SmtpServer,
+    SmtpServerConfig,
+    reply,
+)
+
+SMTP_PORT = 25  # RFC 5321 §4.5.4 / IANA "smtp"
+SUBMISSION_PORT = 587  # RFC 6409 §3.1
+
+
+@dataclass(frozen=True)
+class MtaConfig:
+    """What an MTA is told by its administrator."""
+
+    hostname: str
+    domains: frozenset[str]  # final destinations (Postfix virtual_mailbox_domains)
+    software: str = "Postfix"
+    hopcount_limit: int = 50  # Postfix hopcount_limit (RFC 5321 §6.3 asks >= 100)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Mta:
+    """A mail transfer agent: accepts mail over SMTP and queues it onward."""
+
+    def __init__(self, ctx: SimContext, config: MtaConfig) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.hostname = config.hostname
+        self.mailstores: dict[str, Mda] = {}
+        self.queue = MailQueue(ctx, self)
+        for port in (SMTP_PORT, SUBMISSION_PORT):
+            listener = ctx.network.listen(self.hostname, port, "smtp")
+            ctx.env.process(self._accept(listener.backlog, port == SUBMISSION_PORT))
+
+    def attach_mailstore(self, domain: str, mda: Mda) -> None:
+        """Deliver mail for `domain` into `mda`'s mailboxes."""
+        self.mailstores[domain.lower()] = mda
+
+    def is_local(self, address: str) -> bool:
+        """Whether `address` belongs to a domain this MTA is final for."""
+        return domain_of(address) in self.config.domains
+
+    def mailstore_for(self, address: str) -> Mda | None:
+        """The MDA that keeps `address`'s mailbox, if it is ours."""
+        return self.mailstores.get(domain_of(address))
+
+    def check_recipient(self, recipient: str, authenticated_user: str | None) -> Reply:
+        """RCPT policy: known local user, or relay for authenticated users."""
+        if self.is_local(recipient):
+            mda = self.mailstore_for(recipient)
+            if mda is None or not mda.has_user(recipient):
+                return reply(SmtpReply.USER_UNKNOWN, rcpt=recipient)
+            return reply(SmtpReply.RCPT_OK)
+        if authenticated_user is not None:
+            return reply(SmtpReply.RCPT_OK)
+        return reply(SmtpReply.RELAY_DENIED, rcpt=recipient)
+
+    def authenticate(self, username: str, password: str) -> bool:
+        """SASL check against the mailbox server (Postfix asks Dovecot)."""
+        mda = self.mailstore_for(username)
+        return mda is not None and mda.authenticate(username, password)
+
+    def _accept(
+        self, backlog: simpy.Store, submission: bool
+    ) -> Generator[simpy.events.Event, Any, None]:
+        while True:
+            endpoint = yield backlog.get()
+            self.ctx.env.process(SmtpSession(self, endpoint, submission).run())
+
+
+class SmtpSession:
+    """One SMTP conversation on the server side."""
+
+    def __init__(self, mta: Mta, endpoint: Endpoint, submission: bool) -> None:
+        self.mta = mta
+        self.endpoint = endpoint
+        self.submission = submission
+        self.server = SmtpServer(
+            SmtpServerConfig(
+                hostname=mta.hostname,
+                software=mta.config.software,
+                offer_auth=submission,
+                auth_required=submission,
+            )
+        )
+
+    def run(self) -> Generator[simpy.events.Event, Any, None]:
+        """Greet, then answer commands until the client leaves."""
+        self.server.greet()
+        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof)
+
+    def on_event(self, event: object) -> None:
+        """Answer the decisions the SMTP machine asks for."""
+        if isinstance(event, MailFromReceived):
+            self.server.respond(reply(SmtpReply.MAIL_OK))
+        elif isinstance(event, RcptToReceived):
+            user = self.server.authenticated_user
+            self.server.respond(self.mta.check_recipient(event.forward_path, user))
+        elif isinstance(event, AuthReceived):
+            ok = self.mta.authenticate(event.username, event.password)
+            self.server.respond(reply(SmtpReply.AUTH_OK if ok else SmtpReply.AUTH_FAILED))
+        elif isinstance(event, MessageReceived):
+            self.server.respond(self.accept_message(event))
+
+    def on_eof(self) -> None:
+        """The client hung up; an unfinished transaction is simply dropped."""
+
+    def accept_message(self, event: MessageReceived) -> Reply:
+        """Stamp, queue and acknowledge a received message."""
+        content = event.content
+        if received_count(content) >= self.mta.config.hopcount_limit:
+            return reply(SmtpReply.HOP_LIMIT)
+        queue = self.mta.queue
+        queue_id = queue.new_queue_id()
+        if self.submission:
+            content = self.complete_headers(content, event.envelope.mail_from, queue_id)
+        content = prepend_header(content, "Received", self.received_value(event, queue_id))
+        queue.enqueue(
+            QueuedMessage.arrived(queue_id, event.envelope, content, self.mta.ctx.env.now)
+        )
+        return reply(SmtpReply.QUEUED, queue_id=queue_id)
+
+    def complete_headers(self, content: bytes, sender: str, queue_id: str) -> bytes:
+        """Add Date, Message-ID and From if the MUA left them out (RFC 6409 §8)."""
+        now = self.mta.ctx.clock()
+        # Postfix style: <YYYYMMDDhhmmss.QUEUEID@myhostname>
+        message_id = f"<{now:%Y%m%d%H%M%S}.{queue_id}@{self.mta.hostname}>"
+        content, _ = add_missing_headers(content, date=now, message_id=message_id, sender=sender)
+        return content
+
+    def received_value(self, event: MessageReceived, queue_id: str) -> str:
+        """A Postfix-style `Received:` header (RFC 5321 §4.4)."""
+        client = self.endpoint.peer_host
+        address = self.mta.ctx.network.topology.hosts[client].address
+        protocol = "ESMTP" if self.server.esmtp else "SMTP"
+        if self.server.authenticated_user:
+            protocol += "A"  # RFC 3848: authenticated ESMTP
+        rcpts = event.envelope.rcpt_to
+        target = f"\nfor <{rcpts[0]}>" if len(rcpts) == 1 else ""
+        date = self.mta.ctx.clock().strftime("%a, %d %b %Y %H:%M:%S +0000 (UTC)")
+        return (
+            f"from {self.server.helo_name} ({client} [{address}])\n"
+            f"by {self.mta.hostname} ({self.mta.config.software}) with {protocol} id {queue_id}"
+            f"{target}; {date}"
+        )

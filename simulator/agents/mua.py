@@ -1,0 +1,145 @@
+"""The MUA: a user's mail program (Thunderbird, Outlook, ...).
+
+It writes messages from the scenario's traffic, submits them to its
+provider's MTA on port 587 with AUTH PLAIN (RFC 6409), and checks for new
+mail over POP3 every few minutes, deleting what it downloaded unless the
+user keeps mail on the server.  A message the MSA refuses for good is
+reported back to the user at once; one that could not be handed over stays
+in the Outbox, as in a real client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from simulator.agents.context import SimContext
+from simulator.agents.mda import POP3_PORT
+from simulator.agents.mta import SUBMISSION_PORT
+from simulator.agents.session import pump
+from simulator.agents.transfer import transfer
+from simulator.protocols.message import Draft, compose, domain_of, first_header
+from simulator.protocols.pop3 import LoginFailed, MessageRetrieved, Pop3Client, Pop3ClientConfig
+from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
+from simulator.trace import Kind
+
+
+@dataclass(frozen=True)
+class MuaConfig:
+    """A user's mail account settings, as typed into the client."""
+
+    address: str
+    password: str
+    submission_host: str  # the provider's MTA (outgoing server, port 587)
+    mailbox_host: str  # the provider's MDA (incoming server, POP3 port 110)
+    client: str = "Thunderbird"
+    check_every: float = 300.0
+    keep_on_server: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """A message left in the Outbox, and why."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    reason: str
+
+
+class Mua:
+    """One user's mail client on one host."""
+
+    def __init__(self, ctx: SimContext, host: str, config: MuaConfig) -> None:
+        self.ctx = ctx
+        self.host = host
+        self.config = config
+        self.inbox: list[bytes] = []
+        self.outbox: list[Unsent] = []
+        self._known_uids: set[str] = set()
+        self._ids = ctx.rng(f"message-id/{config.address}")
+        ctx.env.process(self._check_regularly())
+
+    def send_at(self, at: float, draft: Draft) -> None:
+        """Have the user write and send `draft` at simulated time `at`."""
+        self.ctx.env.process(self._send(at, draft))
+
+    def report_remaining(self) -> None:
+        """Record every message still in the Outbox (end of the run)."""
+        for unsent in self.outbox:
+            for rcpt in unsent.recipients:
+                self.ctx.trace.emit(
+                    Kind.MAIL_QUEUED, self.host, f"still in the Outbox for <{rcpt}>",
+                    message=unsent.message_id, recipient=rcpt, reason=unsent.reason,
+                    queue_id="outbox",
+                )
+
+    def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
+        yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))
+        message_id = f"<{self._ids.getrandbits(64):016x}@{domain_of(self.config.address)}>"
+        content = compose(draft, date=self.ctx.clock(), message_id=message_id,
+                          user_agent=self.config.client)
+        self.ctx.trace.emit(
+            Kind.MAIL_COMPOSED, self.host, f"{self.config.client}: new message",
+            message=message_id, **{"from": draft.sender, "to": list(draft.recipients)},
+            subject=draft.subject, origin="user",
+        )
+        network = self.ctx.network
+        endpoint = yield from network.connect(self.host, self.config.submission_host,
+                                              SUBMISSION_PORT)
+        if endpoint is None:
+            self.outbox.append(Unsent(message_id, draft.recipients, "cannot reach the server"))
+            return
+        endpoint.message = message_id
+        smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
+                                password=self.config.password)
+        envelope = Envelope(mail_from=draft.sender, rcpt_to=draft.recipients)
+        replies = yield from transfer(endpoint, smtp, envelope, content)
+        self._submission_result(message_id, replies)
+
+    def _submission_result(self, message_id: str, replies: dict[str, Reply]) -> None:
+        """Refused recipients are reported to the user; unsent ones wait."""
+        waiting = tuple(r for r, answer in replies.items() if answer.is_transient)
+        if waiting:
+            reason = str(replies[waiting[0]])
+            self.outbox.append(Unsent(message_id, waiting, reason))
+        for rcpt, answer in replies.items():
+            if answer.is_permanent:
+                self.ctx.trace.emit(
+                    Kind.MAIL_BOUNCED, self.host, f"{self.config.client}: sending failed: {answer}",
+                    message=message_id, recipient=rcpt, status=answer.enhanced or "5.0.0",
+                    reply=str(answer), bounce_id=None,
+                )
+
+    def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
+        while True:
+            yield self.ctx.env.timeout(self.config.check_every)
+            yield from self.check_mail()
+
+    def check_mail(self) -> Generator[simpy.events.Event, Any, None]:
+        """One POP3 session: download new messages (a SimPy sub-process)."""
+        endpoint = yield from self.ctx.network.connect(
+            self.host, self.config.mailbox_host, POP3_PORT
+        )
+        if endpoint is None:
+            return
+        client = Pop3Client(Pop3ClientConfig(
+            username=self.config.address, password=self.config.password,
+            delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
+        ))
+        yield from pump(endpoint, client, self._on_pop3_event, client.connection_lost)
+
+    def _on_pop3_event(self, event: object) -> None:
+        if isinstance(event, MessageRetrieved):
+            self.inbox.append(event.content)
+            self._known_uids.add(event.uid)
+            self.ctx.trace.emit(
+                Kind.MAIL_FETCHED, self.host, f"{self.config.client}: new mail for "
+                f"{self.config.address}", message=first_header(event.content, "Message-ID"),
+                user=self.config.address, uid=event.uid,
+            )
+        elif isinstance(event, LoginFailed):
+            self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.config.client}: login failed: "
+                                f"{event.text}", protocol="pop3")

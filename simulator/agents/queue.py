@@ -1,0 +1,193 @@
+"""The MTA's mail queue and its manager (Postfix's qmgr, simplified).
+
+A message enters the queue once an SMTP server has said `250 ... queued`:
+from then on this MTA owns it and must not lose it (RFC 5321 §6.1).  The
+manager tries every recipient at once: local ones go to the MDA, remote
+ones are relayed by MX.  After each attempt a recipient is done (2yz),
+bounced (5yz: a DSN goes back to the sender) or deferred (4yz: tried again
+after Postfix's backoff, until the queue lifetime runs out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from simulator.agents.bounce import BounceContext, FailedRecipient, build_dsn
+from simulator.agents.context import SimContext
+from simulator.agents.relay import Hop, Outcome, group_by_domain, relay
+from simulator.protocols.message import first_header
+from simulator.protocols.smtp import Envelope, SmtpReply, reply
+from simulator.trace import Kind
+
+if TYPE_CHECKING:
+    from simulator.agents.mta import Mta
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When deferred mail is tried again, and when the MTA gives up."""
+
+    minimal_backoff: float = 300.0  # Postfix minimal_backoff_time
+    maximal_backoff: float = 4000.0  # Postfix maximal_backoff_time
+    queue_lifetime: float = 5 * 86400.0  # Postfix maximal_queue_lifetime (5d)
+
+    def delay(self, age: float) -> float:
+        """Postfix qmgr: wait as long as the message is old, within bounds."""
+        return min(max(age, self.minimal_backoff), self.maximal_backoff)
+
+
+@dataclass
+class QueuedMessage:
+    """A message in the queue and the recipients it still has to reach."""
+
+    queue_id: str
+    sender: str
+    recipients: list[str]
+    content: bytes
+    arrived_at: float
+    message_id: str | None
+    attempts: int = 0
+    last_reply: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def arrived(
+        cls, queue_id: str, envelope: Envelope, content: bytes, now: float
+    ) -> QueuedMessage:
+        """A message just accepted over SMTP."""
+        return cls(
+            queue_id, envelope.mail_from, list(envelope.rcpt_to), content, now,
+            first_header(content, "Message-ID"),
+        )
+
+
+class MailQueue:
+    """The queue of one MTA, with the manager that empties it."""
+
+    def __init__(self, ctx: SimContext, mta: Mta) -> None:
+        self.ctx = ctx
+        self.mta = mta
+        self.entries: dict[str, QueuedMessage] = {}
+        self._ids = ctx.rng(f"queue-id/{mta.hostname}")
+        self._mx_order = ctx.rng(f"mx-order/{mta.hostname}")
+
+    def new_queue_id(self) -> str:
+        """A fresh Postfix-style queue id: ten hexadecimal digits."""
+        while True:
+            queue_id = f"{self._ids.randrange(16**10):010X}"
+            if queue_id not in self.entries:
+                return queue_id
+
+    def enqueue(self, message: QueuedMessage) -> None:
+        """Take ownership of `message` and start delivering it."""
+        self.entries[message.queue_id] = message
+        self._emit(Kind.QUEUE_ENTER, message, f"queued as {message.queue_id}",
+                   **{"from": message.sender, "to": list(message.recipients)})
+        self.ctx.env.process(self._attempt(message))
+
+    def report_remaining(self) -> None:
+        """Record every recipient still waiting here (end of the run)."""
+        for message in self.entries.values():
+            for rcpt in message.recipients:
+                self._emit(Kind.MAIL_QUEUED, message, f"still queued for <{rcpt}>",
+                           recipient=rcpt, reason=message.last_reply.get(rcpt, "not tried yet"))
+
+    def _attempt(self, message: QueuedMessage) -> Generator[simpy.events.Event, Any, None]:
+        message.attempts += 1
+        outcomes: dict[str, Outcome] = {}
+        for domain, rcpts in group_by_domain(message.recipients).items():
+            if self.mta.is_local(rcpts[0]):
+                outcomes.update({r: self._deliver_locally(message, r) for r in rcpts})
+            else:
+                hop = Hop(message.sender, rcpts, message.content, message.message_id)
+                outcomes.update(
+                    (yield from relay(self.ctx, self.mta.hostname, hop, domain, self._mx_order))
+                )
+        self._settle(message, outcomes)
+
+    def _deliver_locally(self, message: QueuedMessage, rcpt: str) -> Outcome:
+        mda = self.mta.mailstore_for(rcpt)
+        if mda is not None and mda.deliver(message.sender, rcpt, message.content):
+            return Outcome(reply(SmtpReply.DELIVERED))
+        return Outcome(reply(SmtpReply.USER_UNKNOWN, rcpt=rcpt))
+
+    def _settle(self, message: QueuedMessage, outcomes: dict[str, Outcome]) -> None:
+        failed: list[FailedRecipient] = []
+        for rcpt, outcome in outcomes.items():
+            answer = outcome.reply
+            message.last_reply[rcpt] = str(answer)
+            if answer.is_transient:
+                self._emit(Kind.MAIL_DEFERRED, message, f"deferred <{rcpt}>: {answer}",
+                           recipient=rcpt, reply=str(answer))
+                continue
+            message.recipients.remove(rcpt)
+            if answer.is_permanent:
+                failed.append(FailedRecipient(rcpt, answer.enhanced or "5.0.0", str(answer),
+                                              outcome.relay))
+            elif outcome.relay is not None:
+                self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {outcome.relay}",
+                           recipient=rcpt, relay=outcome.relay, reply=str(answer))
+        if failed:
+            self._bounce(message, failed)
+        self._next_step(message)
+
+    def _next_step(self, message: QueuedMessage) -> None:
+        if not message.recipients:
+            del self.entries[message.queue_id]
+            self._emit(Kind.QUEUE_LEAVE, message, f"{message.queue_id} removed", reason="done")
+            return
+        age = self.ctx.env.now - message.arrived_at
+        if age >= self.mta.config.retry.queue_lifetime:
+            expired = [self._expired(message, rcpt) for rcpt in message.recipients]
+            message.recipients.clear()
+            self._bounce(message, expired)
+            self._next_step(message)
+            return
+        self.ctx.env.process(self._retry(message, self.mta.config.retry.delay(age)))
+
+    @staticmethod
+    def _expired(message: QueuedMessage, rcpt: str) -> FailedRecipient:
+        """The failure reported when the queue lifetime ran out (RFC 3463 X.4.7)."""
+        last = message.last_reply.get(rcpt, "")
+        return FailedRecipient(rcpt, "4.4.7", f"delivery time expired; last error: {last}")
+
+    def _retry(
+        self, message: QueuedMessage, delay: float
+    ) -> Generator[simpy.events.Event, Any, None]:
+        yield self.ctx.env.timeout(delay)
+        yield from self._attempt(message)
+
+    def _bounce(self, message: QueuedMessage, failed: list[FailedRecipient]) -> None:
+        """Return a DSN to the sender, unless the failed mail was a bounce."""
+        if not message.sender:  # never bounce a bounce (RFC 5321 §4.5.5)
+            for failure in failed:
+                self._emit(Kind.MAIL_BOUNCED, message, f"bounce for <{failure.recipient}> "
+                           "undeliverable: discarded (double bounce)", recipient=failure.recipient,
+                           status=failure.status, reply=failure.diagnostic, bounce_id=None)
+            return
+        dsn_queue_id = self.new_queue_id()
+        now = self.ctx.clock()
+        dsn_id = f"<{now:%Y%m%d%H%M%S}.{dsn_queue_id}@{self.mta.hostname}>"
+        for failure in failed:
+            self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: {failure.diagnostic}",
+                       recipient=failure.recipient, status=failure.status,
+                       reply=failure.diagnostic, bounce_id=dsn_id)
+        arrival = self.ctx.datetime_at(message.arrived_at)
+        context = BounceContext(self.mta.hostname, message.sender, message.content,
+                                arrival, now, dsn_id)
+        dsn = build_dsn(context, failed)
+        self.ctx.trace.emit(
+            Kind.MAIL_COMPOSED, self.mta.hostname, "delivery status notification",
+            message=dsn_id, **{"from": "", "to": [message.sender]},
+            subject=first_header(dsn, "Subject") or "", origin="bounce",
+            original=message.message_id,
+        )
+        self.enqueue(QueuedMessage(dsn_queue_id, "", [message.sender], dsn,
+                                   self.ctx.env.now, dsn_id))
+
+    def _emit(self, kind: Kind, message: QueuedMessage, text: str, **data: Any) -> None:
+        self.ctx.trace.emit(kind, self.mta.hostname, text, message=message.message_id,
+                            queue_id=message.queue_id, **data)

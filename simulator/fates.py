@@ -1,0 +1,225 @@
+"""Fates: what finally became of every message, read from the trace alone.
+
+A message composed for several recipients has one fate per recipient: the
+copy for bob may be delivered while the copy for carol bounces.  The final
+records (`mail.delivered`, `mail.bounced`) settle a fate; `mail.queued`,
+emitted at the end of a run for mail still waiting in a queue, settles it
+only if nothing final ever came.  A message with none of these is still
+*in flight* -- after a complete run that means something was lost, so it
+is shown, never hidden.
+
+`message_fates` reads the records in one pass, so it works on a stream
+read back from a JSONL file as well as on a live `Trace`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from simulator.trace import Kind, TraceRecord
+
+#: `origin` of a fate whose message was never seen being composed.
+UNKNOWN_ORIGIN = "unknown"
+
+# RFC 3463 §2: class.subject.detail, e.g. "5.1.1" or "4.4.1".
+_ENHANCED_CODE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+class Fate(StrEnum):
+    """Where one copy of a message ended up."""
+
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    QUEUED = "queued"
+    IN_FLIGHT = "in flight"
+
+    @property
+    def is_final(self) -> bool:
+        """True if nothing can change this fate any more."""
+        return self in (Fate.DELIVERED, Fate.BOUNCED)
+
+
+_SETTLING: Mapping[Kind, Fate] = {
+    Kind.MAIL_DELIVERED: Fate.DELIVERED,
+    Kind.MAIL_BOUNCED: Fate.BOUNCED,
+    Kind.MAIL_QUEUED: Fate.QUEUED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFate:
+    """The fate of one message for one recipient.
+
+    `composed_at` and `ended_at` are simulated seconds; `ended_at` is None
+    while the message is in flight.  `status` is the RFC 3463 enhanced
+    status code when one is known (a bounce, or the last deferral of a
+    queued message) and `detail` the server reply or queue reason.
+    """
+
+    message_id: str
+    sender: str
+    recipient: str
+    subject: str
+    origin: str
+    composed_at: float
+    fate: Fate
+    ended_at: float | None = None
+    hops: int | None = None
+    status: str | None = None
+    detail: str = ""
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds from composition to the fate, or None if not known."""
+        if self.ended_at is None or math.isnan(self.composed_at):
+            return None
+        return self.ended_at - self.composed_at
+
+
+def message_fates(records: Iterable[TraceRecord]) -> list[MessageFate]:
+    """One `MessageFate` per (composed message, recipient), in composition order.
+
+    When several final records exist for the same copy, the first delivery
+    or bounce wins over any later record and over `mail.queued`.  Final
+    records for a message never seen composed still get a fate, with
+    origin `UNKNOWN_ORIGIN` and a NaN `composed_at`.
+    """
+    ledger = _Ledger()
+    for record in records:
+        ledger.feed(record)
+    return ledger.fates()
+
+
+def enhanced_status(reply: str) -> str | None:
+    """The RFC 3463 enhanced status code in a server reply, if any."""
+    match = _ENHANCED_CODE.search(reply)
+    return match.group(1) if match else None
+
+
+def address_key(address: str) -> str:
+    """A mailbox address in the form used to match records.
+
+    Angle brackets and blanks are dropped and the domain is lower-cased;
+    the local part stays as is, being case-sensitive (RFC 5321 §2.4).
+    """
+    bare = address.strip().strip("<>").strip()
+    local, at, domain = bare.rpartition("@")
+    return f"{local}{at}{domain.lower()}" if at else bare
+
+
+class _Ledger:
+    """The fates known so far, updated record by record."""
+
+    def __init__(self) -> None:
+        # Message-ID -> recipient key -> fate; dicts keep composition order.
+        self._messages: dict[str, dict[str, MessageFate]] = {}
+
+    def feed(self, record: TraceRecord) -> None:
+        """Take one record into account."""
+        if record.kind is Kind.MAIL_COMPOSED:
+            self._compose(record)
+        elif record.kind in _SETTLING:
+            self._settle(record, _SETTLING[record.kind])
+        elif record.kind in (Kind.MAIL_DEFERRED, Kind.MAIL_RELAYED):
+            self._whereabouts(record)
+
+    def fates(self) -> list[MessageFate]:
+        """Every fate, messages in composition order, recipients in order."""
+        return [fate for copies in self._messages.values() for fate in copies.values()]
+
+    def _compose(self, record: TraceRecord) -> None:
+        copies = self._messages.setdefault(record.message or "", {})
+        for recipient in record.data.get("to", ()):
+            key = address_key(recipient)
+            known = copies.get(key)
+            if known is None:
+                copies[key] = _composed(record, recipient)
+            elif known.origin == UNKNOWN_ORIGIN:
+                copies[key] = replace(_composed(record, recipient), **_outcome_of(known))
+
+    def _settle(self, record: TraceRecord, fate: Fate) -> None:
+        copies = self._messages.setdefault(record.message or "", {})
+        recipient = str(record.data.get("recipient", ""))
+        key = address_key(recipient)
+        known = copies.get(key) or _orphan(record, recipient)
+        if known.fate.is_final or (known.fate is Fate.QUEUED and not fate.is_final):
+            return
+        copies[key] = replace(known, **_settled(record, fate, known))
+
+    def _whereabouts(self, record: TraceRecord) -> None:
+        copies = self._messages.get(record.message or "", {})
+        key = address_key(str(record.data.get("recipient", "")))
+        known = copies.get(key)
+        if known is None or known.fate is not Fate.IN_FLIGHT:
+            return
+        if record.kind is Kind.MAIL_RELAYED:
+            detail = f"relayed by {record.host} to {record.data.get('relay', '?')}"
+        else:
+            detail = str(record.data.get("reply", ""))
+        copies[key] = replace(known, detail=detail, status=enhanced_status(detail))
+
+
+def _composed(record: TraceRecord, recipient: str) -> MessageFate:
+    """The in-flight fate of a freshly composed copy."""
+    data = record.data
+    return MessageFate(
+        message_id=record.message or "",
+        sender=str(data.get("from", "")),
+        recipient=recipient,
+        subject=str(data.get("subject", "")),
+        origin=str(data.get("origin", "user")),
+        composed_at=record.time,
+        fate=Fate.IN_FLIGHT,
+    )
+
+
+def _orphan(record: TraceRecord, recipient: str) -> MessageFate:
+    """A fate for a copy whose composition is not in the trace."""
+    return MessageFate(
+        message_id=record.message or "",
+        sender="",
+        recipient=recipient,
+        subject="",
+        origin=UNKNOWN_ORIGIN,
+        composed_at=math.nan,
+        fate=Fate.IN_FLIGHT,
+    )
+
+
+def _settled(record: TraceRecord, fate: Fate, known: MessageFate) -> dict[str, Any]:
+    """The fields a settling record sets on a fate."""
+    data = record.data
+    if fate is Fate.DELIVERED:
+        hops = data.get("hops")
+        return _outcome(fate, record.time, hops=None if hops is None else int(hops))
+    if fate is Fate.BOUNCED:
+        reply = str(data.get("reply", ""))
+        status = data.get("status") or enhanced_status(reply)
+        return _outcome(fate, record.time, status=status, detail=reply)
+    detail = str(data.get("reason") or known.detail)
+    status = data.get("status") or enhanced_status(detail) or known.status
+    return _outcome(fate, record.time, status=status, detail=detail)
+
+
+def _outcome(
+    fate: Fate,
+    ended_at: float | None,
+    *,
+    hops: int | None = None,
+    status: str | None = None,
+    detail: str = "",
+) -> dict[str, Any]:
+    """The outcome fields of a fate, ready for `dataclasses.replace`."""
+    return {"fate": fate, "ended_at": ended_at, "hops": hops, "status": status, "detail": detail}
+
+
+def _outcome_of(fate: MessageFate) -> dict[str, Any]:
+    """The outcome fields of an existing fate."""
+    return _outcome(
+        fate.fate, fate.ended_at, hops=fate.hops, status=fate.status, detail=fate.detail
+    )

@@ -1,0 +1,207 @@
+"""TCP connections between hosts, as SimPy processes.
+
+A `Connection` is two `Endpoint`s.  Bytes sent by one endpoint arrive in
+the other's inbox after the route's transit time, in order.  Opening a
+connection costs one round trip (SYN, SYN-ACK) before the client may send;
+the server accepts it half a round trip later, when the ACK arrives.  Every
+line sent is appended to the trace as a `line` record, which is how the
+views show the dialogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from simulator.net.dns import DnsAnswer, Resolver
+from simulator.net.topology import Topology
+from simulator.trace import Kind, Trace
+
+#: Bytes of a bare TCP segment (SYN, ACK): 20 IP + 20 TCP header octets.
+SEGMENT_OVERHEAD = 40
+#: Postfix smtp_connect_timeout: how long a client waits for a silent host.
+CONNECT_TIMEOUT = 30.0
+#: Modelling assumption: a recursive resolver near the host answers in 10 ms.
+DNS_LOOKUP_TIME = 0.010
+#: What `Endpoint.recv()` yields when the peer has closed the connection.
+EOF_MARK = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A server socket: where accepted connections queue up."""
+
+    host: str
+    port: int
+    protocol: str
+    backlog: simpy.Store
+
+
+@dataclass(eq=False)
+class Endpoint:
+    """One end of a connection: send bytes, receive bytes."""
+
+    network: Network
+    connection: Connection
+    host: str
+    peer_host: str
+    role: str
+    inbox: simpy.Store
+    message: str | None = None
+    closed: bool = False
+    _last_arrival: float = field(default=0.0, repr=False)
+
+    @property
+    def peer(self) -> Endpoint:
+        """The endpoint at the other end."""
+        conn = self.connection
+        return conn.server if self is conn.client else conn.client
+
+    def send(self, data: bytes) -> None:
+        """Put bytes on the wire; each line is recorded in the trace."""
+        if self.closed or not data:
+            return
+        lines = data.split(b"\r\n")
+        if lines[-1] == b"":
+            lines.pop()
+        for line in lines:
+            self._trace_line(line)
+        self._carry(data)
+
+    def recv(self) -> simpy.events.Event:
+        """An event that yields the next chunk of bytes (b"" once closed)."""
+        return self.inbox.get()
+
+    def close(self) -> None:
+        """Close our side; the peer reads end-of-file after the transit time."""
+        if self.closed:
+            return
+        self.closed = True
+        conn = self.connection
+        self.network.trace.emit(
+            Kind.TCP_CLOSE, self.host, "connection closed", peer=self.peer_host,
+            protocol="tcp", session=conn.session, port=conn.port,
+        )
+        self._carry(EOF_MARK)
+
+    def _trace_line(self, line: bytes) -> None:
+        conn = self.connection
+        self.network.trace.emit(
+            Kind.LINE, self.host, line.decode("utf-8", "replace"), peer=self.peer_host,
+            protocol=conn.protocol, session=conn.session, message=self.message,
+            role=self.role, port=conn.port,
+        )
+
+    def _carry(self, data: bytes) -> None:
+        env = self.network.env
+        transit = self.network.transit_time(self.host, self.peer_host, len(data))
+        if transit is None:  # the route is gone: the bytes are lost
+            return
+        arrival = max(env.now + transit, self._last_arrival)
+        self._last_arrival = arrival
+        env.process(_deliver_later(env, self.peer.inbox, data, arrival - env.now))
+
+
+@dataclass(eq=False)
+class Connection:
+    """A TCP connection: a session id, a port and two endpoints."""
+
+    session: str
+    port: int
+    protocol: str
+    client: Endpoint = field(init=False)
+    server: Endpoint = field(init=False)
+
+
+def _deliver_later(
+    env: simpy.Environment, inbox: simpy.Store, data: bytes, delay: float
+) -> Generator[simpy.events.Event, Any, None]:
+    yield env.timeout(delay)
+    yield inbox.put(data)
+
+
+class Network:
+    """The simulated Internet: topology, DNS, listening ports, connections."""
+
+    def __init__(
+        self, env: simpy.Environment, trace: Trace, topology: Topology, resolver: Resolver
+    ) -> None:
+        self.env = env
+        self.trace = trace
+        self.topology = topology
+        self.resolver = resolver
+        self._listeners: dict[tuple[str, int], Listener] = {}
+        self._sessions = 0
+
+    def listen(self, host: str, port: int, protocol: str) -> Listener:
+        """Open a listening port on `host`; connections queue in its backlog."""
+        listener = Listener(host, port, protocol, simpy.Store(self.env))
+        self._listeners[(host, port)] = listener
+        return listener
+
+    def host_at(self, address: str) -> str | None:
+        """The name of the host that has `address`, if any."""
+        for host in self.topology.hosts.values():
+            if host.address == address:
+                return host.name
+        return None
+
+    def transit_time(self, source: str, target: str, size: int) -> float | None:
+        """Seconds for `size` bytes from `source` to `target`, None if unreachable."""
+        return self.topology.transit_time(source, target, size)
+
+    def connect(
+        self, client: str, server: str, port: int, timeout: float = CONNECT_TIMEOUT
+    ) -> Generator[simpy.events.Event, Any, Endpoint | None]:
+        """Open a connection (a SimPy sub-process): the client's endpoint, or None."""
+        there = self.transit_time(client, server, SEGMENT_OVERHEAD)
+        back = self.transit_time(server, client, SEGMENT_OVERHEAD)
+        if there is None or back is None:
+            yield self.env.timeout(timeout)
+            self._refused(client, server, port, "connection timed out")
+            return None
+        yield self.env.timeout(there + back)
+        listener = self._listeners.get((server, port))
+        if listener is None:
+            self._refused(client, server, port, "connection refused")
+            return None
+        conn = self._open(client, server, listener)
+        self.trace.emit(
+            Kind.TCP_CONNECT, client, f"connected to {server} port {port}", peer=server,
+            protocol="tcp", session=conn.session, port=port, rtt=round(there + back, 9),
+        )
+        self.env.process(_deliver_later(self.env, listener.backlog, conn.server, there))
+        return conn.client
+
+    def resolve(
+        self, asker: str, qname: str, qtype: str
+    ) -> Generator[simpy.events.Event, Any, DnsAnswer]:
+        """Ask DNS (a SimPy sub-process); the query and answer are traced."""
+        self.trace.emit(
+            Kind.DNS_QUERY, asker, f"{qtype}? {qname}", protocol="dns", qname=qname, qtype=qtype
+        )
+        yield self.env.timeout(DNS_LOOKUP_TIME)
+        answer = self.resolver.query(qname, qtype)
+        shown = ", ".join(answer.answers) if answer.answers else "(no records)"
+        text = answer.rcode.value if answer.rcode != "NOERROR" else shown
+        self.trace.emit(
+            Kind.DNS_ANSWER, asker, f"{qtype} {qname}: {text}", protocol="dns", qname=qname,
+            qtype=qtype, rcode=answer.rcode.value, answers=list(answer.answers),
+        )
+        return answer
+
+    def _open(self, client: str, server: str, listener: Listener) -> Connection:
+        self._sessions += 1
+        conn = Connection(f"s{self._sessions}", listener.port, listener.protocol)
+        conn.client = Endpoint(self, conn, client, server, "client", simpy.Store(self.env))
+        conn.server = Endpoint(self, conn, server, client, "server", simpy.Store(self.env))
+        return conn
+
+    def _refused(self, client: str, server: str, port: int, reason: str) -> None:
+        self.trace.emit(
+            Kind.TCP_REFUSED, client, f"{server} port {port}: {reason}", peer=server,
+            protocol="tcp", port=port, reason=reason,
+        )

@@ -1,0 +1,264 @@
+"""The POP3 client side: log in, fetch new mail, maybe delete it, sign off."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+from simulator.protocols.common import CRLF, NEED_DATA, LineBuffer, LineTooLong, NeedData
+from simulator.protocols.pop3.replies import ClientNote
+from simulator.protocols.pop3.wire import (
+    ERR,
+    MAX_RESPONSE_LINE,
+    TERMINATOR,
+    Verb,
+    parse_number,
+    printable,
+    status_of,
+    unstuff,
+)
+
+
+class Pop3ClientState(Enum):
+    """The reply the client is waiting for; it sends one command at a time."""
+
+    GREETING = "GREETING"
+    USER = "USER"
+    PASS = "PASS"
+    STAT = "STAT"
+    UIDL = "UIDL"
+    RETR = "RETR"
+    DELE = "DELE"
+    QUIT = "QUIT"
+    CLOSED = "CLOSED"
+
+
+class Outcome(Enum):
+    """How a reply came out, as far as the client's next step is concerned."""
+
+    OK = "+OK"
+    ERR = "-ERR"
+    OK_FETCH = "+OK, a new message is left to fetch"
+    OK_DELETE = "+OK, and the message just fetched is to be deleted"
+    OK_DONE = "+OK, nothing left to fetch"
+
+
+_S = Pop3ClientState
+
+# State → outcome of the awaited reply → next state.  Entering a state sends
+# its command.  Any -ERR after the greeting leads to QUIT, which deletes
+# nothing that was not marked (RFC 1939 §6).  A malformed reply or a lost
+# connection ends the session from any state without a QUIT.
+CLIENT_TRANSITIONS: dict[Pop3ClientState, dict[Outcome, Pop3ClientState]] = {
+    _S.GREETING: {Outcome.OK: _S.USER, Outcome.ERR: _S.CLOSED},  # RFC 1939 §4
+    _S.USER: {Outcome.OK: _S.PASS, Outcome.ERR: _S.QUIT},  # RFC 1939 §7
+    _S.PASS: {Outcome.OK: _S.STAT, Outcome.ERR: _S.QUIT},
+    _S.STAT: {Outcome.OK: _S.UIDL, Outcome.ERR: _S.QUIT},  # RFC 1939 §5
+    _S.UIDL: {Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT},
+    _S.RETR: {
+        Outcome.OK_DELETE: _S.DELE,
+        Outcome.OK_FETCH: _S.RETR,
+        Outcome.OK_DONE: _S.QUIT,
+        Outcome.ERR: _S.QUIT,
+    },
+    _S.DELE: {Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT},
+    _S.QUIT: {Outcome.OK: _S.CLOSED, Outcome.ERR: _S.CLOSED},  # RFC 1939 §6
+    _S.CLOSED: {},
+}
+
+# The command each state sends on entry.
+COMMANDS: dict[Pop3ClientState, Verb] = {
+    _S.USER: Verb.USER,
+    _S.PASS: Verb.PASS,
+    _S.STAT: Verb.STAT,
+    _S.UIDL: Verb.UIDL,
+    _S.RETR: Verb.RETR,
+    _S.DELE: Verb.DELE,
+    _S.QUIT: Verb.QUIT,
+}
+
+# States whose +OK opens a multi-line response (RFC 1939 §3).
+MULTI_LINE = frozenset({_S.UIDL, _S.RETR})
+
+
+@dataclass(frozen=True)
+class Pop3ClientConfig:
+    """Who logs in and what the client does with the mail it fetches."""
+
+    username: str
+    password: str
+    delete: bool = True  # DELE after RETR; False = "leave messages on server"
+    known_uids: frozenset[str] = field(default_factory=frozenset)  # fetched before
+
+
+@dataclass(frozen=True)
+class LoginFailed:
+    """USER or PASS was refused; `text` is the server's -ERR line."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageRetrieved:
+    """A message arrived: un-stuffed CRLF lines, without the final "."."""
+
+    number: int
+    uid: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    """The session is over; `ok` only when every step and QUIT succeeded."""
+
+    ok: bool
+    text: str  # the QUIT reply, else the line or note that ended the session
+
+
+Pop3ClientEvent = LoginFailed | MessageRetrieved | SessionClosed | NeedData
+
+
+class Pop3Client:
+    """A sans-I/O POP3 client session that runs its dialogue by itself."""
+
+    def __init__(self, config: Pop3ClientConfig) -> None:
+        self.config = config
+        self.state = Pop3ClientState.GREETING
+        self._lines = LineBuffer(MAX_RESPONSE_LINE)
+        self._outbox = bytearray()
+        self._events: deque[LoginFailed | MessageRetrieved | SessionClosed] = deque()
+        self._body: list[bytes] | None = None  # a multi-line response being read
+        self._uids: dict[int, str] = {}
+        self._to_fetch: deque[int] = deque()
+        self._current = 0  # the message number of RETR / DELE in flight
+        self._failure: str | None = None  # the -ERR line that cut the session short
+
+    @property
+    def closed(self) -> bool:
+        """True once the session is over."""
+        return self.state is Pop3ClientState.CLOSED
+
+    def receive_data(self, data: bytes) -> None:
+        """Take bytes from the server; ignored once the session is over."""
+        if not self.closed:
+            self._lines.feed(data)
+
+    def next_event(self) -> Pop3ClientEvent:
+        """Read replies, queue the next command, and report what happened."""
+        while not self._events:
+            if self.closed:
+                return NEED_DATA
+            line = self._lines.next_line()
+            if line is None:
+                return NEED_DATA
+            self._on_line(line)
+        return self._events.popleft()
+
+    def data_to_send(self) -> bytes:
+        """The commands queued for the server since the last call."""
+        data = bytes(self._outbox)
+        self._outbox.clear()
+        return data
+
+    def connection_lost(self) -> None:
+        """The connection dropped: the session ends unsuccessfully."""
+        if not self.closed:
+            self._finish(ok=False, text=ClientNote.CONNECTION_LOST.value)
+
+    # -- reading replies ----------------------------------------------------
+
+    def _on_line(self, line: bytes | LineTooLong) -> None:
+        if isinstance(line, LineTooLong):
+            self._finish(ok=False, text=ClientNote.LINE_TOO_LONG.value.format(length=line.length))
+        elif self._body is not None:
+            self._on_body_line(self._body, line)
+        else:
+            self._on_status_line(line)
+
+    def _on_status_line(self, line: bytes) -> None:
+        status = status_of(line)
+        text = line.decode("utf-8", "replace")
+        if status is None:
+            note = ClientNote.BAD_RESPONSE.value.format(line=printable(line, limit=60))
+            self._finish(ok=False, text=note)
+        elif status == ERR:
+            self._on_error(text)
+        elif self.state in MULTI_LINE:
+            self._body = []
+        else:
+            self._on_ok(text)
+
+    def _on_body_line(self, body: list[bytes], line: bytes) -> None:
+        if line != TERMINATOR:
+            body.append(unstuff(line))
+            return
+        self._body = None
+        if self.state is Pop3ClientState.UIDL:
+            self._on_listing(body)
+        else:
+            self._on_message(body)
+
+    def _on_ok(self, text: str) -> None:
+        if self.state is Pop3ClientState.QUIT:
+            self._finish(ok=self._failure is None, text=self._failure or text)
+        elif self.state is Pop3ClientState.DELE:
+            self._advance(self._fetch_outcome())
+        else:
+            self._advance(Outcome.OK)
+
+    def _on_error(self, text: str) -> None:
+        if self.state in (Pop3ClientState.GREETING, Pop3ClientState.QUIT):
+            self._finish(ok=False, text=self._failure or text)
+            return
+        if self.state in (Pop3ClientState.USER, Pop3ClientState.PASS):
+            self._events.append(LoginFailed(text))
+        self._failure = text
+        self._advance(Outcome.ERR)
+
+    def _on_listing(self, body: list[bytes]) -> None:
+        """UIDL: remember each "n unique-id" line; queue the unknown ones (RFC 1939 §7)."""
+        for line in body:
+            parts = line.split()
+            number = parse_number(parts[0].decode("ascii", "replace")) if parts else None
+            if len(parts) != 2 or not number:
+                note = ClientNote.BAD_RESPONSE.value.format(line=printable(line, limit=60))
+                self._finish(ok=False, text=note)
+                return
+            self._uids[number] = parts[1].decode("ascii", "replace")
+        known = self.config.known_uids
+        self._to_fetch = deque(n for n, uid in self._uids.items() if uid not in known)
+        self._advance(self._fetch_outcome())
+
+    def _on_message(self, body: list[bytes]) -> None:
+        content = b"".join(line + CRLF for line in body)
+        self._events.append(MessageRetrieved(self._current, self._uids[self._current], content))
+        self._advance(Outcome.OK_DELETE if self.config.delete else self._fetch_outcome())
+
+    # -- moving on ----------------------------------------------------------
+
+    def _fetch_outcome(self) -> Outcome:
+        return Outcome.OK_FETCH if self._to_fetch else Outcome.OK_DONE
+
+    def _advance(self, outcome: Outcome) -> None:
+        self.state = CLIENT_TRANSITIONS[self.state][outcome]
+        if self.state is Pop3ClientState.RETR:
+            self._current = self._to_fetch.popleft()
+        verb = COMMANDS.get(self.state)
+        if verb is not None:
+            self._send(verb)
+
+    def _send(self, verb: Verb) -> None:
+        argument = {
+            Verb.USER: self.config.username,
+            Verb.PASS: self.config.password,
+            Verb.RETR: str(self._current),
+            Verb.DELE: str(self._current),
+        }.get(verb)
+        line = verb.value if argument is None else f"{verb.value} {argument}"
+        self._outbox += line.encode("utf-8") + CRLF
+
+    def _finish(self, ok: bool, text: str) -> None:
+        self.state = Pop3ClientState.CLOSED
+        self._body = None
+        self._events.append(SessionClosed(ok=ok, text=text))

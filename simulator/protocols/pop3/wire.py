@@ -1,0 +1,96 @@
+"""POP3 wire format: command verbs, line limits, byte-stuffing, status lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import Enum
+
+from simulator.protocols.common import CRLF
+
+# RFC 2449 §4: a command line is at most 255 octets including the CRLF.
+MAX_COMMAND_LINE = 255
+# RFC 5322 §2.1.1: 998 octets + CRLF per message line, plus one stuffed "."
+# (RFC 1939 §3); status lines are at most 512 octets (RFC 2449 §4).
+MAX_RESPONSE_LINE = 1001
+
+TERMINATOR = b"."  # RFC 1939 §3: a multi-line response ends with CRLF.CRLF
+OK = b"+OK"  # RFC 1939 §3: status indicators, always upper case
+ERR = b"-ERR"
+
+_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+class Verb(Enum):
+    """POP3 command keywords (RFC 1939 §4-7, RFC 2449 §5)."""
+
+    USER = "USER"
+    PASS = "PASS"
+    APOP = "APOP"
+    CAPA = "CAPA"
+    STAT = "STAT"
+    LIST = "LIST"
+    RETR = "RETR"
+    DELE = "DELE"
+    NOOP = "NOOP"
+    RSET = "RSET"
+    TOP = "TOP"
+    UIDL = "UIDL"
+    QUIT = "QUIT"
+
+
+_VERBS = {verb.value: verb for verb in Verb}
+
+
+def parse_verb(word: bytes) -> Verb | None:
+    """The verb named by `word`; keywords are case-insensitive (RFC 1939 §3)."""
+    if not word.isascii():
+        return None
+    return _VERBS.get(word.decode("ascii").upper())
+
+
+def printable(data: bytes | str, limit: int = 40) -> str:
+    """`data` made safe to echo in a one-line reply: printable ASCII only."""
+    text = data.decode("ascii", "replace") if isinstance(data, bytes) else data
+    return "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
+
+
+def parse_number(text: str) -> int | None:
+    """A non-negative decimal argument, or None when it is not one."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def status_of(line: bytes) -> bytes | None:
+    """`OK` or `ERR` when `line` is a status line, else None (RFC 1939 §3)."""
+    for status in (OK, ERR):
+        if line == status or line.startswith(status + b" "):
+            return status
+    return None
+
+
+def split_lines(content: bytes) -> list[bytes]:
+    """The lines of a message without their endings (CRLF or bare LF)."""
+    lines = content.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [line.removesuffix(b"\r") for line in lines]
+
+
+def canonical(content: bytes) -> bytes:
+    """`content` with every line ending in CRLF, as it goes on the wire."""
+    return b"".join(line + CRLF for line in split_lines(content))
+
+
+def stuff(lines: Iterable[bytes]) -> bytes:
+    """A multi-line body: dot-stuffed lines and the terminator (RFC 1939 §3)."""
+    body = bytearray()
+    for line in lines:
+        if line.startswith(TERMINATOR):
+            body += TERMINATOR
+        body += line + CRLF
+    return bytes(body + TERMINATOR + CRLF)
+
+
+def unstuff(line: bytes) -> bytes:
+    """One received body line with its stuffed leading "." removed (RFC 1939 §3)."""
+    return line[1:] if line.startswith(TERMINATOR) else line

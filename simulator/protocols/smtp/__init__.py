@@ -1,0 +1,68 @@
+"""Sans-I/O SMTP (RFC 5321) with AUTH PLAIN (RFC 4954): server and client.
+
+Theory of operation: bytes go in with `receive_data()`, events come out of
+`next_event()` and replies or commands queue up for `data_to_send()`;
+nothing here knows sockets, SimPy or time.  The server answers every
+command that needs no policy by itself (EHLO, NOOP, syntax and sequence
+errors...) and hands the agent one decision at a time -- MAIL, RCPT, the
+message, AUTH -- which the agent answers with `respond(reply)`.  The client
+runs prepared transactions on its own and reports each recipient's and each
+transaction's fate.  States move along the literal tables in `states.py`;
+every reply text lives in the one table in `replies.py`.
+"""
+
+from simulator.protocols.smtp.auth import decode_plain, encode_plain
+from simulator.protocols.smtp.client import SmtpClient, SmtpClientConfig
+from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff, dot_unstuff
+from simulator.protocols.smtp.events import (
+    AuthReceived,
+    ClientEvent,
+    Envelope,
+    MailFromReceived,
+    MessageReceived,
+    RcptToReceived,
+    RecipientResult,
+    ServerEvent,
+    SessionClosed,
+    TransactionResult,
+)
+from simulator.protocols.smtp.replies import REPLIES, Reply, SmtpReply, reply
+from simulator.protocols.smtp.server import SmtpServer, SmtpServerConfig, SmtpUsageError
+from simulator.protocols.smtp.states import (
+    CLIENT_TRANSITIONS,
+    TRANSITIONS,
+    ClientState,
+    ServerState,
+)
+
+__all__ = [
+    "CLIENT_TRANSITIONS",
+    "REPLIES",
+    "TRANSITIONS",
+    "UNIMPLEMENTED",
+    "AuthReceived",
+    "ClientEvent",
+    "ClientState",
+    "Envelope",
+    "MailFromReceived",
+    "MessageReceived",
+    "RcptToReceived",
+    "RecipientResult",
+    "Reply",
+    "ServerEvent",
+    "ServerState",
+    "SessionClosed",
+    "SmtpClient",
+    "SmtpClientConfig",
+    "SmtpReply",
+    "SmtpServer",
+    "SmtpServerConfig",
+    "SmtpUsageError",
+    "TransactionResult",
+    "Verb",
+    "decode_plain",
+    "dot_stuff",
+    "dot_unstuff",
+    "encode_plain",
+    "reply",
+]

@@ -1,0 +1,196 @@
+"""SMTP command-line syntax: verbs, paths, ESMTP parameters, dot-stuffing.
+
+Pure functions over text.  A malformed argument raises `ArgumentError`
+carrying the reply that a server answers with; the server catches it, so
+nothing here ever escapes the state machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from simulator.protocols.common import CRLF
+from simulator.protocols.smtp.replies import SmtpReply
+
+# RFC 5321 §4.5.3.1.1-3: size limits in octets
+MAX_LOCAL_PART = 64
+MAX_DOMAIN = 255
+MAX_PATH = 256  # including "<" and ">"
+
+
+class Verb(Enum):
+    """SMTP command verbs, plus two pseudo-inputs used by `TRANSITIONS`."""
+
+    HELO = "HELO"
+    EHLO = "EHLO"
+    MAIL = "MAIL"
+    RCPT = "RCPT"
+    DATA = "DATA"
+    RSET = "RSET"
+    NOOP = "NOOP"
+    QUIT = "QUIT"
+    VRFY = "VRFY"
+    AUTH = "AUTH"
+    # recognised but not implemented: 502 (RFC 5321 §4.2.4)
+    EXPN = "EXPN"
+    HELP = "HELP"
+    TURN = "TURN"
+    ETRN = "ETRN"
+    BDAT = "BDAT"
+    STARTTLS = "STARTTLS"
+    # pseudo-inputs: the final "." of DATA, the client's line after "334"
+    DATA_END = "<CRLF>.<CRLF>"
+    AUTH_RESPONSE = "<SASL response>"
+
+
+UNIMPLEMENTED: frozenset[Verb] = frozenset(
+    {Verb.EXPN, Verb.HELP, Verb.TURN, Verb.ETRN, Verb.BDAT, Verb.STARTTLS}
+)
+_PSEUDO = {Verb.DATA_END, Verb.AUTH_RESPONSE}
+_BY_WORD: dict[str, Verb] = {verb.value: verb for verb in Verb if verb not in _PSEUDO}
+
+
+class ArgumentError(Exception):
+    """A command argument is malformed; `reply` says how to answer it."""
+
+    def __init__(self, reply: SmtpReply, fields: dict[str, str] | None = None) -> None:
+        super().__init__(reply.name)
+        self.reply = reply
+        self.fields = fields or {}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One parsed command line: its verb (None if unknown) and argument."""
+
+    verb: Verb | None
+    word: str
+    argument: str
+
+
+@dataclass(frozen=True)
+class PathArgument:
+    """A MAIL/RCPT argument: the path without "<>" and its ESMTP parameters."""
+
+    path: str
+    params: dict[str, str | None]
+
+
+def parse_command(line: str) -> Command:
+    """Split "VERB argument" into a `Command`; verbs are case-insensitive."""
+    word, _, argument = line.strip().partition(" ")
+    return Command(_BY_WORD.get(word.upper()), word, argument.strip())
+
+
+def parse_path_argument(argument: str, keyword: str, sender: bool) -> PathArgument:
+    """Parse "FROM:<path> PARAMS" (keyword "FROM") or "TO:<path> PARAMS".
+
+    RFC 5321 §4.1.1.2-3; a space after the colon is tolerated as Postfix does.
+    """
+    usage = "MAIL FROM:<address>" if sender else "RCPT TO:<address>"
+    head, colon, rest = argument.partition(":")
+    if not colon or head.strip().upper() != keyword:
+        raise ArgumentError(SmtpReply.SYNTAX, {"usage": usage})
+    rest = rest.lstrip(" ")
+    bad = SmtpReply.BAD_SENDER if sender else SmtpReply.BAD_RECIPIENT
+    if not rest.startswith("<") or ">" not in rest:
+        raise ArgumentError(bad)
+    end = rest.index(">") + 1
+    path, tail = rest[:end], rest[end:]
+    if tail and not tail.startswith(" "):
+        raise ArgumentError(bad)
+    return PathArgument(check_path(path, sender), parse_params(tail))
+
+
+def check_path(path: str, sender: bool) -> str:
+    """Validate "<mailbox>" and return the mailbox without "<>".
+
+    The null path "<>" is allowed for senders (RFC 5321 §4.5.5) and
+    "<Postmaster>" without a domain for recipients (§4.1.1.3).  A source
+    route "<@a,@b:user@c>" is accepted and dropped (§4.1.1.3, Appendix C).
+    """
+    bad = SmtpReply.BAD_SENDER if sender else SmtpReply.BAD_RECIPIENT
+    if len(path) > MAX_PATH:
+        raise ArgumentError(SmtpReply.PATH_TOO_LONG)
+    inner = path[1:-1]
+    if inner.startswith("@"):
+        route, colon, inner = inner.partition(":")
+        if not colon or not all(_is_domain(hop[1:]) for hop in route.split(",")):
+            raise ArgumentError(bad)
+    if inner == "" and sender:
+        return ""
+    if not sender and inner.lower() == "postmaster":
+        return inner
+    check_mailbox(inner, bad)
+    return inner
+
+
+def check_mailbox(mailbox: str, bad: SmtpReply) -> None:
+    """Raise `ArgumentError(bad)` unless `mailbox` is local-part@domain."""
+    local, at, domain = mailbox.rpartition("@")
+    if not at or not _is_local_part(local) or not _is_domain_or_literal(domain):
+        raise ArgumentError(bad)
+    if len(local) > MAX_LOCAL_PART or len(domain) > MAX_DOMAIN:
+        raise ArgumentError(SmtpReply.PATH_TOO_LONG)
+
+
+# RFC 5321 §4.1.2: Dot-string = Atom *("." Atom); atext per RFC 5322 §3.2.3
+_DOT_STRING = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_QUOTED_STRING = re.compile(r'"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"')
+_SUB_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+_ADDRESS_LITERAL = re.compile(r"\[[\x21-\x5a\x5e-\x7e]+\]")
+
+
+def _is_local_part(local: str) -> bool:
+    return bool(_DOT_STRING.fullmatch(local) or _QUOTED_STRING.fullmatch(local))
+
+
+def _is_domain(domain: str) -> bool:
+    return bool(domain) and all(_SUB_DOMAIN.fullmatch(label) for label in domain.split("."))
+
+
+def _is_domain_or_literal(domain: str) -> bool:
+    return _is_domain(domain) or bool(_ADDRESS_LITERAL.fullmatch(domain))
+
+
+# RFC 5321 §4.1.2: esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+_PARAM = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)(?:=([\x21-\x3c\x3e-\x7e]+))?")
+
+
+def parse_params(text: str) -> dict[str, str | None]:
+    """Parse ESMTP "KEY=value KEY" parameters; keys are upper-cased."""
+    params: dict[str, str | None] = {}
+    for item in text.split():
+        match = _PARAM.fullmatch(item)
+        if match is None:
+            raise ArgumentError(SmtpReply.UNKNOWN_PARAMETER, {"param": item})
+        params[match.group(1).upper()] = match.group(2)
+    return params
+
+
+def dot_stuff(content: bytes) -> bytes:
+    """Content as sent after DATA: CRLF lines, dot-stuffed, then ".CRLF".
+
+    RFC 5321 §4.5.2: a line starting with "." gets one more "." in front.
+    A bare LF counts as a line end, as it does for the receiving server,
+    and a missing final line end is added.
+    """
+    if not content:
+        return b"." + CRLF
+    lines = content.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    out = bytearray()
+    for line in lines:
+        line = line.removesuffix(b"\r")
+        if line.startswith(b"."):
+            out += b"."
+        out += line + CRLF
+    return bytes(out) + b"." + CRLF
+
+
+def dot_unstuff(line: bytes) -> bytes:
+    """One received DATA line with its stuffing dot removed (RFC 5321 §4.5.2)."""
+    return line[1:] if line.startswith(b".") else line

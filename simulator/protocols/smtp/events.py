@@ -1,0 +1,100 @@
+"""Values exchanged with SMTP agents: the envelope and the events.
+
+Server events are decisions the agent must answer with `SmtpServer.respond`;
+client events report what the far server said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.protocols.smtp.replies import Reply
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The SMTP envelope (RFC 5321 §2.3.1): reverse-path and forward-paths.
+
+    Addresses carry no "<>"; `mail_from == ""` is the null sender.
+    """
+
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+
+
+# ---- server side: decisions for the agent ----
+
+
+@dataclass(frozen=True)
+class MailFromReceived:
+    """MAIL FROM arrived; answer with e.g. MAIL_OK."""
+
+    reverse_path: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class RcptToReceived:
+    """RCPT TO arrived; answer with RCPT_OK, USER_UNKNOWN, RELAY_DENIED..."""
+
+    forward_path: str
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    """The final dot arrived; answer with QUEUED or an error.
+
+    `content` is CRLF lines, dot-unstuffed, without the final ".CRLF".
+    """
+
+    envelope: Envelope
+    content: bytes
+
+
+@dataclass(frozen=True)
+class AuthReceived:
+    """Decoded AUTH credentials (RFC 4954); answer AUTH_OK or AUTH_FAILED."""
+
+    mechanism: str
+    authzid: str
+    username: str
+    password: str
+
+
+ServerEvent = MailFromReceived | RcptToReceived | MessageReceived | AuthReceived
+
+
+# ---- client side: what happened to the caller's transactions ----
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """The server's reply to RCPT TO for one recipient of transaction `index`."""
+
+    index: int
+    recipient: str
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """The final word on transaction `index`.
+
+    `reply` answers the final dot, or is the reply that ended the transaction
+    early.  `accepted` lists the recipients whose RCPT got a 2yz reply.
+    """
+
+    index: int
+    envelope: Envelope
+    reply: Reply
+    accepted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    """The session is over: the 221, the reply that ended it, or None."""
+
+    reply: Reply | None
+
+
+ClientEvent = RecipientResult | TransactionResult | SessionClosed

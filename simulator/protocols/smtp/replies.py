@@ -1,0 +1,244 @@
+"""SMTP replies: the `Reply` value and the one table of reply texts.
+
+Every reply the simulator ever sends or synthesizes is a key of `SmtpReply`;
+its code, RFC 3463 enhanced status code and text live in `REPLIES` only.
+Texts follow Postfix (src/smtpd/smtpd.c) where Postfix has one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+# RFC 3463 §2: class.subject.detail; the class must repeat the reply's first
+# digit (RFC 2034 §4), so "250 2.1.0" carries one and "250 5.1.0" does not.
+_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")
+# RFC 5321 §4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+#                Reply-code [ SP textstring ] CRLF; first digit 2..5.
+_REPLY_LINE = re.compile(r"([2-5][0-9][0-9])([ -]?)(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One SMTP reply, possibly multi-line (RFC 5321 §4.2.1)."""
+
+    code: int
+    enhanced: str | None
+    lines: tuple[str, ...]
+
+    def wire_lines(self) -> tuple[str, ...]:
+        """The reply as wire lines without CRLF: "250-a", "250 b"."""
+        texts = self.lines or ("",)
+        out = []
+        for number, text in enumerate(texts, start=1):
+            separator = " " if number == len(texts) else "-"
+            clean = text.replace("\r", " ").replace("\n", " ")
+            if self.enhanced:
+                clean = f"{self.enhanced} {clean}" if clean else self.enhanced
+            out.append(f"{self.code}{separator}{clean}")
+        return tuple(out)
+
+    def to_bytes(self) -> bytes:
+        """The reply as sent on the wire, each line ending in CRLF."""
+        return "".join(line + "\r\n" for line in self.wire_lines()).encode("utf-8")
+
+    def __str__(self) -> str:
+        return self.wire_lines()[0]
+
+    @property
+    def text(self) -> str:
+        """All text lines joined by spaces (handy for logs and DSNs)."""
+        return " ".join(self.lines)
+
+    @property
+    def is_positive(self) -> bool:
+        """2yz completion or 3yz intermediate (RFC 5321 §4.2.1)."""
+        return 200 <= self.code < 400
+
+    @property
+    def is_transient(self) -> bool:
+        """4yz: try again later (RFC 5321 §4.2.1)."""
+        return 400 <= self.code < 500
+
+    @property
+    def is_permanent(self) -> bool:
+        """5yz: do not repeat the same request (RFC 5321 §4.2.1)."""
+        return 500 <= self.code < 600
+
+    @classmethod
+    def parse(cls, lines: Sequence[str]) -> Reply:
+        """Build a reply from its wire lines (without CRLF).
+
+        Raises ValueError when the lines are not one well-formed reply:
+        every line must carry the same code, all but the last with "-".
+        """
+        if not lines:
+            raise ValueError("empty reply")
+        codes, texts = [], []
+        for number, line in enumerate(lines, start=1):
+            match = _REPLY_LINE.fullmatch(line)
+            if match is None:
+                raise ValueError(f"malformed reply line {line!r}")
+            code, separator, text = match.groups()
+            last = number == len(lines)
+            if (separator == "-") == last or (separator == "" and text):
+                raise ValueError(f"bad continuation in reply line {line!r}")
+            codes.append(int(code))
+            texts.append(text)
+        if len(set(codes)) != 1:
+            raise ValueError("reply lines carry different codes")
+        return cls._with_enhanced(codes[0], texts)
+
+    @classmethod
+    def _with_enhanced(cls, code: int, texts: list[str]) -> Reply:
+        match = _ENHANCED.match(texts[0])
+        if match is None or int(match.group(1)) != code // 100:
+            return cls(code, None, tuple(texts))
+        enhanced = ".".join(match.groups())
+        stripped = tuple(_strip_enhanced(text, enhanced) for text in texts)
+        return cls(code, enhanced, stripped)
+
+
+def _strip_enhanced(text: str, enhanced: str) -> str:
+    if text == enhanced:
+        return ""
+    return text.removeprefix(enhanced + " ")
+
+
+class SmtpReply(Enum):
+    """Names of the replies in `REPLIES`."""
+
+    # Session (greeting and EHLO/HELO carry no enhanced code: RFC 2034 §3)
+    GREETING = "greeting"
+    HELO_OK = "helo_ok"
+    BYE = "bye"
+    OK = "ok"
+    VRFY_CANNOT = "vrfy_cannot"
+    START_DATA = "start_data"
+    # Policy answers chosen by agents
+    MAIL_OK = "mail_ok"
+    RCPT_OK = "rcpt_ok"
+    QUEUED = "queued"
+    RELAY_DENIED = "relay_denied"
+    USER_UNKNOWN = "user_unknown"
+    MAILBOX_FULL = "mailbox_full"
+    NOT_ACCEPTING = "not_accepting"
+    SHUTTING_DOWN = "shutting_down"
+    LOCAL_ERROR = "local_error"
+    HOP_LIMIT = "hop_limit"
+    # Authentication (RFC 4954)
+    AUTH_CONTINUE = "auth_continue"
+    AUTH_OK = "auth_ok"
+    AUTH_FAILED = "auth_failed"
+    AUTH_REQUIRED = "auth_required"
+    AUTH_ABORTED = "auth_aborted"
+    AUTH_BAD_BASE64 = "auth_bad_base64"
+    AUTH_MECHANISM = "auth_mechanism"
+    # Errors the state machine answers by itself
+    UNKNOWN_COMMAND = "unknown_command"
+    LINE_TOO_LONG = "line_too_long"
+    SYNTAX = "syntax"
+    HELO_SYNTAX = "helo_syntax"
+    BAD_SENDER = "bad_sender"
+    BAD_RECIPIENT = "bad_recipient"
+    PATH_TOO_LONG = "path_too_long"
+    BAD_SIZE = "bad_size"
+    BAD_BODY = "bad_body"
+    UNKNOWN_PARAMETER = "unknown_parameter"
+    NOT_IMPLEMENTED = "not_implemented"
+    NEED_HELO = "need_helo"
+    NEED_MAIL = "need_mail"
+    NEED_RCPT = "need_rcpt"
+    NESTED_MAIL = "nested_mail"
+    NO_VALID_RECIPIENTS = "no_valid_recipients"
+    MAIL_IN_PROGRESS = "mail_in_progress"
+    ALREADY_AUTHENTICATED = "already_authenticated"
+    AUTH_NOT_ENABLED = "auth_not_enabled"
+    NO_SERVICE = "no_service"
+    TOO_MANY_RECIPIENTS = "too_many_recipients"
+    MESSAGE_TOO_BIG = "message_too_big"
+    # Synthesized by the client, never sent on a wire
+    CONNECTION_LOST = "connection_lost"
+    PROTOCOL_ERROR = "protocol_error"
+    # An MTA's own verdicts on a delivery attempt, as its log and DSNs word them
+    DELIVERED = "delivered"
+    HOST_NOT_FOUND = "host_not_found"
+    CONNECT_FAILED = "connect_failed"
+
+
+R = SmtpReply
+#: code, RFC 3463 enhanced code, text template ("\n" separates lines).
+REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
+    R.GREETING: (220, None, "{hostname} ESMTP {software}"),
+    R.HELO_OK: (250, None, "{hostname}"),
+    R.BYE: (221, "2.0.0", "Bye"),
+    R.OK: (250, "2.0.0", "Ok"),
+    # RFC 5321 §3.5.3: 252 when the server will not verify
+    R.VRFY_CANNOT: (252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery"),
+    R.START_DATA: (354, None, "End data with <CR><LF>.<CR><LF>"),
+    R.MAIL_OK: (250, "2.1.0", "Ok"),
+    R.RCPT_OK: (250, "2.1.5", "Ok"),
+    R.QUEUED: (250, "2.0.0", "Ok: queued as {queue_id}"),
+    R.RELAY_DENIED: (554, "5.7.1", "<{rcpt}>: Relay access denied"),
+    R.USER_UNKNOWN: (
+        550,
+        "5.1.1",
+        "<{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+    ),
+    R.MAILBOX_FULL: (552, "5.2.2", "<{rcpt}>: Mailbox full"),
+    R.NOT_ACCEPTING: (554, "5.3.2", "{hostname} ESMTP not accepting messages"),
+    R.SHUTTING_DOWN: (421, "4.3.2", "{hostname} Service shutting down"),
+    R.LOCAL_ERROR: (451, "4.3.0", "Error: queue file write error"),
+    R.HOP_LIMIT: (554, "5.4.0", "Error: too many hops"),  # Postfix hopcount_limit
+    R.AUTH_CONTINUE: (334, None, ""),  # RFC 4954 §4: empty challenge for PLAIN
+    R.AUTH_OK: (235, "2.7.0", "Authentication successful"),
+    R.AUTH_FAILED: (535, "5.7.8", "Error: authentication failed"),
+    R.AUTH_REQUIRED: (530, "5.7.0", "Authentication required"),  # RFC 6409 §4.3
+    R.AUTH_ABORTED: (501, "5.7.0", "Authentication aborted"),  # RFC 4954 §4
+    R.AUTH_BAD_BASE64: (501, "5.5.2", "Cannot decode response"),
+    R.AUTH_MECHANISM: (504, "5.5.4", "Unsupported authentication mechanism"),
+    R.UNKNOWN_COMMAND: (500, "5.5.2", "Error: command not recognized"),
+    R.LINE_TOO_LONG: (500, "5.5.0", "Error: line too long"),  # RFC 5321 §4.5.3.1.10
+    R.SYNTAX: (501, "5.5.4", "Syntax: {usage}"),
+    R.HELO_SYNTAX: (501, None, "Syntax: {verb} hostname"),
+    R.BAD_SENDER: (501, "5.1.7", "Bad sender address syntax"),
+    R.BAD_RECIPIENT: (501, "5.1.3", "Bad recipient address syntax"),
+    R.PATH_TOO_LONG: (501, "5.5.4", "Path too long"),  # RFC 5321 §4.5.3.1.10
+    R.BAD_SIZE: (501, "5.5.4", "Bad message size syntax"),
+    R.BAD_BODY: (501, "5.5.4", "Bad BODY keyword syntax"),
+    R.UNKNOWN_PARAMETER: (555, "5.5.4", "Unsupported option: {param}"),
+    R.NOT_IMPLEMENTED: (502, "5.5.1", "Error: command not implemented"),
+    R.NEED_HELO: (503, "5.5.1", "Error: send HELO/EHLO first"),
+    R.NEED_MAIL: (503, "5.5.1", "Error: need MAIL command"),
+    R.NEED_RCPT: (503, "5.5.1", "Error: need RCPT command"),
+    R.NESTED_MAIL: (503, "5.5.1", "Error: nested MAIL command"),
+    R.NO_VALID_RECIPIENTS: (554, "5.5.1", "Error: no valid recipients"),
+    R.MAIL_IN_PROGRESS: (503, "5.5.1", "Error: MAIL transaction in progress"),
+    R.ALREADY_AUTHENTICATED: (503, "5.5.1", "Error: already authenticated"),
+    R.AUTH_NOT_ENABLED: (503, "5.5.1", "Error: authentication not enabled"),
+    R.NO_SERVICE: (503, "5.5.1", "Error: no SMTP service"),  # RFC 5321 §3.1 after 554
+    R.TOO_MANY_RECIPIENTS: (452, "4.5.3", "Error: too many recipients"),
+    R.MESSAGE_TOO_BIG: (552, "5.3.4", "Message size exceeds fixed limit"),
+    R.CONNECTION_LOST: (421, "4.4.2", "Connection lost"),
+    R.PROTOCOL_ERROR: (421, "4.5.0", "Protocol error: malformed reply from server"),
+    R.DELIVERED: (250, "2.0.0", "delivered to mailbox"),
+    # Postfix: "Host or domain name not found. Name service error ..." (dsn 5.1.2)
+    R.HOST_NOT_FOUND: (
+        550,
+        "5.1.2",
+        "Host or domain name not found. Name service error for name={name} type=MX: "
+        "Host not found",
+    ),
+    # Postfix smtp_connect: "connect to host[addr]:25: Connection refused" (dsn 4.4.1)
+    R.CONNECT_FAILED: (421, "4.4.1", "connect to {host}: {reason}"),
+}
+del R
+
+
+def reply(key: SmtpReply, **fields: str) -> Reply:
+    """The reply `key` from `REPLIES`, its template filled with `fields`."""
+    code, enhanced, template = REPLIES[key]
+    text = template.format(**fields)
+    return Reply(code, enhanced, tuple(text.split("\n")))

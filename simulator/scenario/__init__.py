@@ -1,0 +1,73 @@
+"""Scenario files: the pydantic models of a small Internet, and the loader that reads them.
+
+Theory of operation.  A scenario is YAML (or a Python dict, or models built
+in Python — all three roads give the same frozen `Scenario`).  Reading goes
+in stages, each turning its failures into `Problem`s at a field path:
+
+1. `loader` reads bytes, decodes UTF-8 and parses YAML with a safe loader
+   that rejects a key repeated in one mapping;
+2. `models` validates each field: `units` parses ``"250ms"`` and
+   ``"100Mbit"``, `names` checks DNS names, IP and e-mail addresses;
+3. `Scenario`'s model validator runs `checks`: every host, role, user and
+   MX target a field names must exist;
+4. `messages` rewrites pydantic's errors in plain words, with paths as the
+   file spells them (``hosts.mail.example.org.links[0].latency``).
+
+Any failure raises one `ScenarioError` listing every problem found; it never
+shows a traceback.  `scenario_json_schema` exports the JSON Schema editors
+use to autocomplete scenario files.  The builder turns a `Scenario` into a
+runnable world.
+"""
+
+from simulator.scenario.errors import Problem, ScenarioError
+from simulator.scenario.loader import load_scenario, scenario_json_schema, validate_scenario
+from simulator.scenario.models import (
+    ARecord,
+    DnsRecord,
+    Domain,
+    Host,
+    Link,
+    LinkEntry,
+    MxRecord,
+    Role,
+    Scenario,
+    Submission,
+    TxtRecord,
+    User,
+    UserEntry,
+)
+from simulator.scenario.units import (
+    Bandwidth,
+    Duration,
+    format_bandwidth,
+    format_duration,
+    parse_bandwidth,
+    parse_duration,
+)
+
+__all__ = [
+    "ARecord",
+    "Bandwidth",
+    "DnsRecord",
+    "Domain",
+    "Duration",
+    "Host",
+    "Link",
+    "LinkEntry",
+    "MxRecord",
+    "Problem",
+    "Role",
+    "Scenario",
+    "ScenarioError",
+    "Submission",
+    "TxtRecord",
+    "User",
+    "UserEntry",
+    "format_bandwidth",
+    "format_duration",
+    "load_scenario",
+    "parse_bandwidth",
+    "parse_duration",
+    "scenario_json_schema",
+    "validate_scenario",
+]

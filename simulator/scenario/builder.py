@@ -1,0 +1,89 @@
+"""Turning a validated `Scenario` into a runnable `World`.
+
+Hosts and links become the topology; every host's name gets an A record
+and the scenario's own records are added to DNS; each host's roles start
+its agents: an MDA with the mailboxes of the domains it keeps, an MTA final
+for the domains it serves, and a MUA for every user who has one.  Finally
+the traffic is handed to the senders' MUAs.
+"""
+
+from __future__ import annotations
+
+from simulator.agents.mda import Mda
+from simulator.agents.mta import Mta, MtaConfig
+from simulator.agents.mua import Mua, MuaConfig
+from simulator.net.dns import MxRecord as DnsMx
+from simulator.net.topology import Host, Link
+from simulator.protocols.message import Draft
+from simulator.scenario.models import ARecord, MxRecord, Role, Scenario, TxtRecord
+from simulator.world import World
+
+
+def build_world(scenario: Scenario, *, seed: int | None = None, keep_trace: bool = True) -> World:
+    """A world ready to `run()`; `seed` overrides the scenario's own."""
+    world = World(
+        scenario.name,
+        scenario.seed if seed is None else seed,
+        scenario.duration,
+        keep_trace=keep_trace,
+    )
+    _add_network(world, scenario)
+    _add_dns(world, scenario)
+    _add_mail_servers(world, scenario)
+    _add_clients(world, scenario)
+    return world
+
+
+def _add_network(world: World, scenario: Scenario) -> None:
+    for name, host in scenario.hosts.items():
+        world.topology.add_host(Host(name, str(host.address)))
+        world.resolver.add_a(name, str(host.address))
+    for a, b, link in scenario.links():
+        world.topology.add_link(Link(a, b, link.latency, link.bandwidth))
+
+
+def _add_dns(world: World, scenario: Scenario) -> None:
+    for owner, records in scenario.dns.items():
+        for record in records:
+            if isinstance(record, MxRecord):
+                world.resolver.add_mx(owner, DnsMx(record.preference, record.exchange))
+            elif isinstance(record, ARecord):
+                world.resolver.add_a(owner, str(record.address))
+            elif isinstance(record, TxtRecord):
+                world.resolver.add_txt(owner, record.text)
+
+
+def _add_mail_servers(world: World, scenario: Scenario) -> None:
+    for host in scenario.hosts_with_role(Role.MDA):
+        accounts = {
+            entry.address: entry.user.password
+            for entry in scenario.users()
+            if scenario.domains[entry.domain].mda == host
+        }
+        world.mdas[host] = Mda(world.ctx, host, accounts)
+    for host in scenario.hosts_with_role(Role.MTA):
+        served = {name: d for name, d in scenario.domains.items() if d.mta == host}
+        mta = Mta(world.ctx, MtaConfig(hostname=host, domains=frozenset(served)))
+        for name, domain in served.items():
+            mta.attach_mailstore(name, world.mdas[domain.mda])
+        world.mtas[host] = mta
+
+
+def _add_clients(world: World, scenario: Scenario) -> None:
+    for address, domain_name, user in scenario.users():
+        if user.mua is None:
+            continue
+        domain = scenario.domains[domain_name]
+        config = MuaConfig(
+            address=address,
+            password=user.password,
+            submission_host=domain.mta,
+            mailbox_host=domain.mda,
+            client=user.client,
+            check_every=user.check_every,
+            keep_on_server=user.keep_on_server,
+        )
+        world.muas[address.lower()] = Mua(world.ctx, user.mua, config)
+    for message in scenario.traffic:
+        draft = Draft(message.sender, tuple(message.to), message.subject, message.body)
+        world.muas[message.sender.lower()].send_at(message.at, draft)

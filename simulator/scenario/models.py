@@ -1,0 +1,261 @@
+"""The pydantic models of a scenario file, from `Scenario` down to one `Link`.
+
+Every model forbids unknown keys and is frozen.  Field-level syntax (units,
+names, addresses) is checked by the `Annotated` types of `units` and
+`names`; references between parts (a link to a host, a domain's MTA, a
+sender's mail client) are checked once the whole scenario is read, by
+`Scenario`'s model validator using `checks`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, NamedTuple, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from simulator.scenario.checks import cross_reference_problems
+from simulator.scenario.errors import CrossReferenceError
+from simulator.scenario.names import (
+    DnsName,
+    EmailAddress,
+    IpAddress,
+    Ipv4Address,
+    LocalPart,
+    NameKey,
+    canonical_dns_name,
+)
+from simulator.scenario.units import Bandwidth, Duration, PositiveDuration
+
+DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
+DEFAULT_CHECK_EVERY = 300.0  # seconds: a typical desktop client's "check every 5 minutes"
+DEFAULT_DURATION = 3600.0  # seconds
+DEFAULT_CLIENT = "Thunderbird"
+
+
+class Role(StrEnum):
+    """What a host does in the mail system (RFC 5598 §2)."""
+
+    MTA = "mta"  # Mail Transfer Agent: relays mail over SMTP
+    MDA = "mda"  # Mail Delivery Agent: keeps mailboxes, serves POP3
+    MUA = "mua"  # Mail User Agent: the user's mail client
+
+
+class ScenarioModel(BaseModel):
+    """Base of all scenario models: unknown keys rejected, instances frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Link(ScenarioModel):
+    """An undirected link from the host that declares it to host `to`."""
+
+    to: DnsName = Field(description="The host at the other end of the link.")
+    latency: Duration = Field(description='One-way propagation delay, e.g. "5ms".')
+    bandwidth: Bandwidth = Field(
+        DEFAULT_BANDWIDTH, description='Link speed, e.g. "100Mbit" (the default) or "56kbit".'
+    )
+
+
+class Host(ScenarioModel):
+    """A machine on the simulated Internet: an address, its roles and its links."""
+
+    address: IpAddress = Field(description='IPv4 or IPv6 address, e.g. "192.0.2.10".')
+    roles: list[Role] = Field(
+        default_factory=list,
+        description="Which of mta, mda, mua run here; empty for a plain router.",
+    )
+    links: list[Link] = Field(
+        default_factory=list,
+        description="Links to other hosts; declare each link at one end only.",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_once(cls, roles: list[Role]) -> list[Role]:
+        """Reject a role listed twice."""
+        for role in roles:
+            if roles.count(role) > 1:
+                raise PydanticCustomError(
+                    "duplicate_role", "role {role} is listed twice", {"role": role.value}
+                )
+        return roles
+
+    def has_role(self, role: Role | str) -> bool:
+        """Whether this host runs the agent `role` (``"mta"``, ``"mda"`` or ``"mua"``)."""
+        return Role(role) in self.roles
+
+
+class MxRecord(ScenarioModel):
+    """Mail exchanger: which host accepts mail for the owner name (RFC 1035 §3.3.9)."""
+
+    type: Literal["MX"] = "MX"
+    preference: int = Field(
+        ge=0, le=65535, description="Lower is tried first (16-bit, RFC 1035 §3.3.9)."
+    )
+    exchange: DnsName = Field(description="Host name of the mail exchanger.")
+
+
+class ARecord(ScenarioModel):
+    """IPv4 address of the owner name (RFC 1035 §3.4.1)."""
+
+    type: Literal["A"] = "A"
+    address: Ipv4Address = Field(description='IPv4 address, e.g. "198.51.100.80".')
+
+
+class TxtRecord(ScenarioModel):
+    """Free text such as an SPF policy (RFC 1035 §3.3.14, RFC 7208)."""
+
+    type: Literal["TXT"] = "TXT"
+    text: str = Field(description='The text, e.g. "v=spf1 mx -all".')
+
+
+DnsRecord = Annotated[MxRecord | ARecord | TxtRecord, Field(discriminator="type")]
+"""One DNS resource record; the `type` key picks the kind.  Add a kind here."""
+
+
+class User(ScenarioModel):
+    """A mailbox owner: their password and where their mail client runs."""
+
+    password: str = Field(min_length=1, description="POP3/SMTP password.")
+    mua: DnsName | None = Field(
+        None, description="Host with role mua where this user's mail client runs."
+    )
+    client: str = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
+    check_every: PositiveDuration = Field(
+        DEFAULT_CHECK_EVERY, description='How often the client polls POP3, e.g. "2m".'
+    )
+    keep_on_server: bool = Field(
+        False, description='POP3 "leave messages on server": do not delete after download.'
+    )
+
+
+class Domain(ScenarioModel):
+    """A mail domain: the hosts that serve it and its users."""
+
+    mta: DnsName = Field(
+        description="Host with role mta: accepts the domain's mail, submission server."
+    )
+    mda: DnsName = Field(description="Host with role mda: keeps the mailboxes, serves POP3.")
+    users: dict[LocalPart, User] = Field(
+        default_factory=dict, description="Users by local part (the name before the @)."
+    )
+
+
+class Submission(ScenarioModel):
+    """A message a user's mail client sends at a given time."""
+
+    at: Duration = Field(description='When to send, from the start, e.g. "5s".')
+    sender: EmailAddress = Field(
+        alias="from", description="A user of a domain in 'domains' who has a 'mua'."
+    )
+    to: list[EmailAddress] = Field(min_length=1, description="Recipients (unknown ones bounce).")
+    subject: str = Field("", description="The Subject: header.")
+    body: str = Field("", description="The message text.")
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _single_recipient(cls, value: Any) -> Any:
+        """Accept ``to: bob@example.net`` as a list of one."""
+        return [value] if isinstance(value, str) else value
+
+
+class UserEntry(NamedTuple):
+    """One user as listed by `Scenario.users`."""
+
+    address: str
+    domain: str
+    user: User
+
+
+class LinkEntry(NamedTuple):
+    """One undirected link as listed by `Scenario.links`: declared at `a`, going to `b`."""
+
+    a: str
+    b: str
+    link: Link
+
+
+class Scenario(ScenarioModel):
+    """A small Internet to simulate: hosts, links, DNS, mail domains and traffic."""
+
+    name: str = Field(min_length=1, description="Short title of the scenario.")
+    description: str = Field("", description="What the scenario shows, in free text.")
+    seed: int = Field(1, ge=0, description="Seed of all randomness: same seed, same run.")
+    duration: PositiveDuration = Field(
+        DEFAULT_DURATION, description='How long to simulate, e.g. "10m" (default 1h).'
+    )
+    hosts: dict[NameKey, Host] = Field(description="Hosts by name (a DNS name or a label).")
+    dns: dict[NameKey, list[DnsRecord]] = Field(
+        default_factory=dict,
+        description="DNS records by owner name; every host's A record is implicit.",
+    )
+    domains: dict[NameKey, Domain] = Field(
+        default_factory=dict, description="Mail domains by name."
+    )
+    traffic: list[Submission] = Field(default_factory=list, description="Messages the users send.")
+
+    @field_validator("hosts", "domains")
+    @classmethod
+    def _canonical_names(cls, mapping: dict[str, Any]) -> dict[str, Any]:
+        """Lower-case the names; two spellings of one name are a mistake."""
+        canonical: dict[str, Any] = {}
+        spelling: dict[str, str] = {}
+        for key, value in mapping.items():
+            name = canonical_dns_name(key)
+            if name in canonical:
+                raise PydanticCustomError(
+                    "duplicate_name",
+                    "{first} and {second} are the same name (case and a final dot do not count)",
+                    {"first": repr(spelling[name]), "second": repr(key)},
+                )
+            canonical[name], spelling[name] = value, key
+        return canonical
+
+    @field_validator("dns")
+    @classmethod
+    def _merge_owners(cls, zones: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Lower-case owner names; records of two spellings of one name are merged."""
+        merged: dict[str, list[Any]] = {}
+        for owner, records in zones.items():
+            merged.setdefault(canonical_dns_name(owner), []).extend(records)
+        return merged
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        """Check that every name used refers to something declared."""
+        problems = cross_reference_problems(self)
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
+    def users(self) -> list[UserEntry]:
+        """Every user as (address, domain name, User), in file order."""
+        return [
+            UserEntry(f"{local}@{domain_name}", domain_name, user)
+            for domain_name, domain in self.domains.items()
+            for local, user in domain.users.items()
+        ]
+
+    def domain_of(self, address: str) -> Domain | None:
+        """The mail domain of ``local@domain`` (or of a bare domain name), if declared."""
+        return self.domains.get(address.rpartition("@")[2].removesuffix(".").lower())
+
+    def user(self, address: str) -> User | None:
+        """The user with this e-mail address, or None if there is no such user."""
+        domain = self.domain_of(address)
+        local = address.rpartition("@")[0]
+        return domain.users.get(local) if domain is not None else None
+
+    def links(self) -> list[LinkEntry]:
+        """Every link once, as (declaring host, other host, Link), in file order."""
+        return [
+            LinkEntry(name, link.to, link)
+            for name, host in self.hosts.items()
+            for link in host.links
+        ]
+
+    def hosts_with_role(self, role: Role | str) -> list[str]:
+        """Names of the hosts that run `role`, in file order."""
+        return [name for name, host in self.hosts.items() if host.has_role(role)]

@@ -1,0 +1,129 @@
+"""Durations and bandwidths as a student writes them: ``"250ms"``, ``"5m"``, ``"10Mbit"``.
+
+`Duration` and `Bandwidth` are pydantic `Annotated` types: a scenario field
+declared as ``latency: Duration`` accepts ``"5ms"``, ``0.005`` or ``5e-3`` and
+stores float seconds; ``bandwidth: Bandwidth`` accepts ``"100Mbit"`` or
+``1e8`` and stores float bits per second.  Bad input raises a
+`PydanticCustomError` whose message already reads well, so the loader shows
+it unchanged.  `format_duration` and `format_bandwidth` turn the floats back
+into the short human form for messages and views.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from simulator.scenario.errors import describe
+
+SECONDS_PER_UNIT: dict[str, float] = {
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
+"""Duration suffixes and their length in seconds."""
+
+BITS_PER_UNIT: dict[str, float] = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
+"""Bandwidth prefixes (SI, decimal: 1 kbit/s = 1000 bit/s) and their factor."""
+
+_NUMBER = r"(?P<number>\d+(?:\.\d*)?|\.\d+)"
+_DURATION_RE = re.compile(rf"^{_NUMBER}\s*(?P<unit>us|µs|ms|s|m|h|d)?$")
+_BANDWIDTH_RE = re.compile(rf"^{_NUMBER}\s*(?P<prefix>[kKMG]?)(?:bit(?:/s|ps)?|bps|b/s)$")
+
+DURATION_EXAMPLE = 'expected a duration such as "250ms", "5m" or "2h", got {got}'
+BANDWIDTH_EXAMPLE = 'expected a bandwidth such as "100Mbit" or "56kbit", got {got}'
+
+
+def _bare_number(value: Any) -> float | None:
+    """Return `value` as a float if it is a plain finite, non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def parse_duration(value: Any) -> float:
+    """Parse ``"250ms"``, ``"1.5s"``, ``"5m"``, ``"2h"``, ``"4d"``, ``"500us"`` or a
+    bare number of seconds into float seconds (>= 0)."""
+    number = _bare_number(value)
+    if number is not None:
+        return number
+    match = _DURATION_RE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise PydanticCustomError("duration", DURATION_EXAMPLE, {"got": describe(value)})
+    return float(match["number"]) * SECONDS_PER_UNIT[match["unit"] or "s"]
+
+
+def parse_bandwidth(value: Any) -> float:
+    """Parse ``"56kbit"``, ``"10Mbit/s"``, ``"1Gbps"``, ``"9600bit"`` or a bare number
+    of bits per second into float bits per second (> 0)."""
+    number = _bare_number(value)
+    if number is None and isinstance(value, str):
+        match = _BANDWIDTH_RE.match(value.strip())
+        if match is not None:
+            number = float(match["number"]) * BITS_PER_UNIT[match["prefix"]]
+    if not number:  # None (unreadable) or 0 (a link that never delivers)
+        raise PydanticCustomError("bandwidth", BANDWIDTH_EXAMPLE, {"got": describe(value)})
+    return number
+
+
+def format_duration(seconds: float) -> str:
+    """Write float seconds the short way: 600 -> ``"10m"``, 0.25 -> ``"250ms"``."""
+    for unit in ("d", "h", "m"):
+        count = seconds / SECONDS_PER_UNIT[unit]
+        if count >= 1 and math.isclose(count, round(count), abs_tol=1e-9):
+            return f"{round(count)}{unit}"
+    if seconds >= 1:
+        return f"{seconds:g}s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:g}ms"
+    return f"{seconds * 1e6:g}us" if seconds else "0s"
+
+
+def format_bandwidth(bits_per_second: float) -> str:
+    """Write bits per second the short way: 1e8 -> ``"100Mbit"``."""
+    for prefix in ("G", "M", "k"):
+        count = bits_per_second / BITS_PER_UNIT[prefix]
+        if count >= 1:
+            return f"{count:g}{prefix}bit"
+    return f"{bits_per_second:g}bit"
+
+
+def _ecma_pattern(pattern: re.Pattern[str]) -> str:
+    """The regex without Python's named groups, as JSON Schema (ECMA-262) reads it."""
+    return re.sub(r"\?P<\w+>", "", pattern.pattern)
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": _ecma_pattern(_DURATION_RE)},
+    ],
+    "description": 'A duration: "500us", "250ms", "1.5s", "5m", "2h", "4d" or bare seconds.',
+    "examples": ["250ms", "5m", "2h"],
+}
+_BANDWIDTH_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": _ecma_pattern(_BANDWIDTH_RE)},
+    ],
+    "description": 'A bandwidth: "9600bit", "56kbit", "10Mbit", "1Gbit" or bare bits per second.',
+    "examples": ["56kbit", "100Mbit", "1Gbit"],
+}
+
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
+"""Float seconds, written in a scenario as ``"250ms"``, ``"5m"``, ``2`` ..."""
+
+PositiveDuration = Annotated[Duration, Field(gt=0)]
+"""A `Duration` that must be longer than zero (a polling interval, a run length)."""
+
+Bandwidth = Annotated[float, BeforeValidator(parse_bandwidth), WithJsonSchema(_BANDWIDTH_SCHEMA)]
+"""Float bits per second (> 0), written in a scenario as ``"100Mbit"``, ``"56kbit"`` ..."""

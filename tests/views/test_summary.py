@@ -1,0 +1,196 @@
+"""The summary view: a table of message fates with a footer of counts."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pytest
+from rich.console import Console, RenderableType
+from rich.style import Style
+
+from simulator.fates import Fate, MessageFate, message_fates
+from simulator.trace import Kind, Trace
+from simulator.views import SummaryView, format_duration, summary_of
+from simulator.views.summary import fit_widths
+
+ALICE = "alice@example.org"
+REJECTED = "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown"
+TIMEOUT = "connect to mail.example.org[192.0.2.1]:25: Connection timed out"
+
+
+def fate(recipient: str, outcome: Fate, **fields: object) -> MessageFate:
+    values: dict[str, object] = {
+        "message_id": "<1.alice@example.org>",
+        "sender": ALICE,
+        "recipient": recipient,
+        "subject": "Hello",
+        "origin": "user",
+        "composed_at": 10.0,
+        "fate": outcome,
+        "ended_at": None if outcome is Fate.IN_FLIGHT else 11.234,
+    }
+    values.update(fields)
+    return MessageFate(**values)  # type: ignore[arg-type]
+
+
+FATES = [
+    fate("bob@example.net", Fate.DELIVERED, hops=2),
+    fate("carol@example.net", Fate.DELIVERED, hops=3, ended_at=262.0),
+    fate("nobody@example.net", Fate.BOUNCED, status="5.1.1", detail=REJECTED),
+    fate(
+        ALICE,
+        Fate.QUEUED,
+        message_id="<b1.mail@example.net>",
+        sender="",
+        subject="Undelivered Mail Returned to Sender",
+        origin="bounce",
+        ended_at=7510.0,
+        detail=TIMEOUT,
+    ),
+]
+
+
+def render(renderable: RenderableType, width: int) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def row_of(out: str, text: str) -> str:
+    return next(line for line in out.splitlines() if text in line)
+
+
+def styles_of(renderable: RenderableType, text: str) -> list[Style]:
+    console = Console(file=io.StringIO(), width=120, force_terminal=True, color_system="truecolor")
+    return [
+        seg.style for seg in console.render(renderable) if seg.text.strip() == text and seg.style
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "human"),
+    [
+        (0.25, "0.250 s"),
+        (1.234, "1.234 s"),
+        (59.9, "59.900 s"),
+        (252.0, "4 m 12 s"),
+        (7500.0, "2 h 05 m"),
+        (90000.0, "1 d 1 h"),
+        (None, "—"),
+        (math.nan, "—"),
+    ],
+)
+def test_format_duration(seconds: float | None, human: str) -> None:
+    assert format_duration(seconds) == human
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_fits_the_width(width: int) -> None:
+    lines = render(SummaryView(FATES), width).splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert lines[0].strip() == "Messages"
+    assert len(lines) == 1 + 2 + len(FATES) + 1  # title, header and rule, rows, footer
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_rows_show_fate_and_time(width: int) -> None:
+    out = render(SummaryView(FATES), width)
+    assert "delivered   1.234 s" in row_of(out, "bob@")
+    assert "delivered  4 m 12 s" in row_of(out, "carol@")
+    assert "bounced     1.234 s" in row_of(out, "nobody@")
+    assert "queued     2 h 05 m" in row_of(out, "(bounce)")
+
+
+def test_wide_table_shows_everything_in_full() -> None:
+    out = render(SummaryView(FATES), 120)
+    header = row_of(out, "Message ")
+    assert header.split() == ["Message", "From", "To", "Fate", "Time", "Hops", "Status/Detail"]
+    assert "(bounce) b1.mail  <>" in out
+    assert "alice@example.org  carol@example.net" in out
+    assert row_of(out, "bob@example.net").rstrip().endswith("1.234 s     2")
+    assert "5.1.1 Recipient address rejected:" in row_of(out, "nobody@")
+    wider = render(SummaryView(FATES), 160)
+    assert "5.1.1 Recipient address rejected: User unknown" in wider
+    assert TIMEOUT in wider
+    assert "…" not in wider
+
+
+def test_narrow_table_truncates_with_ellipsis_and_drops_hops() -> None:
+    out = render(SummaryView(FATES), 80)
+    assert "Hops" not in out
+    assert "5.1.1 Recipient" in row_of(out, "bounced")
+    assert row_of(out, "bounced").rstrip().endswith("…")
+    assert "(bounce)" in out
+
+
+def test_footer_counts_fates() -> None:
+    out = render(SummaryView(FATES), 80)
+    assert out.splitlines()[-1] == "2 delivered · 1 bounced · 1 queued"
+
+
+def test_in_flight_is_shown_never_hidden() -> None:
+    view = SummaryView([*FATES, fate("dave@example.net", Fate.IN_FLIGHT)])
+    out = render(view, 80)
+    assert "in flight" in row_of(out, "dave@")
+    assert "—" in row_of(out, "dave@")
+    assert out.splitlines()[-1] == "2 delivered · 1 bounced · 1 queued · 1 in flight"
+
+
+def test_empty_summary() -> None:
+    out = render(SummaryView([]), 80)
+    assert "Messages" in out
+    assert out.splitlines()[-1] == "0 delivered · 0 bounced · 0 queued"
+
+
+@pytest.mark.parametrize(
+    ("word", "colour"),
+    [("delivered", "green"), ("bounced", "red"), ("queued", "yellow"), ("in flight", "magenta")],
+)
+def test_fates_are_coloured(word: str, colour: str) -> None:
+    view = SummaryView([*FATES, fate("dave@example.net", Fate.IN_FLIGHT)])
+    styles = styles_of(view, word)
+    assert styles
+    assert all(style.color is not None and style.color.name == colour for style in styles)
+
+
+def test_summary_of_a_trace() -> None:
+    now = [0.0]
+    trace = Trace(clock=lambda: now[0])
+    data = {"from": ALICE, "to": ["bob@example.net"], "subject": "Hi", "origin": "user"}
+    trace.emit(Kind.MAIL_COMPOSED, "alice-pc", message="<1@x>", **data)
+    now[0] = 2.5
+    trace.emit(Kind.MAIL_DELIVERED, "mx", message="<1@x>", recipient="bob@example.net", hops=2)
+    view = summary_of(trace)
+    assert view.fates == tuple(message_fates(trace))
+    assert "Hi" in render(view, 80)
+    assert render(view, 80).splitlines()[-1] == "1 delivered · 0 bounced · 0 queued"
+
+
+def test_subject_control_characters_are_made_visible() -> None:
+    out = render(SummaryView([fate("bob@x", Fate.DELIVERED, subject="Hi\x1b[2J")]), 80)
+    assert "Hi␛[2J" in out
+
+
+def test_summary_renders_in_jupyter() -> None:
+    bundle = SummaryView(FATES)._repr_mimebundle_(include=[], exclude=[])
+    assert "1 bounced" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize(
+    ("naturals", "minimums", "available", "shares", "widths"),
+    [
+        ([5, 10], [5, 5], 20, None, [5, 10]),
+        ([20, 20], [5, 5], 20, None, [10, 10]),
+        ([20, 40], [5, 5], 30, [1, 2], [10, 20]),
+        ([20, 20], [15, 15], 20, None, [15, 15]),
+    ],
+)
+def test_fit_widths(
+    naturals: list[int],
+    minimums: list[int],
+    available: int,
+    shares: list[int] | None,
+    widths: list[int],
+) -> None:
+    assert fit_widths(naturals, minimums, available, shares) == widths
