@@ -33,12 +33,11 @@ FATE_STYLES: Mapping[Fate, str] = {
     Fate.IN_FLIGHT: "magenta",
 }
 
-# "550 5.1.1 <bob@example.net>: " -- reply code, RFC 3463 code, address.
-_REPLY_PREAMBLE = re.compile(r"^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3} +)?(?:<[^>]*>: *)?")
-
-#: Under this console width the table leaves out its Hops column.
+#: Under this console width the details go under the table, not in a column.
 _WIDE = 100
 
+# "550 5.1.1 <bob@example.net>: " -- reply code, RFC 3463 code, address.
+_REPLY_PREAMBLE = re.compile(r"^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3} +)?(?:<[^>]*>: *)?")
 
 class SummaryView(JupyterMixin):
     """A table of message fates with a one-line footer of counts."""
@@ -65,7 +64,7 @@ class SummaryView(JupyterMixin):
 
     def table(self, width: int) -> Table:
         """The table laid out for a console `width` cells wide."""
-        columns = _COLUMNS if width >= _WIDE else [c for c in _COLUMNS if c.name != "Hops"]
+        columns = _COLUMNS if width >= _WIDE else _COLUMNS[:-1]
         rows = [[column.cell(fate) for column in columns] for fate in self.fates]
         table = _empty_table()
         widths = _column_widths(columns, rows, width)
@@ -81,8 +80,18 @@ class SummaryView(JupyterMixin):
             table.add_row(*row)
         return table
 
+    def details(self) -> list[Text]:
+        """One line per copy that has a status or reason, for narrow consoles."""
+        return [
+            Text.assemble(f"{fate.recipient}: ", _detail_cell(fate))
+            for fate in self.fates
+            if fate.detail or fate.status
+        ]
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Group(self.table(options.max_width), self.footer())
+        width = options.max_width
+        below = self.details() if width < _WIDE else []
+        yield Group(self.table(width), *below, self.footer())
 
 
 def summary_of(records: Iterable[TraceRecord]) -> SummaryView:
@@ -186,8 +195,8 @@ class _Column:
 
 _COLUMNS: Sequence[_Column] = (
     _Column("Message", _message_cell, min_width=10),
-    _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=12),
-    _Column("To", lambda fate: Text(fate.recipient), min_width=12),
+    _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=10),
+    _Column("To", lambda fate: Text(fate.recipient), min_width=10),
     _Column("Fate", _fate_cell),
     _Column("Time", lambda fate: Text(format_duration(fate.elapsed)), justify="right"),
     _Column("Hops", _hops_cell, justify="right"),

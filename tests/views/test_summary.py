@@ -90,6 +90,10 @@ def test_table_fits_the_width(width: int) -> None:
     lines = render(SummaryView(FATES), width).splitlines()
     assert max(len(line) for line in lines) <= width
     assert lines[0].strip() == "Messages"
+
+
+def test_wide_table_has_one_line_per_row() -> None:
+    lines = render(SummaryView(FATES), 120).splitlines()
     assert len(lines) == 1 + 2 + len(FATES) + 1  # title, header and rule, rows, footer
 
 
@@ -116,11 +120,11 @@ def test_wide_table_shows_everything_in_full() -> None:
     assert "…" not in wider
 
 
-def test_narrow_table_truncates_with_ellipsis_and_drops_hops() -> None:
+def test_narrow_table_keeps_hops_and_puts_details_below() -> None:
     out = render(SummaryView(FATES), 80)
-    assert "Hops" not in out
-    assert "5.1.1 Recipient" in row_of(out, "bounced")
-    assert row_of(out, "bounced").rstrip().endswith("…")
+    assert row_of(out, "Message ").split()[-2:] == ["Time", "Hops"]
+    assert "Status/Detail" not in out
+    assert "nobody@example.net: 5.1.1 Recipient address rejected" in out
     assert "(bounce)" in out
 
 
