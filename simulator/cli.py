@@ -1,4 +1,4 @@
-"""The `mailsim` command line: run, validate, list and describe scenarios.
+"""The `mailsim` command line: run, validate and list scenarios, print the schema.
 
 `mailsim` alone runs the bundled default scenario.  Every face here only
 reads the trace: the dialogue is printed by a trace sink as records are
@@ -36,9 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except ScenarioError as error:
-        Console(stderr=True, highlight=False).print(str(error), markup=False)
+        _complain(str(error))
         return EXIT_USAGE
     return status
+
+
+def _complain(text: str) -> None:
+    """Tell the user what went wrong, on stderr, one unwrapped line per problem."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="also write the trace as JSON lines to FILE")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="print only the summary, not every protocol line")
+    run.add_argument("--full", action="store_true",
+                     help="show every line of message bodies instead of folding them")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
@@ -79,14 +86,14 @@ def _run(args: argparse.Namespace) -> int:
     world = build_world(scenario, seed=args.seed)
     console = Console(highlight=False)
     if not args.quiet:
-        world.trace.subscribe(LivePrinter(console))
+        world.trace.subscribe(LivePrinter(console, full=args.full))
     if args.trace is None:
         trace = world.run()
     else:
         try:
             stream = args.trace.open("w", encoding="utf-8")
         except OSError as error:
-            Console(stderr=True).print(f"mailsim: cannot write {args.trace}: {error.strerror}")
+            _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
             return EXIT_USAGE
         with stream:
             world.trace.subscribe(JsonlWriter(stream))
@@ -103,7 +110,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(catalog.resolve(name))
         except ScenarioError as error:
-            Console(stderr=True, highlight=False).print(str(error), markup=False)
+            _complain(str(error))
             failed = True
             continue
         console.print(f"{name}: OK ({scenario.name})", markup=False)

@@ -72,6 +72,7 @@ class MessageFate:
     hops: int | None = None
     status: str | None = None
     detail: str = ""
+    original: str | None = None  # for a bounce: the Message-ID it reports on
 
     @property
     def elapsed(self) -> float | None:
@@ -175,6 +176,7 @@ def _composed(record: TraceRecord, recipient: str) -> MessageFate:
         origin=str(data.get("origin", "user")),
         composed_at=record.time,
         fate=Fate.IN_FLIGHT,
+        original=data.get("original"),
     )
 
 

@@ -17,7 +17,7 @@ from simulator.agents.mua import Mua
 from simulator.net.connection import Network
 from simulator.net.dns import Resolver
 from simulator.net.topology import Topology
-from simulator.trace import Kind, Trace
+from simulator.trace import SCHEMA_VERSION, Kind, Trace
 
 
 class World:
@@ -44,7 +44,8 @@ class World:
     def run(self) -> Trace:
         """Play the scenario for its whole duration; returns the trace."""
         self.trace.emit(
-            Kind.SIM_START, "mailsim", self.name, seed=self.seed, duration=self.duration
+            Kind.SIM_START, "mailsim", self.name, seed=self.seed, duration=self.duration,
+            hosts=sorted(self.topology.hosts), schema=SCHEMA_VERSION,
         )
         self.env.run(until=self.duration)
         for mta in self.mtas.values():

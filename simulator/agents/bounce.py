@@ -16,7 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime
 
-from simulator.protocols.message import WIRE_POLICY, first_header, header_block
+from simulator.protocols.message import WIRE_POLICY, header_block
 
 #: Postfix's subject line for a non-delivery notice (bounce_template.c).
 BOUNCE_SUBJECT = "Undelivered Mail Returned to Sender"
@@ -30,6 +30,7 @@ class FailedRecipient:
     status: str  # RFC 3463 enhanced status code, e.g. "5.1.1"
     diagnostic: str  # the remote reply, e.g. "550 5.1.1 <x@y>: ... User unknown"
     remote_mta: str | None = None
+    diagnostic_type: str = "smtp"  # RFC 3464 §2.3.6: "smtp", or a private "X-" type
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def _recipient_block(context: BounceContext, failure: FailedRecipient) -> Messag
     block["Status"] = failure.status
     if failure.remote_mta:
         block["Remote-MTA"] = f"dns; {failure.remote_mta}"
-    block["Diagnostic-Code"] = f"smtp; {failure.diagnostic}"
+    block["Diagnostic-Code"] = f"{failure.diagnostic_type}; {failure.diagnostic}"
     block["Last-Attempt-Date"] = format_datetime(context.now)
     return block
 
@@ -105,13 +106,8 @@ def _recipient_block(context: BounceContext, failure: FailedRecipient) -> Messag
 def _headers_part(original: bytes) -> EmailMessage:
     part = EmailMessage(policy=WIRE_POLICY)
     text = header_block(original).decode("utf-8", "replace")
-    part.set_content(text, subtype="plain", cte="7bit")
+    part.set_content(text, subtype="plain", cte="7bit" if text.isascii() else "8bit")
     part.set_type("text/rfc822-headers")
     del part["MIME-Version"]
     part["Content-Description"] = "Undelivered Message Headers"
     return part
-
-
-def original_message_id(content: bytes) -> str | None:
-    """The Message-ID a bounce reports on, read from its headers part."""
-    return first_header(content, "Message-ID")

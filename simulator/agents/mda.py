@@ -17,10 +17,11 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.session import pump
+from simulator.agents.session import Patience, pump
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import first_header, prepend_header, received_count
 from simulator.protocols.pop3 import (
+    POP3_PORT,
     CredentialsReceived,
     MaildropEntry,
     Pop3Server,
@@ -29,7 +30,8 @@ from simulator.protocols.pop3 import (
 )
 from simulator.trace import Kind
 
-POP3_PORT = 110  # RFC 1939 §3
+#: Dovecot's POP3 autologout (RFC 1939 §3 asks for at least 10 minutes).
+POP3_AUTOLOGOUT = 600.0
 
 
 @dataclass(slots=True)
@@ -86,8 +88,11 @@ class Mda:
         mailbox = self.mailboxes.get(address.lower())
         return mailbox is not None and mailbox.password == password
 
-    def deliver(self, sender: str, recipient: str, content: bytes) -> bool:
-        """Store a message for `recipient`; False when there is no such user."""
+    def deliver(self, sender: str, recipient: str, content: bytes, queue_id: str) -> bool:
+        """Store a message for `recipient`; False when there is no such user.
+
+        `queue_id` is the MTA's id for the message, as in its log line.
+        """
         mailbox = self.mailboxes.get(recipient.lower())
         if mailbox is None:
             return False
@@ -99,7 +104,7 @@ class Mda:
         self.ctx.trace.emit(
             Kind.MAIL_DELIVERED, self.hostname, f"delivered to mailbox {mailbox.address}",
             message=message_id, recipient=recipient, mailbox=mailbox.address, hops=hops,
-            uid=stored.uid,
+            uid=stored.uid, queue_id=queue_id,
         )
         return True
 
@@ -121,7 +126,8 @@ class Pop3Session:
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Greet, then serve commands until the client leaves."""
         self.server.greet()
-        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof)
+        patience = Patience(POP3_AUTOLOGOUT, self.server.close)
+        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof, patience)
         self.release()
 
     def on_event(self, event: object) -> None:

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from typing import Any
 
 import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.mda import Mda
-from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy
-from simulator.agents.session import pump
+from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy, local_message_id
+from simulator.agents.session import Patience, pump
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import (
     add_missing_headers,
@@ -29,7 +30,10 @@ from simulator.protocols.message import (
     received_count,
 )
 from simulator.protocols.smtp import (
+    SMTP_PORT,
+    SUBMISSION_PORT,
     AuthReceived,
+    Envelope,
     MailFromReceived,
     MessageReceived,
     RcptToReceived,
@@ -40,8 +44,9 @@ from simulator.protocols.smtp import (
     reply,
 )
 
-SMTP_PORT = 25  # RFC 5321 §4.5.4 / IANA "smtp"
-SUBMISSION_PORT = 587  # RFC 6409 §3.1
+#: Postfix smtpd_timeout: how long the server waits for the next command
+#: (RFC 5321 §4.5.3.2.7 asks for at least 5 minutes).
+SERVER_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,22 @@ class Mta:
         """Whether `address` belongs to a domain this MTA is final for."""
         return domain_of(address) in self.config.domains
 
+    def postmaster(self) -> str:
+        """The address that a bare `<Postmaster>` stands for on this host."""
+        return f"postmaster@{min(self.config.domains, default=self.hostname)}"
+
     def mailstore_for(self, address: str) -> Mda | None:
         """The MDA that keeps `address`'s mailbox, if it is ours."""
         return self.mailstores.get(domain_of(address))
 
     def check_recipient(self, recipient: str, authenticated_user: str | None) -> Reply:
-        """RCPT policy: known local user, or relay for authenticated users."""
+        """RCPT policy: known local user, or relay for authenticated users.
+
+        A bare `<Postmaster>` must always be accepted (RFC 5321 §4.5.1); it
+        means the postmaster of the first domain this MTA serves.
+        """
+        if recipient.lower() == "postmaster":
+            return reply(SmtpReply.RCPT_OK)
         if self.is_local(recipient):
             mda = self.mailstore_for(recipient)
             if mda is None or not mda.has_user(recipient):
@@ -123,7 +138,8 @@ class SmtpSession:
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Greet, then answer commands until the client leaves."""
         self.server.greet()
-        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof)
+        patience = Patience(SERVER_TIMEOUT, self.on_timeout)
+        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof, patience)
 
     def on_event(self, event: object) -> None:
         """Answer the decisions the SMTP machine asks for."""
@@ -141,6 +157,10 @@ class SmtpSession:
     def on_eof(self) -> None:
         """The client hung up; an unfinished transaction is simply dropped."""
 
+    def on_timeout(self) -> None:
+        """The client fell silent: say goodbye with a 421 (Postfix smtpd)."""
+        self.server.close(reply(SmtpReply.TIMEOUT, hostname=self.mta.hostname))
+
     def accept_message(self, event: MessageReceived) -> Reply:
         """Stamp, queue and acknowledge a received message."""
         content = event.content
@@ -151,29 +171,29 @@ class SmtpSession:
         if self.submission:
             content = self.complete_headers(content, event.envelope.mail_from, queue_id)
         content = prepend_header(content, "Received", self.received_value(event, queue_id))
-        queue.enqueue(
-            QueuedMessage.arrived(queue_id, event.envelope, content, self.mta.ctx.env.now)
-        )
+        envelope = event.envelope
+        rcpts = tuple(self.mta.postmaster() if r.lower() == "postmaster" else r
+                      for r in envelope.rcpt_to)
+        envelope = Envelope(mail_from=envelope.mail_from, rcpt_to=rcpts)
+        queue.enqueue(QueuedMessage.arrived(queue_id, envelope, content, self.mta.ctx.env.now))
         return reply(SmtpReply.QUEUED, queue_id=queue_id)
 
     def complete_headers(self, content: bytes, sender: str, queue_id: str) -> bytes:
         """Add Date, Message-ID and From if the MUA left them out (RFC 6409 §8)."""
         now = self.mta.ctx.clock()
-        # Postfix style: <YYYYMMDDhhmmss.QUEUEID@myhostname>
-        message_id = f"<{now:%Y%m%d%H%M%S}.{queue_id}@{self.mta.hostname}>"
+        message_id = local_message_id(now, queue_id, self.mta.hostname)
         content, _ = add_missing_headers(content, date=now, message_id=message_id, sender=sender)
         return content
 
     def received_value(self, event: MessageReceived, queue_id: str) -> str:
         """A Postfix-style `Received:` header (RFC 5321 §4.4)."""
-        client = self.endpoint.peer_host
-        address = self.mta.ctx.network.topology.hosts[client].address
+        client, address = self.endpoint.peer_host, self.endpoint.peer_address
         protocol = "ESMTP" if self.server.esmtp else "SMTP"
         if self.server.authenticated_user:
             protocol += "A"  # RFC 3848: authenticated ESMTP
         rcpts = event.envelope.rcpt_to
         target = f"\nfor <{rcpts[0]}>" if len(rcpts) == 1 else ""
-        date = self.mta.ctx.clock().strftime("%a, %d %b %Y %H:%M:%S +0000 (UTC)")
+        date = format_datetime(self.mta.ctx.clock()) + " (UTC)"
         return (
             f"from {self.server.helo_name} ({client} [{address}])\n"
             f"by {self.mta.hostname} ({self.mta.config.software}) with {protocol} id {queue_id}"

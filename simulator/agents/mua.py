@@ -17,14 +17,25 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.mda import POP3_PORT
-from simulator.agents.mta import SUBMISSION_PORT
-from simulator.agents.session import pump
+from simulator.agents.queue import unique_recipients
+from simulator.agents.session import Patience, pump
 from simulator.agents.transfer import transfer
+from simulator.net.connection import ConnectError
 from simulator.protocols.message import Draft, compose, domain_of, first_header
-from simulator.protocols.pop3 import LoginFailed, MessageRetrieved, Pop3Client, Pop3ClientConfig
-from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
+from simulator.protocols.pop3 import (
+    POP3_PORT,
+    LoginFailed,
+    MessageRetrieved,
+    Pop3Client,
+    Pop3ClientConfig,
+)
+from simulator.protocols.smtp import SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
 from simulator.trace import Kind
+
+#: How long the client waits for the POP3 server before it gives up.
+CLIENT_TIMEOUT = 300.0
+#: The Outbox reason of a message that was still being sent when the run ended.
+SENDING = "still being sent"
 
 
 @dataclass(frozen=True)
@@ -86,25 +97,30 @@ class Mua:
             message=message_id, **{"from": draft.sender, "to": list(draft.recipients)},
             subject=draft.subject, origin="user",
         )
-        network = self.ctx.network
-        endpoint = yield from network.connect(self.host, self.config.submission_host,
-                                              SUBMISSION_PORT)
-        if endpoint is None:
-            self.outbox.append(Unsent(message_id, draft.recipients, "cannot reach the server"))
+        envelope = Envelope(mail_from=draft.sender,
+                            rcpt_to=tuple(unique_recipients(draft.recipients)))
+        sending = Unsent(message_id, envelope.rcpt_to, SENDING)
+        self.outbox.append(sending)
+        endpoint = yield from self.ctx.network.connect(
+            self.host, self.config.submission_host, SUBMISSION_PORT
+        )
+        self.outbox.remove(sending)
+        if isinstance(endpoint, ConnectError):
+            self.outbox.append(Unsent(message_id, envelope.rcpt_to, endpoint.reason))
             return
         endpoint.message = message_id
         smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
                                 password=self.config.password)
-        envelope = Envelope(mail_from=draft.sender, rcpt_to=draft.recipients)
+        self.outbox.append(sending)
         replies = yield from transfer(endpoint, smtp, envelope, content)
+        self.outbox.remove(sending)
         self._submission_result(message_id, replies)
 
     def _submission_result(self, message_id: str, replies: dict[str, Reply]) -> None:
         """Refused recipients are reported to the user; unsent ones wait."""
         waiting = tuple(r for r, answer in replies.items() if answer.is_transient)
         if waiting:
-            reason = str(replies[waiting[0]])
-            self.outbox.append(Unsent(message_id, waiting, reason))
+            self.outbox.append(Unsent(message_id, waiting, str(replies[waiting[0]])))
         for rcpt, answer in replies.items():
             if answer.is_permanent:
                 self.ctx.trace.emit(
@@ -123,13 +139,14 @@ class Mua:
         endpoint = yield from self.ctx.network.connect(
             self.host, self.config.mailbox_host, POP3_PORT
         )
-        if endpoint is None:
+        if isinstance(endpoint, ConnectError):
             return
         client = Pop3Client(Pop3ClientConfig(
             username=self.config.address, password=self.config.password,
             delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
         ))
-        yield from pump(endpoint, client, self._on_pop3_event, client.connection_lost)
+        patience = Patience(CLIENT_TIMEOUT, client.connection_lost)
+        yield from pump(endpoint, client, self._on_pop3_event, client.connection_lost, patience)
 
     def _on_pop3_event(self, event: object) -> None:
         if isinstance(event, MessageRetrieved):
@@ -139,6 +156,7 @@ class Mua:
                 Kind.MAIL_FETCHED, self.host, f"{self.config.client}: new mail for "
                 f"{self.config.address}", message=first_header(event.content, "Message-ID"),
                 user=self.config.address, uid=event.uid,
+                subject=first_header(event.content, "Subject") or "",
             )
         elif isinstance(event, LoginFailed):
             self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.config.client}: login failed: "

@@ -5,21 +5,25 @@ from then on this MTA owns it and must not lose it (RFC 5321 §6.1).  The
 manager tries every recipient at once: local ones go to the MDA, remote
 ones are relayed by MX.  After each attempt a recipient is done (2yz),
 bounced (5yz: a DSN goes back to the sender) or deferred (4yz: tried again
-after Postfix's backoff, until the queue lifetime runs out).
+after Postfix's backoff, until the queue lifetime runs out, when it bounces
+with the last error it met).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from simulator.agents.bounce import BounceContext, FailedRecipient, build_dsn
 from simulator.agents.context import SimContext
-from simulator.agents.relay import Hop, Outcome, group_by_domain, relay
-from simulator.protocols.message import first_header
+from simulator.agents.relay import Hop, relay
+from simulator.agents.verdicts import Outcome, Verdict
+from simulator.protocols.message import domain_of, first_header, prepend_header
 from simulator.protocols.smtp import Envelope, SmtpReply, reply
 from simulator.trace import Kind
 
@@ -51,17 +55,30 @@ class QueuedMessage:
     arrived_at: float
     message_id: str | None
     attempts: int = 0
-    last_reply: dict[str, str] = field(default_factory=dict)
+    last_outcome: dict[str, Outcome] = field(default_factory=dict)
 
     @classmethod
     def arrived(
         cls, queue_id: str, envelope: Envelope, content: bytes, now: float
     ) -> QueuedMessage:
-        """A message just accepted over SMTP."""
+        """A message just accepted over SMTP; a recipient named twice counts once."""
         return cls(
-            queue_id, envelope.mail_from, list(envelope.rcpt_to), content, now,
+            queue_id, envelope.mail_from, unique_recipients(envelope.rcpt_to), content, now,
             first_header(content, "Message-ID"),
         )
+
+
+def unique_recipients(recipients: Sequence[str]) -> list[str]:
+    """Recipients without repeats, as Postfix's duplicate filter keeps them."""
+    seen: dict[str, str] = {}
+    for rcpt in recipients:
+        seen.setdefault(rcpt.lower(), rcpt)
+    return list(seen.values())
+
+
+def local_message_id(now: datetime, queue_id: str, hostname: str) -> str:
+    """A Message-ID the way Postfix makes one: <YYYYMMDDhhmmss.QUEUEID@host>."""
+    return f"<{now:%Y%m%d%H%M%S}.{queue_id}@{hostname}>"
 
 
 class MailQueue:
@@ -92,13 +109,14 @@ class MailQueue:
         """Record every recipient still waiting here (end of the run)."""
         for message in self.entries.values():
             for rcpt in message.recipients:
+                last = message.last_outcome.get(rcpt)
                 self._emit(Kind.MAIL_QUEUED, message, f"still queued for <{rcpt}>",
-                           recipient=rcpt, reason=message.last_reply.get(rcpt, "not tried yet"))
+                           recipient=rcpt, reason=last.text if last else "not tried yet")
 
     def _attempt(self, message: QueuedMessage) -> Generator[simpy.events.Event, Any, None]:
         message.attempts += 1
         outcomes: dict[str, Outcome] = {}
-        for domain, rcpts in group_by_domain(message.recipients).items():
+        for domain, rcpts in _by_domain(message.recipients).items():
             if self.mta.is_local(rcpts[0]):
                 outcomes.update({r: self._deliver_locally(message, r) for r in rcpts})
             else:
@@ -110,26 +128,25 @@ class MailQueue:
 
     def _deliver_locally(self, message: QueuedMessage, rcpt: str) -> Outcome:
         mda = self.mta.mailstore_for(rcpt)
-        if mda is not None and mda.deliver(message.sender, rcpt, message.content):
-            return Outcome(reply(SmtpReply.DELIVERED))
-        return Outcome(reply(SmtpReply.USER_UNKNOWN, rcpt=rcpt))
+        if mda is not None and mda.deliver(message.sender, rcpt, message.content, message.queue_id):
+            return Outcome.of_verdict(Verdict.DELIVERED)
+        return Outcome.of_reply(reply(SmtpReply.USER_UNKNOWN, rcpt=rcpt), self.mta.hostname)
 
     def _settle(self, message: QueuedMessage, outcomes: dict[str, Outcome]) -> None:
         failed: list[FailedRecipient] = []
         for rcpt, outcome in outcomes.items():
-            answer = outcome.reply
-            message.last_reply[rcpt] = str(answer)
-            if answer.is_transient:
-                self._emit(Kind.MAIL_DEFERRED, message, f"deferred <{rcpt}>: {answer}",
-                           recipient=rcpt, reply=str(answer))
+            message.last_outcome[rcpt] = outcome
+            if outcome.is_transient:
+                self._emit(Kind.MAIL_DEFERRED, message, f"deferred <{rcpt}>: {outcome.text}",
+                           recipient=rcpt, reply=outcome.text, status=outcome.status,
+                           attempt=message.attempts)
                 continue
             message.recipients.remove(rcpt)
-            if answer.is_permanent:
-                failed.append(FailedRecipient(rcpt, answer.enhanced or "5.0.0", str(answer),
-                                              outcome.relay))
+            if not outcome.is_success:
+                failed.append(_failure(rcpt, outcome))
             elif outcome.relay is not None:
                 self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {outcome.relay}",
-                           recipient=rcpt, relay=outcome.relay, reply=str(answer))
+                           recipient=rcpt, relay=outcome.relay, reply=outcome.text)
         if failed:
             self._bounce(message, failed)
         self._next_step(message)
@@ -139,20 +156,16 @@ class MailQueue:
             del self.entries[message.queue_id]
             self._emit(Kind.QUEUE_LEAVE, message, f"{message.queue_id} removed", reason="done")
             return
+        retry = self.mta.config.retry
         age = self.ctx.env.now - message.arrived_at
-        if age >= self.mta.config.retry.queue_lifetime:
-            expired = [self._expired(message, rcpt) for rcpt in message.recipients]
-            message.recipients.clear()
-            self._bounce(message, expired)
-            self._next_step(message)
+        if age < retry.queue_lifetime:
+            self.ctx.env.process(self._retry(message, retry.delay(age)))
             return
-        self.ctx.env.process(self._retry(message, self.mta.config.retry.delay(age)))
-
-    @staticmethod
-    def _expired(message: QueuedMessage, rcpt: str) -> FailedRecipient:
-        """The failure reported when the queue lifetime ran out (RFC 3463 X.4.7)."""
-        last = message.last_reply.get(rcpt, "")
-        return FailedRecipient(rcpt, "4.4.7", f"delivery time expired; last error: {last}")
+        # Too old: bounce with the last error seen (RFC 3463 X.4.7 asks for it).
+        expired = [_failure(r, message.last_outcome[r]) for r in message.recipients]
+        message.recipients.clear()
+        self._bounce(message, expired)
+        self._next_step(message)
 
     def _retry(
         self, message: QueuedMessage, delay: float
@@ -164,30 +177,50 @@ class MailQueue:
         """Return a DSN to the sender, unless the failed mail was a bounce."""
         if not message.sender:  # never bounce a bounce (RFC 5321 §4.5.5)
             for failure in failed:
-                self._emit(Kind.MAIL_BOUNCED, message, f"bounce for <{failure.recipient}> "
-                           "undeliverable: discarded (double bounce)", recipient=failure.recipient,
-                           status=failure.status, reply=failure.diagnostic, bounce_id=None)
+                self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: "
+                           f"{failure.diagnostic} (a bounce: discarded, never bounced)",
+                           recipient=failure.recipient, status=failure.status,
+                           reply=failure.diagnostic, bounce_id=None)
             return
-        dsn_queue_id = self.new_queue_id()
+        queue_id = self.new_queue_id()
         now = self.ctx.clock()
-        dsn_id = f"<{now:%Y%m%d%H%M%S}.{dsn_queue_id}@{self.mta.hostname}>"
+        dsn_id = local_message_id(now, queue_id, self.mta.hostname)
         for failure in failed:
             self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: {failure.diagnostic}",
                        recipient=failure.recipient, status=failure.status,
                        reply=failure.diagnostic, bounce_id=dsn_id)
-        arrival = self.ctx.datetime_at(message.arrived_at)
         context = BounceContext(self.mta.hostname, message.sender, message.content,
-                                arrival, now, dsn_id)
-        dsn = build_dsn(context, failed)
+                                self.ctx.datetime_at(message.arrived_at), now, dsn_id)
+        dsn = self._stamp_local(build_dsn(context, failed), queue_id, now)
         self.ctx.trace.emit(
             Kind.MAIL_COMPOSED, self.mta.hostname, "delivery status notification",
             message=dsn_id, **{"from": "", "to": [message.sender]},
             subject=first_header(dsn, "Subject") or "", origin="bounce",
             original=message.message_id,
         )
-        self.enqueue(QueuedMessage(dsn_queue_id, "", [message.sender], dsn,
+        self.enqueue(QueuedMessage(queue_id, "", [message.sender], dsn,
                                    self.ctx.env.now, dsn_id))
+
+    def _stamp_local(self, content: bytes, queue_id: str, now: datetime) -> bytes:
+        """The Received: header of mail made on this host (Postfix cleanup)."""
+        software = self.mta.config.software
+        value = f"by {self.mta.hostname} ({software}) id {queue_id}; {format_datetime(now)}"
+        return prepend_header(content, "Received", value)
 
     def _emit(self, kind: Kind, message: QueuedMessage, text: str, **data: Any) -> None:
         self.ctx.trace.emit(kind, self.mta.hostname, text, message=message.message_id,
                             queue_id=message.queue_id, **data)
+
+
+def _failure(rcpt: str, outcome: Outcome) -> FailedRecipient:
+    return FailedRecipient(rcpt, outcome.status, outcome.text,
+                           outcome.relay if outcome.from_server else None,
+                           outcome.diagnostic_type)
+
+
+def _by_domain(recipients: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Recipients grouped by domain, in order of first appearance."""
+    groups: dict[str, list[str]] = {}
+    for rcpt in recipients:
+        groups.setdefault(domain_of(rcpt), []).append(rcpt)
+    return {domain: tuple(rcpts) for domain, rcpts in groups.items()}

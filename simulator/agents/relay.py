@@ -1,17 +1,18 @@
 """Relaying: finding the next hop by MX lookup and handing mail over SMTP.
 
-For each destination domain the MTA asks DNS for MX records, tries the
-exchangers best first (RFC 5321 §5.1), and speaks SMTP on port 25 to the
-first one that answers.  What comes back is one reply per recipient; the
-queue manager decides from its class (2yz, 4yz, 5yz) what happens next.
-Failures that never reached an SMTP server (no such domain, nobody
-listening) are expressed as replies too, the way Postfix logs them.
+For each destination domain the MTA asks DNS for MX records (RFC 5321
+§5.1): with none, the domain's own address is its implicit MX.  If this
+MTA is itself one of the exchangers, only the ones it prefers to itself are
+tried.  Exchangers are tried best first until one takes part in an SMTP
+session on port 25; a session that breaks off (421, lost connection) moves
+on to the next one, as Postfix does.  The result is one `Outcome` per
+recipient.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,19 +20,14 @@ import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.transfer import transfer
-from simulator.net.dns import Rcode
-from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig, SmtpReply, reply
+from simulator.agents.verdicts import Outcome, Verdict
+from simulator.net.connection import ConnectError
+from simulator.net.dns import MxRecord, Rcode, order_exchangers
+from simulator.protocols.smtp import SMTP_PORT, Envelope, SmtpClientConfig, SmtpReply, reply
 from simulator.trace import Kind
 
-SMTP_PORT = 25  # RFC 5321: relay between MTAs
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one recipient in one delivery attempt."""
-
-    reply: Reply
-    relay: str | None = None  # the host that answered, when one did
+#: Replies the SMTP client makes up itself when a session breaks off.
+_BROKEN_SESSION = {str(reply(SmtpReply.CONNECTION_LOST)), str(reply(SmtpReply.PROTOCOL_ERROR))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,56 +44,61 @@ def relay(
     ctx: SimContext, hostname: str, hop: Hop, domain: str, rng: random.Random
 ) -> Generator[simpy.events.Event, Any, dict[str, Outcome]]:
     """Deliver `hop` to the mail exchangers of `domain` (a SimPy sub-process)."""
-    network = ctx.network
-    answer = yield from network.resolve(hostname, domain, "MX")
-    exchangers = network.resolver.mail_exchangers(domain, rng)
-    if answer.rcode == Rcode.NXDOMAIN or not exchangers:
-        return _all(hop, Outcome(reply(SmtpReply.HOST_NOT_FOUND, name=domain)))
-    if not answer.answers:  # no MX: the implicit MX is the domain's A record
-        ctx.trace.emit(Kind.NOTE, hostname, f"{domain} has no MX record: using its A record")
-    failure = reply(SmtpReply.CONNECT_FAILED, host=domain, reason="no usable mail exchanger")
+    answer = yield from ctx.network.resolve(hostname, domain, "MX")
+    if answer.rcode == Rcode.NXDOMAIN:
+        return _all(hop, Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=domain, qtype="MX"))
+    records = [r for r in answer.records if isinstance(r, MxRecord)]
+    if not records:
+        ctx.trace.emit(Kind.NOTE, hostname, f"{domain} has no MX record: its A record is "
+                       "the implicit MX (RFC 5321 §5.1)")
+        records = [MxRecord(0, domain)]
+    exchangers = _worth_trying(order_exchangers(records, rng), hostname)
+    if not exchangers:
+        return _all(hop, Outcome.of_verdict(Verdict.LOOPS_BACK, domain=domain))
+    failures: list[Outcome] = []
     for mx in exchangers:
-        if mx.exchange == hostname:
-            continue  # never relay to ourselves
-        target = yield from _address_of(ctx, hostname, mx.exchange)
-        if target is None:
-            failure = reply(SmtpReply.HOST_NOT_FOUND, name=mx.exchange)
-            continue
-        endpoint = yield from network.connect(hostname, target, SMTP_PORT)
-        if endpoint is None:
-            failure = reply(SmtpReply.CONNECT_FAILED, host=target, reason="Connection refused")
-            continue
-        endpoint.message = hop.message_id
-        replies = yield from transfer(
-            endpoint, SmtpClientConfig(helo_name=hostname), _envelope(hop), hop.content
-        )
-        return {rcpt: Outcome(answer, target) for rcpt, answer in replies.items()}
-    return _all(hop, Outcome(failure))
+        outcomes = yield from _try_exchanger(ctx, hostname, hop, mx.exchange)
+        if isinstance(outcomes, dict):
+            return outcomes
+        failures.append(outcomes)
+    transient = [f for f in failures if f.is_transient]
+    return _all(hop, (transient or failures)[-1])
 
 
-def _address_of(
-    ctx: SimContext, asker: str, name: str
-) -> Generator[simpy.events.Event, Any, str | None]:
-    """Resolve `name` to a host on the network, or None."""
-    answer = yield from ctx.network.resolve(asker, name, "A")
-    for address in answer.answers:
-        host = ctx.network.host_at(address)
-        if host is not None:
-            return host
-    return None
+def _worth_trying(exchangers: list[MxRecord], hostname: str) -> list[MxRecord]:
+    """Drop this host and every exchanger it is preferred to (RFC 5321 §5.1)."""
+    own = [mx.preference for mx in exchangers if mx.exchange == hostname]
+    if not own:
+        return exchangers
+    return [mx for mx in exchangers if mx.preference < min(own)]
 
 
-def _envelope(hop: Hop) -> Envelope:
-    return Envelope(mail_from=hop.sender, rcpt_to=hop.recipients)
+def _try_exchanger(
+    ctx: SimContext, hostname: str, hop: Hop, exchange: str
+) -> Generator[simpy.events.Event, Any, dict[str, Outcome] | Outcome]:
+    """One exchanger: the recipients' outcomes, or why it could not be used."""
+    network = ctx.network
+    answer = yield from network.resolve(hostname, exchange, "A")
+    addresses = [r for r in answer.records if isinstance(r, str)]
+    if not addresses:
+        return Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=exchange, qtype="A")
+    address = addresses[0]
+    target = network.host_at(address) or address
+    endpoint = yield from network.connect(hostname, target, SMTP_PORT)
+    where = {"host": exchange, "address": address}
+    if isinstance(endpoint, ConnectError):
+        return Outcome.of_verdict(Verdict.CONNECT_FAILED, port=str(SMTP_PORT),
+                                  reason=endpoint.reason, **where)
+    endpoint.message = hop.message_id
+    envelope = Envelope(mail_from=hop.sender, rcpt_to=hop.recipients)
+    replies = yield from transfer(endpoint, SmtpClientConfig(helo_name=hostname), envelope,
+                                  hop.content)
+    if all(str(r) in _BROKEN_SESSION for r in replies.values()):
+        return Outcome.of_verdict(Verdict.LOST_CONNECTION, **where)
+    if all(r.code == 421 for r in replies.values()):  # the server closed: try the next MX
+        return Outcome.of_reply(next(iter(replies.values())), exchange)
+    return {rcpt: Outcome.of_reply(answer, exchange) for rcpt, answer in replies.items()}
 
 
 def _all(hop: Hop, outcome: Outcome) -> dict[str, Outcome]:
-    return {rcpt: outcome for rcpt in hop.recipients}
-
-
-def group_by_domain(recipients: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """Recipients grouped by domain, in order of first appearance."""
-    groups: dict[str, list[str]] = {}
-    for rcpt in recipients:
-        groups.setdefault(rcpt.rpartition("@")[2].lower(), []).append(rcpt)
-    return {domain: tuple(rcpts) for domain, rcpts in groups.items()}
+    return dict.fromkeys(hop.recipients, outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import simpy
@@ -24,17 +25,33 @@ class Machine(Protocol):
     def data_to_send(self) -> bytes: ...
 
 
+@dataclass(frozen=True)
+class Patience:
+    """How long one side waits for the peer, and what it does when tired.
+
+    `on_timeout` tells the machine (a server queues its 421 or `-ERR`; a
+    client treats the connection as lost); the connection is then closed.
+    """
+
+    seconds: float
+    on_timeout: Callable[[], None]
+
+
 def pump(
     endpoint: Endpoint,
     machine: Machine,
     on_event: Callable[[Any], None],
     on_eof: Callable[[], None],
+    patience: Patience,
 ) -> Generator[simpy.events.Event, Any, None]:
     """Move bytes between `endpoint` and `machine` until the session ends.
 
-    Every event the machine hands out goes to `on_event`; when the peer
-    closes first, `on_eof` tells the machine.  Our side is closed at the end.
+    Every event the machine hands out goes to `on_event`.  When the peer
+    closes first, `on_eof` tells the machine; when the peer stays silent
+    longer than `patience` allows, its `on_timeout` does.  Our side is
+    closed at the end.
     """
+    env = endpoint.network.env
     while True:
         event = machine.next_event()
         if event is not NEED_DATA:
@@ -44,13 +61,28 @@ def pump(
         _flush(endpoint, machine)
         if machine.closed:
             break
-        data = yield endpoint.recv()
-        if data == EOF_MARK:
-            on_eof()
-            _drain(machine, on_event)
+        arrival = endpoint.recv()
+        yield arrival | env.timeout(patience.seconds)
+        if not arrival.triggered:
+            arrival.cancel()
+            _give_up(endpoint, machine, on_event, patience.on_timeout)
             break
-        machine.receive_data(data)
+        if arrival.value == EOF_MARK:
+            _give_up(endpoint, machine, on_event, on_eof)
+            break
+        machine.receive_data(arrival.value)
     endpoint.close()
+
+
+def _give_up(
+    endpoint: Endpoint, machine: Machine, on_event: Callable[[Any], None],
+    tell: Callable[[], None],
+) -> None:
+    """Tell the machine the session is over and let it have its last word."""
+    tell()
+    while (event := machine.next_event()) is not NEED_DATA:
+        on_event(event)
+    _flush(endpoint, machine)
 
 
 def _flush(endpoint: Endpoint, machine: Machine) -> None:
@@ -58,9 +90,3 @@ def _flush(endpoint: Endpoint, machine: Machine) -> None:
     outgoing = machine.data_to_send()
     if outgoing:
         endpoint.send(outgoing)
-
-
-def _drain(machine: Machine, on_event: Callable[[Any], None]) -> None:
-    """Hand out the events a machine produced on learning of the lost peer."""
-    while (event := machine.next_event()) is not NEED_DATA:
-        on_event(event)

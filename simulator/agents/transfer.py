@@ -7,7 +7,7 @@ from typing import Any
 
 import simpy
 
-from simulator.agents.session import pump
+from simulator.agents.session import Patience, pump
 from simulator.net.connection import Endpoint
 from simulator.protocols.smtp import (
     Envelope,
@@ -17,6 +17,9 @@ from simulator.protocols.smtp import (
     SmtpClientConfig,
     TransactionResult,
 )
+
+#: Postfix smtp_helo/mail/rcpt_timeout: how long the client waits for a reply.
+CLIENT_TIMEOUT = 300.0
 
 
 def transfer(
@@ -37,5 +40,6 @@ def transfer(
             for recipient in envelope.rcpt_to:
                 replies.setdefault(recipient, event.reply)
 
-    yield from pump(endpoint, client, on_event, client.connection_lost)
+    patience = Patience(CLIENT_TIMEOUT, client.connection_lost)
+    yield from pump(endpoint, client, on_event, client.connection_lost, patience)
     return replies

@@ -31,6 +31,13 @@ EOF_MARK = b""
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectError:
+    """Why a connection could not be opened, in the words of the OS."""
+
+    reason: str  # "Connection refused" or "Connection timed out"
+
+
+@dataclass(frozen=True, slots=True)
 class Listener:
     """A server socket: where accepted connections queue up."""
 
@@ -53,6 +60,11 @@ class Endpoint:
     message: str | None = None
     closed: bool = False
     _last_arrival: float = field(default=0.0, repr=False)
+
+    @property
+    def peer_address(self) -> str:
+        """The IP address of the host at the other end."""
+        return self.network.topology.hosts[self.peer_host].address
 
     @property
     def peer(self) -> Endpoint:
@@ -82,7 +94,7 @@ class Endpoint:
         self.closed = True
         conn = self.connection
         self.network.trace.emit(
-            Kind.TCP_CLOSE, self.host, "connection closed", peer=self.peer_host,
+            Kind.TCP_CLOSE, self.host, "close", peer=self.peer_host,
             protocol="tcp", session=conn.session, port=conn.port,
         )
         self._carry(EOF_MARK)
@@ -155,19 +167,23 @@ class Network:
 
     def connect(
         self, client: str, server: str, port: int, timeout: float = CONNECT_TIMEOUT
-    ) -> Generator[simpy.events.Event, Any, Endpoint | None]:
-        """Open a connection (a SimPy sub-process): the client's endpoint, or None."""
+    ) -> Generator[simpy.events.Event, Any, Endpoint | ConnectError]:
+        """Open a connection (a SimPy sub-process): the client's endpoint.
+
+        `server` is a host name, or an address where no host may be.  A
+        host that cannot be reached never answers: the client gives up after
+        `timeout`.  A host with nothing listening on `port` answers with a
+        reset after one round trip.
+        """
         there = self.transit_time(client, server, SEGMENT_OVERHEAD)
         back = self.transit_time(server, client, SEGMENT_OVERHEAD)
         if there is None or back is None:
             yield self.env.timeout(timeout)
-            self._refused(client, server, port, "connection timed out")
-            return None
+            return self._refused(client, server, port, "Connection timed out")
         yield self.env.timeout(there + back)
         listener = self._listeners.get((server, port))
         if listener is None:
-            self._refused(client, server, port, "connection refused")
-            return None
+            return self._refused(client, server, port, "Connection refused")
         conn = self._open(client, server, listener)
         self.trace.emit(
             Kind.TCP_CONNECT, client, f"connected to {server} port {port}", peer=server,
@@ -200,8 +216,9 @@ class Network:
         conn.server = Endpoint(self, conn, server, client, "server", simpy.Store(self.env))
         return conn
 
-    def _refused(self, client: str, server: str, port: int, reason: str) -> None:
+    def _refused(self, client: str, server: str, port: int, reason: str) -> ConnectError:
         self.trace.emit(
             Kind.TCP_REFUSED, client, f"{server} port {port}: {reason}", peer=server,
             protocol="tcp", port=port, reason=reason,
         )
+        return ConnectError(reason)

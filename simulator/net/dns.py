@@ -1,16 +1,16 @@
 """DNS: the records a scenario declares, and MX resolution for MTAs.
 
-The resolver answers from one in-memory zone set, with the rules a real
-recursive resolver and RFC 5321 §5.1 give a sending MTA: MX records sorted by
-preference (equal preferences in random order), an implicit MX pointing at
-the domain itself when it has an A record but no MX, and NXDOMAIN for names
-that do not exist.
+The resolver answers from one in-memory zone set, as a recursive resolver
+would: the records held for a name, or NXDOMAIN for a name that does not
+exist.  `order_exchangers` gives the order RFC 5321 §5.1 asks a sending MTA
+to try MX hosts in: lower preference first, equal preferences at random.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,12 +35,21 @@ class MxRecord:
 
 @dataclass(frozen=True, slots=True)
 class DnsAnswer:
-    """The answer to one query: a response code and the record texts."""
+    """The answer to one query: a response code and the records found.
+
+    `records` holds `MxRecord`s for MX queries and strings (addresses,
+    texts) for A and TXT queries.
+    """
 
     qname: str
     qtype: str
     rcode: Rcode
-    answers: tuple[str, ...]
+    records: tuple[MxRecord | str, ...]
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """The records as zone-file style texts, e.g. "10 mail.example.net"."""
+        return tuple(str(record) for record in self.records)
 
 
 class Resolver:
@@ -69,37 +78,32 @@ class Resolver:
         return key in self._a or key in self._mx or key in self._txt
 
     def query(self, name: str, qtype: str) -> DnsAnswer:
-        """Answer one query of type A, MX or TXT."""
+        """Answer one query of type A, MX or TXT (MX sorted by preference)."""
         key = _norm(name)
-        table: dict[str, list[str]] = {
+        table: dict[str, list[MxRecord] | list[str]] = {
             "A": self._a.get(key, []),
-            "MX": [str(mx) for mx in sorted(self._mx.get(key, []), key=_by_preference)],
+            "MX": sorted(self._mx.get(key, []), key=_by_preference),
             "TXT": self._txt.get(key, []),
         }
         rcode = Rcode.NOERROR if self.exists(key) else Rcode.NXDOMAIN
         return DnsAnswer(key, qtype, rcode, tuple(table.get(qtype, [])))
 
-    def mail_exchangers(self, domain: str, rng: random.Random) -> list[MxRecord]:
-        """The MX hosts to try for `domain`, best first (RFC 5321 §5.1).
 
-        Lower preference first; records with equal preference are shuffled
-        so load spreads.  With no MX record but an A record, the domain is
-        its own implicit MX with preference 0.  An empty list means the
-        domain cannot receive mail.
-        """
-        key = _norm(domain)
-        records = self._mx.get(key, [])
-        if not records:
-            return [MxRecord(0, key)] if key in self._a else []
-        groups: dict[int, list[MxRecord]] = defaultdict(list)
-        for record in records:
-            groups[record.preference].append(record)
-        ordered: list[MxRecord] = []
-        for preference in sorted(groups):
-            group = list(groups[preference])
-            rng.shuffle(group)
-            ordered.extend(group)
-        return ordered
+def order_exchangers(records: Sequence[MxRecord], rng: random.Random) -> list[MxRecord]:
+    """The order in which to try mail exchangers (RFC 5321 §5.1).
+
+    Lower preference first; records with equal preference are shuffled so
+    that load spreads over them.
+    """
+    groups: dict[int, list[MxRecord]] = defaultdict(list)
+    for record in records:
+        groups[record.preference].append(record)
+    ordered: list[MxRecord] = []
+    for preference in sorted(groups):
+        group = sorted(groups[preference], key=_by_preference)
+        rng.shuffle(group)
+        ordered.extend(group)
+    return ordered
 
 
 def _norm(name: str) -> str:

@@ -1,11 +1,14 @@
-"""Pieces shared by every line-based protocol: line framing and sentinels."""
+"""Pieces shared by every line-based protocol: line framing, dot-stuffing, sentinels."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
 CRLF = b"\r\n"
+#: The line that ends a message body in SMTP DATA and POP3 multi-line replies.
+TERMINATOR = b"."
 
 
 class NeedData(Enum):
@@ -57,7 +60,29 @@ class LineBuffer:
             return LineTooLong(length)
         return raw.rstrip(b"\n").removesuffix(b"\r")
 
-    @property
-    def pending(self) -> int:
-        """How many bytes are buffered without a line end yet."""
-        return len(self._buffer)
+
+def split_lines(content: bytes) -> list[bytes]:
+    """The lines of a message without their endings (CRLF or bare LF)."""
+    lines = content.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [line.removesuffix(b"\r") for line in lines]
+
+
+def stuff_lines(lines: Iterable[bytes]) -> bytes:
+    """A body as sent: dot-stuffed CRLF lines, then the "." line.
+
+    SMTP (RFC 5321 §4.5.2) and POP3 (RFC 1939 §3) share the rule: a line
+    that starts with "." gets one more "." in front.
+    """
+    body = bytearray()
+    for line in lines:
+        if line.startswith(TERMINATOR):
+            body += TERMINATOR
+        body += line + CRLF
+    return bytes(body + TERMINATOR + CRLF)
+
+
+def unstuff_line(line: bytes) -> bytes:
+    """One received body line with its stuffing "." removed."""
+    return line[1:] if line.startswith(TERMINATOR) else line

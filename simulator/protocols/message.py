@@ -10,7 +10,6 @@ it was (RFC 5321 §4.4: never change earlier trace headers).
 from __future__ import annotations
 
 import email.policy
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -115,19 +114,6 @@ def header_block(content: bytes) -> bytes:
     return head + b"\r\n" if sep else content
 
 
-def ensure_crlf(content: bytes) -> bytes:
-    """Normalise any line endings to CRLF, ending with one."""
-    lines = content.replace(b"\r\n", b"\n").split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return b"".join(line + b"\r\n" for line in lines)
-
-
 def domain_of(address: str) -> str:
     """The domain part of an address, lower-cased."""
     return address.rpartition("@")[2].lower()
-
-
-def addresses(values: Sequence[str]) -> str:
-    """A header-ready comma-separated address list."""
-    return ", ".join(values)

@@ -116,10 +116,20 @@ def _role_problem(scenario: Scenario, name: str, role: str) -> str | None:
 
 def _domain_problems(scenario: Scenario) -> Iterator[Finding]:
     for domain_name, domain in scenario.domains.items():
+        roles_ok = True
         for role, host_name in (("mta", domain.mta), ("mda", domain.mda)):
             problem = _role_problem(scenario, host_name, role)
             if problem:
+                roles_ok = False
                 yield ("domains", domain_name, role), problem
+        if roles_ok and domain.mda != domain.mta:
+            yield (
+                ("domains", domain_name, "mda"),
+                (
+                    f"the MDA must run on the MTA's host '{domain.mta}': mailsim hands mail "
+                    "from MTA to MDA inside one host (LMTP between hosts is not modelled)"
+                ),
+            )
         for local, user in domain.users.items():
             problem = user.mua and _role_problem(scenario, user.mua, "mua")
             if problem:
@@ -149,7 +159,7 @@ def _traffic_problems(scenario: Scenario) -> Iterator[Finding]:
         problem = _sender_problem(scenario, message.sender)
         if problem:
             yield ("traffic", index, "from"), problem
-        if message.at > scenario.duration:
+        if message.at >= scenario.duration:
             yield (
                 ("traffic", index, "at"),
                 (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.scenario.checks import cross_reference_problems
@@ -32,6 +32,18 @@ DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
 DEFAULT_CHECK_EVERY = 300.0  # seconds: a typical desktop client's "check every 5 minutes"
 DEFAULT_DURATION = 3600.0  # seconds
 DEFAULT_CLIENT = "Thunderbird"
+
+
+def _one_line(text: str) -> str:
+    """Reject line breaks: the text becomes a header (RFC 5322 §2.2)."""
+    if "\r" in text or "\n" in text:
+        raise PydanticCustomError(
+            "one_line", "must be one line without line breaks: it becomes a mail header"
+        )
+    return text
+
+
+HeaderText = Annotated[str, AfterValidator(_one_line)]
 
 
 class Role(StrEnum):
@@ -122,7 +134,7 @@ class User(ScenarioModel):
     mua: DnsName | None = Field(
         None, description="Host with role mua where this user's mail client runs."
     )
-    client: str = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
+    client: HeaderText = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
     check_every: PositiveDuration = Field(
         DEFAULT_CHECK_EVERY, description='How often the client polls POP3, e.g. "2m".'
     )
@@ -151,7 +163,7 @@ class Submission(ScenarioModel):
         alias="from", description="A user of a domain in 'domains' who has a 'mua'."
     )
     to: list[EmailAddress] = Field(min_length=1, description="Recipients (unknown ones bounce).")
-    subject: str = Field("", description="The Subject: header.")
+    subject: HeaderText = Field("", description="The Subject: header.")
     body: str = Field("", description="The message text.")
 
     @field_validator("to", mode="before")

@@ -64,6 +64,8 @@ def record_tag(record: TraceRecord) -> str:
 def record_style(record: TraceRecord) -> str:
     """The style of a record's text: client and server lines differ."""
     if record.kind is Kind.LINE:
+        if record.data.get("elided"):
+            return "dim italic"
         return SERVER_STYLE if record.data.get("role") == "server" else CLIENT_STYLE
     return _KIND_STYLES.get(record.kind, "")
 
@@ -102,11 +104,12 @@ def _tcp_connect(record: TraceRecord) -> str:
 
 
 def _tcp_refused(record: TraceRecord) -> str:
-    return f"connection to port {_get(record, 'port')} refused"
+    reason = record.data.get("reason") or "refused"
+    return f"connect to port {_get(record, 'port')}: {reason}"
 
 
 def _tcp_close(record: TraceRecord) -> str:
-    return _with_reason("close", record.text)
+    return "close"
 
 
 def _dns_query(record: TraceRecord) -> str:
@@ -131,7 +134,7 @@ def _composed(record: TraceRecord) -> str:
 def _queue_enter(record: TraceRecord) -> str:
     sender = _addresses(record.data.get("from", ""))
     to = _addresses(record.data.get("to"))
-    return f"{_get(record, 'queue_id')}: {record.message} queued from={sender} to={to}"
+    return f"{_get(record, 'queue_id')}: queued, from={sender}, to={to}"
 
 
 def _queue_leave(record: TraceRecord) -> str:
@@ -152,34 +155,36 @@ def _deferred(record: TraceRecord) -> str:
     )
 
 
+def _which(record: TraceRecord) -> str:
+    """The queue id a log line starts with, or the Message-ID without one."""
+    return str(record.data.get("queue_id") or record.message or "?")
+
+
 def _delivered(record: TraceRecord) -> str:
     recipient, mailbox = _get(record, "recipient"), record.data.get("mailbox")
     into = f"mailbox={mailbox}, " if mailbox and mailbox != recipient else ""
     return (
-        f"{record.message}: to={_addresses(recipient)}, "
-        f"{into}hops={_get(record, 'hops')}, status=delivered"
+        f"{_which(record)}: to={_addresses(recipient)}, "
+        f"{into}status=delivered (hops={_get(record, 'hops')})"
     )
 
 
 def _bounced(record: TraceRecord) -> str:
-    words = (
-        f"{record.message}: to={_addresses(_get(record, 'recipient'))}, "
+    return (
+        f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, "
         f"status=bounced ({_get(record, 'reply', '')})"
     )
-    bounce_id = record.data.get("bounce_id")
-    return f"{words}, DSN {bounce_id}" if bounce_id else words
 
 
 def _queued(record: TraceRecord) -> str:
-    words = (
-        f"{_get(record, 'queue_id')}: {record.message} "
-        f"to={_addresses(_get(record, 'recipient'))} still queued"
-    )
+    words = f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, still queued"
     return _with_reason(words, record.data.get("reason"))
 
 
 def _fetched(record: TraceRecord) -> str:
-    return f"{_get(record, 'user')} fetched {record.message} (uid {_get(record, 'uid')})"
+    subject = record.data.get("subject")
+    what = f'"{subject}"' if subject else str(record.message)
+    return f"{_get(record, 'user')} downloaded {what} (uid {_get(record, 'uid')})"
 
 
 def _sim_start(record: TraceRecord) -> str:

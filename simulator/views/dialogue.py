@@ -21,6 +21,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from simulator.trace import Kind, TraceRecord
+from simulator.views.collapse import fold, folded, run_key
 from simulator.views.describe import describe, record_category, record_style, record_tag
 from simulator.views.formatting import abbreviate_host, format_clock
 
@@ -178,6 +179,7 @@ class DialogueView(JupyterMixin):
 
     `protocols` keeps only some categories (e.g. `{"smtp", "dns"}`),
     `session` one protocol session ("s1"), `message` one Message-ID.
+    Long message bodies are folded unless `full` is set.
     """
 
     def __init__(
@@ -187,9 +189,11 @@ class DialogueView(JupyterMixin):
         protocols: Iterable[str] | None = None,
         session: str | None = None,
         message: str | None = None,
+        full: bool = False,
     ) -> None:
         wanted = RecordFilter.of(protocols, session, message)
-        self.records: list[TraceRecord] = [record for record in records if wanted(record)]
+        shown = (record for record in records if wanted(record))
+        self.records: list[TraceRecord] = list(shown if full else folded(shown))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         last = max((record.time for record in self.records), default=0.0)
@@ -203,7 +207,9 @@ class LivePrinter:
 
     `trace.subscribe(LivePrinter(console))` follows a run live.  Columns
     stay put from line to line: the clock column is sized from the run's
-    duration (announced by `sim.start`) and hosts get their capped width.
+    duration and the host columns from its host names (both announced by
+    `sim.start`).  A run of lines sent at one instant is held back until
+    it ends, so that a long message body can be folded (unless `full`).
     """
 
     def __init__(
@@ -213,19 +219,48 @@ class LivePrinter:
         protocols: Iterable[str] | None = None,
         session: str | None = None,
         message: str | None = None,
+        full: bool = False,
     ) -> None:
         self.console = console
+        self.full = full
         self._wanted = RecordFilter.of(protocols, session, message)
         self._clock_width = len(format_clock(0.0))
+        self._longest_host = HOST_CAP
+        self._run: list[TraceRecord] = []
 
     def __call__(self, record: TraceRecord) -> None:
-        """Print `record` if it passes the filter."""
-        duration = record.data.get("duration") if record.kind is Kind.SIM_START else None
+        """Print `record` if it passes the filter (a run of lines when it ends)."""
+        if record.kind is Kind.SIM_START:
+            self._start(record)
+        self._widen_clock(record.time)
+        if not self._wanted(record):
+            return
+        key = run_key(record)
+        if self._run and key == run_key(self._run[0]):
+            self._run.append(record)
+            return
+        self.flush()
+        if key is None:
+            self._print([record])
+        else:
+            self._run = [record]
+
+    def flush(self) -> None:
+        """Print the run of lines held back, if any."""
+        run, self._run = self._run, []
+        if run:
+            self._print(run if self.full else fold(run))
+
+    def _start(self, record: TraceRecord) -> None:
+        duration = record.data.get("duration")
         if isinstance(duration, int | float):
             self._widen_clock(record.time + duration)
-        self._widen_clock(record.time)
-        if self._wanted(record):
-            self.console.print(_RecordBlock([record], self._clock_width, HOST_CAP))
+        hosts = record.data.get("hosts")
+        if hosts:
+            self._longest_host = max(cell_len(str(name)) for name in hosts)
+
+    def _print(self, records: list[TraceRecord]) -> None:
+        self.console.print(_RecordBlock(records, self._clock_width, self._longest_host))
 
     def _widen_clock(self, seconds: float) -> None:
         self._clock_width = max(self._clock_width, len(format_clock(seconds)))

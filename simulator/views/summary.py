@@ -64,8 +64,12 @@ class SummaryView(JupyterMixin):
 
     def table(self, width: int) -> Table:
         """The table laid out for a console `width` cells wide."""
-        columns = _COLUMNS if width >= _WIDE else _COLUMNS[:-1]
-        rows = [[column.cell(fate) for column in columns] for fate in self.fates]
+        columns = [_MESSAGE, *(_COLUMNS if width >= _WIDE else _COLUMNS[:-1])]
+        subjects = {fate.message_id: fate.subject for fate in self.fates}
+        rows = [
+            [_message_cell(fate, subjects), *(column.cell(fate) for column in columns[1:])]
+            for fate in self.fates
+        ]
         table = _empty_table()
         widths = _column_widths(columns, rows, width)
         for column, column_width in zip(columns, widths, strict=True):
@@ -149,10 +153,12 @@ def _empty_table() -> Table:
     )
 
 
-def _message_cell(fate: MessageFate) -> Text:
-    """The subject, or "(bounce)" and a short Message-ID for a bounce."""
+def _message_cell(fate: MessageFate, subjects: Mapping[str, str]) -> Text:
+    """The subject; for a bounce, the subject of the message it returns."""
     if fate.origin == "bounce":
-        return Text.assemble(("(bounce) ", "italic"), short_message_id(fate.message_id))
+        about = subjects.get(fate.original or "")
+        what = f"“{visible(about)}”" if about else short_message_id(fate.message_id)
+        return Text.assemble(("bounce of ", "italic"), what)
     if fate.subject:
         return Text(visible(fate.subject))
     return Text(f"({short_message_id(fate.message_id) or 'no id'})", "italic")
@@ -193,8 +199,9 @@ class _Column:
     share: int = 1
 
 
+#: The first column: its cells also need the other rows (a bounce names its original).
+_MESSAGE = _Column("Message", Text, min_width=10)
 _COLUMNS: Sequence[_Column] = (
-    _Column("Message", _message_cell, min_width=10),
     _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=10),
     _Column("To", lambda fate: Text(fate.recipient), min_width=10),
     _Column("Fate", _fate_cell),

@@ -261,6 +261,32 @@ MISTAKES = [
     ),
     pytest.param(None, "", "file not found", id="missing-file"),
     pytest.param(b"name: caf\xe9\n", "line 1", "not UTF-8 text", id="not-utf8"),
+    pytest.param(
+        edit("roles: [mta, mda]", "roles: [mta, mda]\n  store:\n    address: 198.51.100.26\n"
+             "    roles: [mda]").replace("    mda: mail.example.org", "    mda: store"),
+        "domains.example.org.mda",
+        "the MDA must run on the MTA's host 'mail.example.org'",
+        id="mda-on-another-host",
+    ),
+    pytest.param(
+        edit("to: [bob@example.org]", "to: [bob@example.org]\n    subject: \"Hi\\nBcc: x@y\""),
+        "traffic[0].subject",
+        "must be one line without line breaks",
+        id="subject-with-line-break",
+    ),
+    pytest.param(
+        edit("alice: {password: wonderland, mua: alice-pc}",
+             "alice: {password: wonderland, mua: alice-pc, client: \"A\\nB\"}"),
+        "domains.example.org.users.alice.client",
+        "must be one line without line breaks",
+        id="client-with-line-break",
+    ),
+    pytest.param(
+        edit("at: 5s", "at: 10m"),
+        "traffic[0].at",
+        "10m is too late: the simulation stops at 10m",
+        id="traffic-at-the-very-end",
+    ),
 ]
 
 

@@ -45,6 +45,7 @@ FATES = [
         sender="",
         subject="Undelivered Mail Returned to Sender",
         origin="bounce",
+        original="<1.alice@example.org>",
         ended_at=7510.0,
         detail=TIMEOUT,
     ),
@@ -103,14 +104,14 @@ def test_rows_show_fate_and_time(width: int) -> None:
     assert "delivered   1.234 s" in row_of(out, "bob@")
     assert "delivered  4 m 12 s" in row_of(out, "carol@")
     assert "bounced     1.234 s" in row_of(out, "nobody@")
-    assert "queued     2 h 05 m" in row_of(out, "(bounce)")
+    assert "queued     2 h 05 m" in row_of(out, "bounce of")
 
 
 def test_wide_table_shows_everything_in_full() -> None:
     out = render(SummaryView(FATES), 120)
     header = row_of(out, "Message ")
     assert header.split() == ["Message", "From", "To", "Fate", "Time", "Hops", "Status/Detail"]
-    assert "(bounce) b1.mail  <>" in out
+    assert "bounce of “Hello”  <>" in out
     assert "alice@example.org  carol@example.net" in out
     assert row_of(out, "bob@example.net").rstrip().endswith("1.234 s     2")
     assert "5.1.1 Recipient address rejected:" in row_of(out, "nobody@")
@@ -125,7 +126,7 @@ def test_narrow_table_keeps_hops_and_puts_details_below() -> None:
     assert row_of(out, "Message ").split()[-2:] == ["Time", "Hops"]
     assert "Status/Detail" not in out
     assert "nobody@example.net: 5.1.1 Recipient address rejected" in out
-    assert "(bounce)" in out
+    assert "bounce of" in out
 
 
 def test_footer_counts_fates() -> None:
@@ -198,3 +199,8 @@ def test_fit_widths(
     widths: list[int],
 ) -> None:
     assert fit_widths(naturals, minimums, available, shares) == widths
+
+
+def test_a_bounce_without_its_original_shows_its_own_id() -> None:
+    orphan = fate(ALICE, Fate.DELIVERED, message_id="<b2.mail@example.net>", origin="bounce")
+    assert "bounce of b2.mail" in render(SummaryView([orphan]), 120)

@@ -47,9 +47,12 @@ from simulator.protocols.pop3.server import (
 )
 from simulator.protocols.pop3.wire import Verb
 
+POP3_PORT = 110  # RFC 1939 §3
+
 __all__ = [
     "CLIENT_TRANSITIONS",
     "NEED_DATA",
+    "POP3_PORT",
     "REPLIES",
     "TRANSITIONS",
     "CredentialsReceived",

@@ -6,17 +6,23 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
-from simulator.protocols.common import CRLF, NEED_DATA, LineBuffer, LineTooLong, NeedData
+from simulator.protocols.common import (
+    CRLF,
+    NEED_DATA,
+    TERMINATOR,
+    LineBuffer,
+    LineTooLong,
+    NeedData,
+    unstuff_line,
+)
 from simulator.protocols.pop3.replies import ClientNote
 from simulator.protocols.pop3.wire import (
     ERR,
     MAX_RESPONSE_LINE,
-    TERMINATOR,
     Verb,
     parse_number,
     printable,
     status_of,
-    unstuff,
 )
 
 
@@ -191,7 +197,7 @@ class Pop3Client:
 
     def _on_body_line(self, body: list[bytes], line: bytes) -> None:
         if line != TERMINATOR:
-            body.append(unstuff(line))
+            body.append(unstuff_line(line))
             return
         self._body = None
         if self.state is Pop3ClientState.UIDL:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from simulator.protocols.common import split_lines
 from simulator.protocols.pop3.replies import Pop3Reply
-from simulator.protocols.pop3.wire import canonical, parse_number, printable, split_lines
+from simulator.protocols.pop3.wire import canonical, parse_number, printable
 
 # RFC 1939 §7: a unique-id is 1 to 70 characters in the range 0x21-0x7E.
 MAX_UID_LENGTH = 70

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from simulator.protocols.common import NEED_DATA, LineBuffer, LineTooLong, NeedData
+from simulator.protocols.common import NEED_DATA, LineBuffer, LineTooLong, NeedData, stuff_lines
 from simulator.protocols.pop3.maildrop import CommandError, MaildropEntry, SessionMaildrop
 from simulator.protocols.pop3.replies import (
     CAPABILITIES_AUTHORIZATION,
@@ -20,7 +20,6 @@ from simulator.protocols.pop3.wire import (
     parse_number,
     parse_verb,
     printable,
-    stuff,
 )
 
 
@@ -266,7 +265,8 @@ class Pop3Server:
     def _capa(self, rest: bytes) -> None:
         authorizing = self.state is Pop3State.AUTHORIZATION
         names = CAPABILITIES_AUTHORIZATION if authorizing else CAPABILITIES_TRANSACTION
-        self._reply(Pop3Reply.OK, stuff(name.encode("ascii") for name in names))  # RFC 2449 §5
+        # RFC 2449 §5: the capability list is a multi-line response
+        self._reply(Pop3Reply.OK, stuff_lines(name.encode("ascii") for name in names))
 
     def _quit(self, rest: bytes) -> UpdateRequested | None:
         if self.state is Pop3State.AUTHORIZATION:
@@ -289,7 +289,7 @@ class Pop3Server:
             self._reply(Pop3Reply.SCAN_LISTING, number=number, size=drop.size(number))
             return
         numbers = drop.live_numbers()
-        body = stuff(b"%d %d" % (n, drop.size(n)) for n in numbers)
+        body = stuff_lines(b"%d %d" % (n, drop.size(n)) for n in numbers)
         self._reply(Pop3Reply.LIST_ALL, body, count=len(numbers))
 
     def _uidl(self, rest: bytes) -> None:
@@ -298,12 +298,12 @@ class Pop3Server:
             number = drop.resolve(_args(rest)[0])
             self._reply(Pop3Reply.UIDL_ONE, number=number, uid=drop.uid(number))
             return
-        body = stuff(f"{n} {drop.uid(n)}".encode("ascii") for n in drop.live_numbers())
+        body = stuff_lines(f"{n} {drop.uid(n)}".encode("ascii") for n in drop.live_numbers())
         self._reply(Pop3Reply.OK, body)
 
     def _retr(self, rest: bytes) -> None:
         number = self._maildrop.resolve(_args(rest)[0])
-        body = stuff(self._maildrop.lines(number))
+        body = stuff_lines(self._maildrop.lines(number))
         self._reply(Pop3Reply.RETR, body, size=self._maildrop.size(number))
 
     def _top(self, rest: bytes) -> None:
@@ -312,7 +312,7 @@ class Pop3Server:
         count = parse_number(count_arg)
         if count is None:
             raise CommandError(Pop3Reply.INVALID_LINES, arg=printable(count_arg))
-        self._reply(Pop3Reply.OK, stuff(_head(self._maildrop.lines(number), count)))
+        self._reply(Pop3Reply.OK, stuff_lines(_head(self._maildrop.lines(number), count)))
 
     def _dele(self, rest: bytes) -> None:
         self._maildrop.mark_deleted(self._maildrop.resolve(_args(rest)[0]))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from enum import Enum
 
-from simulator.protocols.common import CRLF
+from simulator.protocols.common import CRLF, split_lines
 
 # RFC 2449 §4: a command line is at most 255 octets including the CRLF.
 MAX_COMMAND_LINE = 255
@@ -14,7 +13,6 @@ MAX_COMMAND_LINE = 255
 # (RFC 1939 §3); status lines are at most 512 octets (RFC 2449 §4).
 MAX_RESPONSE_LINE = 1001
 
-TERMINATOR = b"."  # RFC 1939 §3: a multi-line response ends with CRLF.CRLF
 OK = b"+OK"  # RFC 1939 §3: status indicators, always upper case
 ERR = b"-ERR"
 
@@ -68,29 +66,6 @@ def status_of(line: bytes) -> bytes | None:
     return None
 
 
-def split_lines(content: bytes) -> list[bytes]:
-    """The lines of a message without their endings (CRLF or bare LF)."""
-    lines = content.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    return [line.removesuffix(b"\r") for line in lines]
-
-
 def canonical(content: bytes) -> bytes:
     """`content` with every line ending in CRLF, as it goes on the wire."""
     return b"".join(line + CRLF for line in split_lines(content))
-
-
-def stuff(lines: Iterable[bytes]) -> bytes:
-    """A multi-line body: dot-stuffed lines and the terminator (RFC 1939 §3)."""
-    body = bytearray()
-    for line in lines:
-        if line.startswith(TERMINATOR):
-            body += TERMINATOR
-        body += line + CRLF
-    return bytes(body + TERMINATOR + CRLF)
-
-
-def unstuff(line: bytes) -> bytes:
-    """One received body line with its stuffed leading "." removed (RFC 1939 §3)."""
-    return line[1:] if line.startswith(TERMINATOR) else line

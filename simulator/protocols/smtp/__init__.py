@@ -13,7 +13,7 @@ every reply text lives in the one table in `replies.py`.
 
 from simulator.protocols.smtp.auth import decode_plain, encode_plain
 from simulator.protocols.smtp.client import SmtpClient, SmtpClientConfig
-from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff, dot_unstuff
+from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff
 from simulator.protocols.smtp.events import (
     AuthReceived,
     ClientEvent,
@@ -35,9 +35,14 @@ from simulator.protocols.smtp.states import (
     ServerState,
 )
 
+SMTP_PORT = 25  # RFC 5321 §4.5.4: relay between MTAs
+SUBMISSION_PORT = 587  # RFC 6409 §3.1: message submission by users
+
 __all__ = [
     "CLIENT_TRANSITIONS",
     "REPLIES",
+    "SMTP_PORT",
+    "SUBMISSION_PORT",
     "TRANSITIONS",
     "UNIMPLEMENTED",
     "AuthReceived",
@@ -62,7 +67,6 @@ __all__ = [
     "Verb",
     "decode_plain",
     "dot_stuff",
-    "dot_unstuff",
     "encode_plain",
     "reply",
 ]

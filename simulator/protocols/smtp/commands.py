@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from simulator.protocols.common import CRLF
+from simulator.protocols.common import split_lines, stuff_lines
 from simulator.protocols.smtp.replies import SmtpReply
 
 # RFC 5321 §4.5.3.1.1-3: size limits in octets
@@ -173,24 +173,8 @@ def parse_params(text: str) -> dict[str, str | None]:
 def dot_stuff(content: bytes) -> bytes:
     """Content as sent after DATA: CRLF lines, dot-stuffed, then ".CRLF".
 
-    RFC 5321 §4.5.2: a line starting with "." gets one more "." in front.
     A bare LF counts as a line end, as it does for the receiving server,
     and a missing final line end is added.
     """
-    if not content:
-        return b"." + CRLF
-    lines = content.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    out = bytearray()
-    for line in lines:
-        line = line.removesuffix(b"\r")
-        if line.startswith(b"."):
-            out += b"."
-        out += line + CRLF
-    return bytes(out) + b"." + CRLF
+    return stuff_lines(split_lines(content))
 
-
-def dot_unstuff(line: bytes) -> bytes:
-    """One received DATA line with its stuffing dot removed (RFC 5321 §4.5.2)."""
-    return line[1:] if line.startswith(b".") else line

@@ -162,10 +162,7 @@ class SmtpReply(Enum):
     # Synthesized by the client, never sent on a wire
     CONNECTION_LOST = "connection_lost"
     PROTOCOL_ERROR = "protocol_error"
-    # An MTA's own verdicts on a delivery attempt, as its log and DSNs word them
-    DELIVERED = "delivered"
-    HOST_NOT_FOUND = "host_not_found"
-    CONNECT_FAILED = "connect_failed"
+    TIMEOUT = "timeout"
 
 
 R = SmtpReply
@@ -223,16 +220,8 @@ REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
     R.MESSAGE_TOO_BIG: (552, "5.3.4", "Message size exceeds fixed limit"),
     R.CONNECTION_LOST: (421, "4.4.2", "Connection lost"),
     R.PROTOCOL_ERROR: (421, "4.5.0", "Protocol error: malformed reply from server"),
-    R.DELIVERED: (250, "2.0.0", "delivered to mailbox"),
-    # Postfix: "Host or domain name not found. Name service error ..." (dsn 5.1.2)
-    R.HOST_NOT_FOUND: (
-        550,
-        "5.1.2",
-        "Host or domain name not found. Name service error for name={name} type=MX: "
-        "Host not found",
-    ),
-    # Postfix smtp_connect: "connect to host[addr]:25: Connection refused" (dsn 4.4.1)
-    R.CONNECT_FAILED: (421, "4.4.1", "connect to {host}: {reason}"),
+    # Postfix smtpd_timeout (300s; RFC 5321 §4.5.3.2.7 asks at least 5 minutes)
+    R.TIMEOUT: (421, "4.4.2", "{hostname} Error: timeout exceeded"),
 }
 del R
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from simulator.protocols.common import CRLF, NEED_DATA, LineBuffer, LineTooLong, NeedData
+from simulator.protocols.common import (
+    CRLF,
+    NEED_DATA,
+    LineBuffer,
+    LineTooLong,
+    NeedData,
+    unstuff_line,
+)
 from simulator.protocols.smtp.auth import Base64Error, decode_plain
 from simulator.protocols.smtp.commands import (
     UNIMPLEMENTED,
     ArgumentError,
     Command,
     Verb,
-    dot_unstuff,
     parse_command,
     parse_path_argument,
 )
@@ -68,7 +74,7 @@ class _MessageBuffer:
             self.too_long = True
         if self.too_big or self.too_long:
             return
-        self.content += dot_unstuff(line) + CRLF
+        self.content += unstuff_line(line) + CRLF
         if 0 < self.limit < len(self.content):
             self.too_big = True
             self.content.clear()

@@ -1,0 +1,81 @@
+"""What became of one recipient in one delivery attempt.
+
+An `Outcome` is either a reply an SMTP server really sent (reported in a
+DSN as `Diagnostic-Code: smtp; ...`) or the MTA's own verdict when no
+server answered: the name did not resolve, nobody listened, the connection
+broke.  Those verdicts live in one table, worded the way Postfix logs them,
+and a DSN reports them with the `X-Postfix` diagnostic type (RFC 3464
+§2.3.6 allows such private types).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from simulator.protocols.smtp import Reply
+
+
+class Verdict(Enum):
+    """The MTA's own words for outcomes no SMTP server replied."""
+
+    DELIVERED = "delivered"
+    HOST_NOT_FOUND = "host_not_found"
+    CONNECT_FAILED = "connect_failed"
+    LOST_CONNECTION = "lost_connection"
+    LOOPS_BACK = "loops_back"
+
+
+#: RFC 3463 status and text for each verdict, as Postfix writes them in its log.
+VERDICTS: dict[Verdict, tuple[str, str]] = {
+    Verdict.DELIVERED: ("2.0.0", "delivered to mailbox"),
+    # Postfix smtp_addr.c: dsn=5.4.4, "Host or domain name not found. ..."
+    Verdict.HOST_NOT_FOUND: (
+        "5.4.4",
+        "Host or domain name not found. Name service error for name={name} type={qtype}: "
+        "Host not found",
+    ),
+    # Postfix smtp_connect.c: dsn=4.4.1, "connect to host[addr]:25: Connection refused"
+    Verdict.CONNECT_FAILED: ("4.4.1", "connect to {host}[{address}]:{port}: {reason}"),
+    # Postfix smtp_proto.c: dsn=4.4.2, "lost connection with host[addr] ..."
+    Verdict.LOST_CONNECTION: ("4.4.2", "lost connection with {host}[{address}]"),
+    # Postfix smtp_addr.c: dsn=5.4.6, the best MX is this host itself
+    Verdict.LOOPS_BACK: ("5.4.6", "mail for {domain} loops back to myself"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One recipient's result: an RFC 3463 status and the words behind it."""
+
+    status: str  # e.g. "2.0.0", "4.4.1", "5.1.1"
+    text: str  # a server's reply as on the wire, or the MTA's verdict
+    relay: str | None = None  # the host whose server answered
+    from_server: bool = False
+
+    @classmethod
+    def of_reply(cls, reply: Reply, relay: str) -> Outcome:
+        """A reply received from the SMTP server on `relay`."""
+        status = reply.enhanced or f"{reply.code // 100}.0.0"
+        return cls(status, str(reply), relay, from_server=True)
+
+    @classmethod
+    def of_verdict(cls, verdict: Verdict, **fields: str) -> Outcome:
+        """One of the MTA's own verdicts, its template filled in."""
+        status, template = VERDICTS[verdict]
+        return cls(status, template.format(**fields))
+
+    @property
+    def is_success(self) -> bool:
+        """2yz: the next hop (or the mailbox) has it."""
+        return self.status.startswith("2")
+
+    @property
+    def is_transient(self) -> bool:
+        """4yz: keep the message and try again later."""
+        return self.status.startswith("4")
+
+    @property
+    def diagnostic_type(self) -> str:
+        """The DSN Diagnostic-Code type: `smtp` for a server's reply."""
+        return "smtp" if self.from_server else "X-Postfix"

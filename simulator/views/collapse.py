@@ -1,0 +1,62 @@
+"""Folding long payloads: a message body need not fill the projector.
+
+When a client sends a message after DATA, or a server answers RETR, many
+protocol lines leave one host at one instant.  Such a run is shown with its
+header section in full (that is where `Received:` and `Message-ID:` live),
+then one line saying how many lines were left out, then its last line (the
+"." that ends the data).  `--full` shows everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from simulator.trace import Kind, TraceRecord
+
+#: Runs up to this many lines are shown whole (an EHLO reply, a LIST answer).
+SHORT_RUN = 12
+#: At most this many header lines are shown from a longer run.
+MAX_HEAD = 24
+#: Folding fewer lines than this would hide more than it saves.
+MIN_LEFT_OUT = 4
+#: Lines kept from a longer run that has no blank line (no header section).
+PLAIN_HEAD = 6
+
+
+def run_key(record: TraceRecord) -> tuple[object, ...] | None:
+    """Records with equal keys belong to one run; None never runs."""
+    if record.kind is not Kind.LINE:
+        return None
+    return (record.session, record.host, record.time)
+
+
+def fold(run: list[TraceRecord]) -> list[TraceRecord]:
+    """A run of lines, with its middle replaced by one "left out" line."""
+    if len(run) <= SHORT_RUN:
+        return run
+    texts = [record.text for record in run]
+    head = texts.index("") + 1 if "" in texts[:MAX_HEAD] else PLAIN_HEAD
+    left_out = len(run) - head - 1
+    if left_out < MIN_LEFT_OUT:
+        return run
+    marker = replace(
+        run[head], text=f"[… {left_out} more lines not shown; mailsim run --full shows them]",
+        data={**run[head].data, "elided": left_out},
+    )
+    return [*run[:head], marker, run[-1]]
+
+
+def folded(records: Iterable[TraceRecord]) -> Iterator[TraceRecord]:
+    """`records` with every long run of lines folded."""
+    run: list[TraceRecord] = []
+    for record in records:
+        key = run_key(record)
+        if run and key is not None and key == run_key(run[0]):
+            run.append(record)
+            continue
+        yield from fold(run)
+        run = [record] if key is not None else []
+        if key is None:
+            yield record
+    yield from fold(run)
