@@ -162,7 +162,8 @@ class _Ledger:
             detail = f"relayed by {record.host} to {record.data.get('relay', '?')}"
         else:
             detail = str(record.data.get("reply", ""))
-        copies[key] = replace(known, detail=detail, status=enhanced_status(detail))
+        status = record.data.get("status") or enhanced_status(detail)
+        copies[key] = replace(known, detail=detail, status=status)
 
 
 def _composed(record: TraceRecord, recipient: str) -> MessageFate:

@@ -70,18 +70,25 @@ class Mda:
 
     def __init__(
         self, ctx: SimContext, hostname: str, accounts: Mapping[str, str],
-        software: str = "Dovecot",
+        aliases: Mapping[str, str] | None = None, software: str = "Dovecot",
     ) -> None:
         self.ctx = ctx
         self.hostname = hostname
         self.mailboxes = {addr.lower(): Mailbox(addr.lower(), pw) for addr, pw in accounts.items()}
+        #: address -> mailbox address, e.g. postmaster@example.org -> alice@example.org
+        self.aliases = {alias.lower(): target.lower() for alias, target in (aliases or {}).items()}
         self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
         listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
         ctx.env.process(self._accept(listener.backlog))
 
+    def mailbox_of(self, address: str) -> Mailbox | None:
+        """The mailbox mail for `address` goes to, through an alias if need be."""
+        key = address.lower()
+        return self.mailboxes.get(self.aliases.get(key, key))
+
     def has_user(self, address: str) -> bool:
-        """Whether a mailbox exists for `address`."""
-        return address.lower() in self.mailboxes
+        """Whether mail for `address` has a mailbox to go to."""
+        return self.mailbox_of(address) is not None
 
     def authenticate(self, address: str, password: str) -> bool:
         """Whether these credentials open a mailbox (also used for SMTP AUTH)."""
@@ -93,11 +100,11 @@ class Mda:
 
         `queue_id` is the MTA's id for the message, as in its log line.
         """
-        mailbox = self.mailboxes.get(recipient.lower())
+        mailbox = self.mailbox_of(recipient)
         if mailbox is None:
             return False
         hops = received_count(content)
-        content = prepend_header(content, "Delivered-To", recipient)
+        content = prepend_header(content, "Delivered-To", mailbox.address)
         content = prepend_header(content, "Return-Path", f"<{sender}>")
         message_id = first_header(content, "Message-ID")
         stored = mailbox.add(content, message_id)

@@ -69,10 +69,15 @@ class QueuedMessage:
 
 
 def unique_recipients(recipients: Sequence[str]) -> list[str]:
-    """Recipients without repeats, as Postfix's duplicate filter keeps them."""
+    """Recipients without repeats, as Postfix's duplicate filter keeps them.
+
+    Only the domain is compared without regard to case: the local part may
+    be case-sensitive (RFC 5321 §2.4).
+    """
     seen: dict[str, str] = {}
     for rcpt in recipients:
-        seen.setdefault(rcpt.lower(), rcpt)
+        local, _, domain = rcpt.rpartition("@")
+        seen.setdefault(f"{local}@{domain.lower()}", rcpt)
     return list(seen.values())
 
 
@@ -111,7 +116,8 @@ class MailQueue:
             for rcpt in message.recipients:
                 last = message.last_outcome.get(rcpt)
                 self._emit(Kind.MAIL_QUEUED, message, f"still queued for <{rcpt}>",
-                           recipient=rcpt, reason=last.text if last else "not tried yet")
+                           recipient=rcpt, reason=last.text if last else "not tried yet",
+                           status=last.status if last else None)
 
     def _attempt(self, message: QueuedMessage) -> Generator[simpy.events.Event, Any, None]:
         message.attempts += 1

@@ -60,7 +60,12 @@ def _add_mail_servers(world: World, scenario: Scenario) -> None:
             for entry in scenario.users()
             if scenario.domains[entry.domain].mda == host
         }
-        world.mdas[host] = Mda(world.ctx, host, accounts)
+        aliases = {
+            f"postmaster@{name}": f"{local}@{name}"
+            for name, domain in scenario.domains.items()
+            if domain.mda == host and (local := domain.postmaster_user()) is not None
+        }
+        world.mdas[host] = Mda(world.ctx, host, accounts, aliases)
     for host in scenario.hosts_with_role(Role.MTA):
         served = {name: d for name, d in scenario.domains.items() if d.mta == host}
         mta = Mta(world.ctx, MtaConfig(hostname=host, domains=frozenset(served)))

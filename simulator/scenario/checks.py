@@ -130,6 +130,12 @@ def _domain_problems(scenario: Scenario) -> Iterator[Finding]:
                     "from MTA to MDA inside one host (LMTP between hosts is not modelled)"
                 ),
             )
+        if domain.postmaster is not None and domain.postmaster not in domain.users:
+            hint = _known("user", domain.postmaster, domain.users)
+            yield (
+                ("domains", domain_name, "postmaster"),
+                f"'{domain.postmaster}' is not a user of {domain_name} ({hint})",
+            )
         for local, user in domain.users.items():
             problem = user.mua and _role_problem(scenario, user.mua, "mua")
             if problem:

@@ -153,6 +153,17 @@ class Domain(ScenarioModel):
     users: dict[LocalPart, User] = Field(
         default_factory=dict, description="Users by local part (the name before the @)."
     )
+    postmaster: LocalPart | None = Field(
+        None,
+        description="The user who reads mail to postmaster@ this domain (RFC 5321 §4.5.1); "
+        "default: the first user.",
+    )
+
+    def postmaster_user(self) -> str | None:
+        """The local part of the user who gets the domain's postmaster mail."""
+        if "postmaster" in {local.lower() for local in self.users}:
+            return None  # a real postmaster mailbox needs no alias
+        return self.postmaster or next(iter(self.users), None)
 
 
 class Submission(ScenarioModel):

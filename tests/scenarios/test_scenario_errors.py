@@ -287,6 +287,12 @@ MISTAKES = [
         "10m is too late: the simulation stops at 10m",
         id="traffic-at-the-very-end",
     ),
+    pytest.param(
+        edit("    mda: mail.example.org\n", "    mda: mail.example.org\n    postmaster: carol\n"),
+        "domains.example.org.postmaster",
+        "'carol' is not a user of example.org",
+        id="postmaster-not-a-user",
+    ),
 ]
 
 

@@ -1,0 +1,245 @@
+"""Builders of small simulated worlds for tests/sim, and helpers to read their traces.
+
+Test modules import from here (`from simworld import ...`); `conftest.py`
+exposes the same builders as fixtures.
+
+`two_providers()` is the world most tests start from, as a plain scenario
+dict a test can tweak before `run_world` builds and plays it:
+
+    alice-pc ──5ms── router ──5ms── bob-pc
+                     │  │  │
+          1ms ───────┘  │  └─────── 20ms
+    mail.example.org    5ms    mail.example.net
+    (mta, mda)          │      (mta, mda)
+                     stranger (no roles: a raw SMTP client)
+
+`run_world` checks the ledger after every run: each composed message ends
+delivered, bounced or visibly queued -- never lost.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from simulator.agents.transfer import transfer
+from simulator.fates import Fate, MessageFate, enhanced_status, message_fates
+from simulator.net.connection import Endpoint
+from simulator.protocols.message import header_values
+from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
+from simulator.scenario import validate_scenario
+from simulator.scenario.builder import build_world
+from simulator.trace import Kind, Trace, TraceRecord
+from simulator.world import World
+
+ALICE = "alice@example.org"
+BOB = "bob@example.net"
+ORG_MTA = "mail.example.org"
+NET_MTA = "mail.example.net"
+ORG_ADDRESS = "198.51.100.25"
+ALICE_PC_ADDRESS = "192.0.2.10"
+SMTP_PORT = 25  # RFC 5321: relay between MTAs
+SUBMISSION_PORT = 587  # RFC 6409 §3.1
+
+_TWO_PROVIDERS: dict[str, Any] = {
+    "name": "two providers",
+    "seed": 1,
+    "duration": "5m",
+    "hosts": {
+        "router": {"address": "203.0.113.1"},
+        "alice-pc": {
+            "address": ALICE_PC_ADDRESS,
+            "roles": ["mua"],
+            "links": [{"to": "router", "latency": "5ms", "bandwidth": "100Mbit"}],
+        },
+        "bob-pc": {
+            "address": "203.0.113.140",
+            "roles": ["mua"],
+            "links": [{"to": "router", "latency": "5ms", "bandwidth": "100Mbit"}],
+        },
+        "stranger": {
+            "address": "192.0.2.66",
+            "links": [{"to": "router", "latency": "5ms", "bandwidth": "100Mbit"}],
+        },
+        ORG_MTA: {
+            "address": ORG_ADDRESS,
+            "roles": ["mta", "mda"],
+            "links": [{"to": "router", "latency": "1ms", "bandwidth": "1Gbit"}],
+        },
+        NET_MTA: {
+            "address": "203.0.113.25",
+            "roles": ["mta", "mda"],
+            "links": [{"to": "router", "latency": "20ms", "bandwidth": "1Gbit"}],
+        },
+    },
+    "dns": {
+        "example.org": [{"type": "MX", "preference": 10, "exchange": ORG_MTA}],
+        "example.net": [{"type": "MX", "preference": 10, "exchange": NET_MTA}],
+    },
+    "domains": {
+        "example.org": {
+            "mta": ORG_MTA,
+            "mda": ORG_MTA,
+            "users": {"alice": {"password": "wonderland", "mua": "alice-pc", "check_every": "1h"}},
+        },
+        "example.net": {
+            "mta": NET_MTA,
+            "mda": NET_MTA,
+            "users": {"bob": {"password": "builder", "mua": "bob-pc", "check_every": "1h"}},
+        },
+    },
+    "traffic": [],
+}
+
+
+def two_providers(*, traffic: list[dict[str, Any]] | None = None, **top: Any) -> dict[str, Any]:
+    """A fresh copy of the two-provider world; `top` replaces top-level keys."""
+    scenario = copy.deepcopy(_TWO_PROVIDERS)
+    scenario.update(copy.deepcopy(top))
+    if traffic is not None:
+        scenario["traffic"] = traffic
+    return scenario
+
+
+def mail(at: str, to: str | list[str], sender: str = ALICE, subject: str = "Hi") -> dict[str, Any]:
+    """One traffic entry."""
+    return {"at": at, "from": sender, "to": to, "subject": subject, "body": "Hello.\n"}
+
+
+def add_host(
+    scenario: dict[str, Any],
+    name: str,
+    address: str,
+    *,
+    roles: tuple[str, ...] = (),
+    link_to: str | None = "router",
+    latency: str = "5ms",
+) -> None:
+    """Add a host (linked to `link_to` unless None: then it is cut off)."""
+    links = [] if link_to is None else [{"to": link_to, "latency": latency}]
+    scenario["hosts"][name] = {"address": address, "roles": list(roles), "links": links}
+
+
+def build(scenario: dict[str, Any]) -> World:
+    """Validate the dict and build its world, not yet run."""
+    return build_world(validate_scenario(scenario))
+
+
+def run_world(scenario: dict[str, Any] | World) -> World:
+    """Build (if needed) and run a world, then check that no message was lost."""
+    world = scenario if isinstance(scenario, World) else build(scenario)
+    world.run()
+    assert_no_message_lost(world.trace)
+    return world
+
+
+def assert_no_message_lost(trace: Trace) -> list[MessageFate]:
+    """Every composed copy ends delivered, bounced or queued."""
+    fates = message_fates(trace)
+    lost = [f for f in fates if f.fate is Fate.IN_FLIGHT]
+    assert not lost, f"messages lost (no final record): {lost}"
+    composed = {r.message for r in trace.of_kind(Kind.MAIL_COMPOSED)}
+    assert composed <= {f.message_id for f in fates}
+    return fates
+
+
+def fates_by_recipient(trace: Trace) -> dict[str, MessageFate]:
+    """The fate of each recipient (tests send one message per recipient)."""
+    return {f.recipient: f for f in message_fates(trace)}
+
+
+def records(trace: Trace, kind: Kind, **match: Any) -> list[TraceRecord]:
+    """Records of `kind` whose attributes or data items equal `match`."""
+    found = []
+    for record in trace.of_kind(kind):
+        ok = True
+        for key, value in match.items():
+            actual = getattr(record, key) if hasattr(record, key) else record.data.get(key)
+            if actual != value:
+                ok = False
+                break
+        if ok:
+            found.append(record)
+    return found
+
+
+def one(items: list[Any]) -> Any:
+    """The only element of `items`."""
+    assert len(items) == 1, items
+    return items[0]
+
+
+def lines(trace: Trace, **match: Any) -> list[str]:
+    """The text of the protocol lines matching `match` (host, peer, session...)."""
+    return [r.text for r in records(trace, Kind.LINE, **match)]
+
+
+def reply_to(trace: Trace, command_prefix: str, **match: Any) -> str:
+    """The server line that answered the first client line starting with `command_prefix`."""
+    session_lines = records(trace, Kind.LINE, **match)
+    for index, record in enumerate(session_lines):
+        if record.data.get("role") == "client" and record.text.startswith(command_prefix):
+            for later in session_lines[index + 1 :]:
+                if later.session == record.session and later.data.get("role") == "server":
+                    return later.text
+    raise AssertionError(f"no reply to {command_prefix!r}")
+
+
+def mailbox(world: World, host: str, address: str) -> list[bytes]:
+    """The contents stored in a mailbox of the MDA on `host`."""
+    return [m.content for m in world.mdas[host].mailboxes[address].messages]
+
+
+def status_of(record: TraceRecord) -> str | None:
+    """The RFC 3463 status of a deferral or bounce record (data, else its reply)."""
+    return record.data.get("status") or enhanced_status(str(record.data.get("reply", "")))
+
+
+def headers(content: bytes, name: str) -> list[str]:
+    """Every value of header `name`, top to bottom."""
+    return header_values(content, name)
+
+
+@dataclass
+class SmtpRun:
+    """What a raw SMTP client session got back."""
+
+    replies: dict[str, Reply] = field(default_factory=dict)
+    connected: bool | None = None
+
+
+def smtp_session(
+    world: World,
+    client: str,
+    server: str,
+    port: int,
+    envelope: Envelope,
+    content: bytes,
+    *,
+    at: float = 1.0,
+    username: str | None = None,
+    password: str | None = None,
+) -> SmtpRun:
+    """Schedule a raw SMTP client (SmtpClient via `transfer`) at time `at`."""
+    result = SmtpRun()
+    config = SmtpClientConfig(helo_name=client, username=username, password=password)
+
+    def process() -> Generator[simpy.events.Event, Any, None]:
+        yield world.env.timeout(at)
+        endpoint = yield from world.ctx.network.connect(client, server, port)
+        result.connected = isinstance(endpoint, Endpoint)
+        if not isinstance(endpoint, Endpoint):
+            return
+        result.replies = yield from transfer(endpoint, config, envelope, content)
+
+    world.env.process(process())
+    return result
+
+
+def raw_message(*header_lines: str, body: str = "Hello.") -> bytes:
+    """A CRLF message from header lines and a body."""
+    return ("\r\n".join(header_lines) + "\r\n\r\n" + body + "\r\n").encode()

@@ -1,0 +1,189 @@
+"""DNS: MX order, equal preferences, implicit MX, NXDOMAIN -- in the resolver and in a world."""
+
+from __future__ import annotations
+
+import random
+
+from simworld import (
+    ALICE,
+    BOB,
+    NET_MTA,
+    ORG_MTA,
+    add_host,
+    fates_by_recipient,
+    mail,
+    mailbox,
+    one,
+    records,
+    run_world,
+    status_of,
+    two_providers,
+)
+
+from simulator.fates import Fate
+from simulator.net.dns import MxRecord, Rcode, Resolver, order_exchangers
+from simulator.trace import Kind
+
+
+def _resolver() -> Resolver:
+    resolver = Resolver()
+    resolver.add_mx("example.net", MxRecord(30, "c.example.net"))
+    resolver.add_mx("example.net", MxRecord(10, "a.example.net"))
+    resolver.add_mx("example.net", MxRecord(20, "b.example.net"))
+    return resolver
+
+
+def test_mx_answer_is_sorted_by_preference() -> None:
+    answer = _resolver().query("example.net", "MX")
+    assert answer.rcode is Rcode.NOERROR
+    assert answer.answers == ("10 a.example.net", "20 b.example.net", "30 c.example.net")
+
+
+def test_mx_order_lowest_preference_first() -> None:
+    answer = _resolver().query("Example.NET.", "MX")
+    exchangers = order_exchangers(
+        [r for r in answer.records if isinstance(r, MxRecord)], random.Random(0)
+    )
+    assert [mx.preference for mx in exchangers] == [10, 20, 30]
+    assert [mx.exchange for mx in exchangers] == ["a.example.net", "b.example.net", "c.example.net"]
+
+
+def test_equal_preferences_all_appear_in_both_orders() -> None:
+    records_ = [
+        MxRecord(20, "backup.example.net"),
+        MxRecord(10, "mx1.example.net"),
+        MxRecord(10, "mx2.example.net"),
+    ]
+    orders = set()
+    for seed in range(40):
+        names = [mx.exchange for mx in order_exchangers(records_, random.Random(seed))]
+        assert sorted(names[:2]) == ["mx1.example.net", "mx2.example.net"]
+        assert names[2] == "backup.example.net"
+        orders.add(tuple(names[:2]))
+    # RFC 5321 §5.1: equal preferences are tried in random order.
+    assert len(orders) == 2
+
+
+def test_name_with_only_an_a_record_has_an_empty_mx_answer() -> None:
+    resolver = Resolver()
+    resolver.add_a("example.net", "203.0.113.25")
+    answer = resolver.query("example.net", "MX")
+    assert (answer.rcode, answer.answers) == (Rcode.NOERROR, ())  # NODATA, not NXDOMAIN
+    assert resolver.query("example.net", "A").answers == ("203.0.113.25",)
+
+
+def test_unknown_name_is_nxdomain() -> None:
+    resolver = _resolver()
+    answer = resolver.query("nowhere.example", "MX")
+    assert (answer.rcode, answer.answers) == (Rcode.NXDOMAIN, ())
+    assert resolver.query("nowhere.example", "A").rcode is Rcode.NXDOMAIN
+
+
+# ---- in a world ----
+
+
+def test_relay_tries_the_lowest_preference_first_then_falls_back() -> None:
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    add_host(scenario, "dead.example.net", "203.0.113.99")  # up, but runs no MTA
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 20, "exchange": NET_MTA},
+        {"type": "MX", "preference": 10, "exchange": "dead.example.net"},
+    ]
+    world = run_world(scenario)
+    answer = one(records(world.trace, Kind.DNS_ANSWER, host=ORG_MTA, qname="example.net"))
+    assert answer.data["answers"] == ["10 dead.example.net", f"20 {NET_MTA}"]
+    attempts = [
+        r
+        for r in world.trace
+        if r.kind in (Kind.TCP_CONNECT, Kind.TCP_REFUSED) and r.host == ORG_MTA
+    ]
+    assert [(r.kind, r.peer) for r in attempts] == [
+        (Kind.TCP_REFUSED, "dead.example.net"),
+        (Kind.TCP_CONNECT, NET_MTA),
+    ]
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+    assert len(mailbox(world, NET_MTA, BOB)) == 1
+
+
+def test_equal_preference_exchangers_both_listed_and_mail_gets_through() -> None:
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    add_host(scenario, "dead.example.net", "203.0.113.99")
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 10, "exchange": "dead.example.net"},
+        {"type": "MX", "preference": 10, "exchange": NET_MTA},
+    ]
+    world = run_world(scenario)
+    answer = one(records(world.trace, Kind.DNS_ANSWER, host=ORG_MTA, qname="example.net"))
+    assert sorted(answer.data["answers"]) == ["10 dead.example.net", f"10 {NET_MTA}"]
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
+def test_no_mx_uses_the_domain_a_record_and_says_so() -> None:
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["dns"]["example.net"] = [{"type": "A", "address": "203.0.113.25"}]  # NET_MTA's
+    world = run_world(scenario)
+    answer = one(
+        records(world.trace, Kind.DNS_ANSWER, host=ORG_MTA, qname="example.net", qtype="MX")
+    )
+    assert (answer.data["rcode"], answer.data["answers"]) == ("NOERROR", [])
+    note = one(records(world.trace, Kind.NOTE, host=ORG_MTA))
+    assert "example.net has no MX record" in note.text and "A record" in note.text
+    a_query = one(records(world.trace, Kind.DNS_QUERY, host=ORG_MTA, qtype="A"))
+    assert a_query.data["qname"] == "example.net"  # the implicit MX is the domain itself
+    assert one(records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA)).peer == NET_MTA
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
+def test_nxdomain_bounces_with_5_1_2() -> None:
+    """RFC 3463 X.1.2 "bad destination system address" (FACTS); Postfix itself
+    reports 5.4.4 "unable to route" for a domain that does not exist."""
+    world = run_world(two_providers(traffic=[mail("1s", "someone@nowhere.example")]))
+    answer = one(records(world.trace, Kind.DNS_ANSWER, host=ORG_MTA, qname="nowhere.example"))
+    assert answer.data["rcode"] == "NXDOMAIN"
+    bounced = one(records(world.trace, Kind.MAIL_BOUNCED, recipient="someone@nowhere.example"))
+    assert status_of(bounced) in ("5.1.2", "5.4.4")
+    assert "nowhere.example" in bounced.data["reply"]
+    assert bounced.data["bounce_id"] is not None
+    # Permanent: no connection is ever tried, no retry, and the DSN reaches alice.
+    assert not records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA)
+    assert not records(world.trace, Kind.MAIL_DEFERRED)
+    fates = fates_by_recipient(world.trace)
+    assert fates["someone@nowhere.example"].fate is Fate.BOUNCED
+    assert fates[ALICE].fate is Fate.DELIVERED and fates[ALICE].origin == "bounce"
+
+
+def test_relay_discards_mx_records_at_or_above_its_own_preference() -> None:
+    """RFC 5321 §5.1: an MTA listed as MX must drop itself and every record
+    with an equal or higher preference value; with nothing left, Postfix
+    bounces "mail for example.net loops back to myself" (5.4.6)."""
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 10, "exchange": ORG_MTA},  # us, though not final
+        {"type": "MX", "preference": 20, "exchange": NET_MTA},
+    ]
+    world = run_world(scenario)
+    assert not records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA, peer=NET_MTA)
+    fate = fates_by_recipient(world.trace)[BOB]
+    assert fate.fate is Fate.BOUNCED
+    assert fate.status in ("5.4.0", "5.4.6")
+    assert "loop" in fate.detail.lower()
+
+
+def test_exchanger_whose_address_nobody_answers_at_is_deferred_not_bounced() -> None:
+    """The MX name resolves (A 198.51.100.99) but no host has that address:
+    the connection times out, a transient failure (4.4.1, deferred), as
+    Postfix logs "connect to ...: Connection timed out".  It is not a
+    "Host or domain name not found" 5.1.2: the name was found."""
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 10, "exchange": "mx.example.net"}
+    ]
+    scenario["dns"]["mx.example.net"] = [{"type": "A", "address": "198.51.100.99"}]
+    world = run_world(scenario)
+    refused = records(world.trace, Kind.TCP_REFUSED, host=ORG_MTA)[0]
+    assert refused.data["reason"].lower() == "connection timed out"
+    deferred = records(world.trace, Kind.MAIL_DEFERRED, recipient=BOB)[0]
+    assert status_of(deferred) == "4.4.1"
+    assert "198.51.100.99" in deferred.data["reply"]
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.QUEUED
+    assert not records(world.trace, Kind.MAIL_BOUNCED)
