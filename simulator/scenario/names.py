@@ -27,7 +27,7 @@ MAX_NAME_LENGTH = 253
 MAX_LOCAL_PART_LENGTH = 64
 MAX_DOMAIN_LENGTH = 255
 
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_LABEL_RE = re.compile(rf"^(?!-)[a-z0-9_-]{{1,{MAX_LABEL_LENGTH}}}(?<!-)$")
 
 NAME_HINT = 'expected a name such as "mail.example.org" or "alice-pc", got {got}'
 ADDRESS_HINT = 'expected an e-mail address such as "alice@example.org", got {got}: {reason}'

@@ -141,44 +141,37 @@ def _queue_leave(record: TraceRecord) -> str:
     return _with_reason(f"{_get(record, 'queue_id')}: removed", record.data.get("reason"))
 
 
-def _relayed(record: TraceRecord) -> str:
-    return (
-        f"{_get(record, 'queue_id')}: to={_addresses(_get(record, 'recipient'))}, "
-        f"relay={_get(record, 'relay')}, status=sent ({_get(record, 'reply', '')})"
-    )
-
-
-def _deferred(record: TraceRecord) -> str:
-    return (
-        f"{_get(record, 'queue_id')}: to={_addresses(_get(record, 'recipient'))}, "
-        f"status=deferred ({_get(record, 'reply', '')})"
-    )
-
-
 def _which(record: TraceRecord) -> str:
     """The queue id a log line starts with, or the Message-ID without one."""
     return str(record.data.get("queue_id") or record.message or "?")
 
 
+def _log_line(record: TraceRecord, words: str) -> str:
+    """A Postfix-style delivery log line: "QUEUEID: to=<rcpt>, words"."""
+    return f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, {words}"
+
+
+def _relayed(record: TraceRecord) -> str:
+    reply = _get(record, "reply", "")
+    return _log_line(record, f"relay={_get(record, 'relay')}, status=sent ({reply})")
+
+
+def _deferred(record: TraceRecord) -> str:
+    return _log_line(record, f"status=deferred ({_get(record, 'reply', '')})")
+
+
 def _delivered(record: TraceRecord) -> str:
     recipient, mailbox = _get(record, "recipient"), record.data.get("mailbox")
     into = f"mailbox={mailbox}, " if mailbox and mailbox != recipient else ""
-    return (
-        f"{_which(record)}: to={_addresses(recipient)}, "
-        f"{into}status=delivered (hops={_get(record, 'hops')})"
-    )
+    return _log_line(record, f"{into}status=delivered (hops={_get(record, 'hops')})")
 
 
 def _bounced(record: TraceRecord) -> str:
-    return (
-        f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, "
-        f"status=bounced ({_get(record, 'reply', '')})"
-    )
+    return _log_line(record, f"status=bounced ({_get(record, 'reply', '')})")
 
 
 def _queued(record: TraceRecord) -> str:
-    words = f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, still queued"
-    return _with_reason(words, record.data.get("reason"))
+    return _with_reason(_log_line(record, "still queued"), record.data.get("reason"))
 
 
 def _fetched(record: TraceRecord) -> str:
