@@ -130,8 +130,12 @@ class Mua:
                 )
 
     def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
+        """Check every `check_every` seconds, on a fixed beat like a client's timer."""
+        env = self.ctx.env
+        beat = env.now
         while True:
-            yield self.ctx.env.timeout(self.config.check_every)
+            beat += self.config.check_every
+            yield env.timeout(max(0.0, beat - env.now))
             yield from self.check_mail()
 
     def check_mail(self) -> Generator[simpy.events.Event, Any, None]:

@@ -107,3 +107,13 @@ def test_message_being_submitted_when_the_run_ends_is_not_lost() -> None:
     Outbox: it must still be reported (e.g. mail.queued from the Outbox)."""
     world = run_world(two_providers(traffic=[mail("299.99s", BOB)]))  # run ends at 300 s
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.QUEUED
+
+
+def test_mail_checks_keep_a_fixed_beat() -> None:
+    scenario = two_providers(duration="7m", traffic=[mail("1s", "bob@example.net")])
+    scenario["domains"]["example.net"]["users"]["bob"]["check_every"] = "2m"
+    world = run_world(scenario)
+    checks = records(world.trace, Kind.TCP_CONNECT, host="bob-pc")
+    # each check starts on the 2-minute beat, one round trip before its connect record
+    starts = [round(r.time - r.data["rtt"], 6) for r in checks]
+    assert starts == [120.0, 240.0, 360.0]
