@@ -1,4 +1,4 @@
-"""The `mailsim` command line: run, validate and list scenarios, print the schema.
+"""The `mailsim` command line: run, validate and list scenarios; schema; state tables.
 
 `mailsim` alone runs the bundled default scenario.  Every face here only
 reads the trace: the dialogue is printed by a trace sink as records are
@@ -18,10 +18,18 @@ from rich.console import Console
 
 from simulator import __version__, catalog
 from simulator.fates import message_fates
+from simulator.protocols import pop3, smtp
 from simulator.scenario import ScenarioError, load_scenario, scenario_json_schema
 from simulator.scenario.builder import build_world
 from simulator.trace import JsonlWriter
 from simulator.views import LivePrinter, SummaryView
+from simulator.views.states import StateTableView
+
+#: The state tables `mailsim explain` can draw.
+STATE_TABLES = {
+    "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
+    "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
+}
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad scenario file or bad arguments, like argparse itself
@@ -78,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(handler=_schema)
+
+    explain = commands.add_parser("explain", help="draw a protocol server's state table")
+    explain.add_argument("protocol", choices=sorted(STATE_TABLES))
+    explain.set_defaults(handler=_explain)
     return parser
 
 
@@ -124,6 +136,12 @@ def _list(args: argparse.Namespace) -> int:
         console.print("No bundled scenarios found.")
     for path in files:
         console.print(f"{path.stem:<24} {catalog.title_of(path)}", markup=False)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    title, transitions = STATE_TABLES[args.protocol]
+    Console(highlight=False).print(StateTableView(title, transitions))
     return EXIT_OK
 
 
