@@ -14,10 +14,10 @@ from dataclasses import replace
 
 from simulator.trace import Kind, TraceRecord
 
-#: Runs up to this many lines are shown whole (an EHLO reply, a LIST answer).
-SHORT_RUN = 12
+#: Runs up to this many lines are shown whole: replies, and short messages.
+SHORT_RUN = 30
 #: At most this many header lines are shown from a longer run.
-MAX_HEAD = 24
+MAX_HEAD = 30
 #: Folding fewer lines than this would hide more than it saves.
 MIN_LEFT_OUT = 4
 #: Lines kept from a longer run that has no blank line (no header section).

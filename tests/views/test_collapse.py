@@ -20,20 +20,20 @@ def body_run(trace: Trace, headers: int, body: int, session: str = "s1") -> None
 
 def test_a_long_body_keeps_headers_blank_line_marker_and_dot() -> None:
     trace = Trace(clock=lambda: 1.0)
-    body_run(trace, headers=3, body=20)
+    body_run(trace, headers=3, body=40)
     shown = [r.text for r in fold(list(trace))]
     assert shown[:4] == ["X-Header-0: v", "X-Header-1: v", "X-Header-2: v", ""]
-    assert "20 more lines not shown" in shown[4]
+    assert "40 more lines not shown" in shown[4]
     assert shown[-1] == "."
     assert len(shown) == 6
 
 
 def test_short_runs_and_small_bodies_stay_whole() -> None:
     trace = Trace(clock=lambda: 1.0)
-    body_run(trace, headers=3, body=9)  # 14 lines: the 9 body lines fold into one
-    assert len(fold(list(trace))) == len(trace) - 9 + 1
+    body_run(trace, headers=3, body=22)  # 27 lines: a short message stays whole
+    assert len(fold(list(trace))) == len(trace)
     small = Trace(clock=lambda: 1.0)
-    body_run(small, headers=8, body=3)  # 13 lines, 3 to leave out: not worth it
+    body_run(small, headers=26, body=3)  # 31 lines, 3 to leave out: not worth it
     assert len(fold(list(small))) == len(small)
 
 
