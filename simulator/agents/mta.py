@@ -82,7 +82,7 @@ class Mta:
         return domain_of(address) in self.config.domains
 
     def postmaster(self) -> str:
-        """The address that a bare `<Postmaster>` stands for on this host."""
+        """The address a bare `<Postmaster>` stands for: the first domain's postmaster."""
         return f"postmaster@{min(self.config.domains, default=self.hostname)}"
 
     def mailstore_for(self, address: str) -> Mda | None:
@@ -93,7 +93,7 @@ class Mta:
         """RCPT policy: known local user, or relay for authenticated users.
 
         A bare `<Postmaster>` must always be accepted (RFC 5321 §4.5.1); it
-        means the postmaster of the first domain this MTA serves.
+        means the postmaster of the (alphabetically) first domain served here.
         """
         if recipient.lower() == "postmaster":
             return reply(SmtpReply.RCPT_OK)

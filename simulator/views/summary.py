@@ -156,8 +156,11 @@ def _empty_table() -> Table:
 def _message_cell(fate: MessageFate, subjects: Mapping[str, str]) -> Text:
     """The subject; for a bounce, the subject of the message it returns."""
     if fate.origin == "bounce":
-        about = subjects.get(fate.original or "")
-        what = f"“{visible(about)}”" if about else short_message_id(fate.message_id)
+        original = fate.original or ""
+        if original not in subjects:
+            return Text.assemble(("bounce of ", "italic"), short_message_id(fate.message_id))
+        about = subjects[original]
+        what = f"“{visible(about)}”" if about else f"({short_message_id(original)})"
         return Text.assemble(("bounce of ", "italic"), what)
     if fate.subject:
         return Text(visible(fate.subject))

@@ -204,3 +204,10 @@ def test_fit_widths(
 def test_a_bounce_without_its_original_shows_its_own_id() -> None:
     orphan = fate(ALICE, Fate.DELIVERED, message_id="<b2.mail@example.net>", origin="bounce")
     assert "bounce of b2.mail" in render(SummaryView([orphan]), 120)
+
+
+def test_a_bounce_of_a_message_without_subject_names_the_original_id() -> None:
+    original = fate("x@nowhere.example", Fate.BOUNCED, subject="", message_id="<abc@example.org>")
+    dsn = fate(ALICE, Fate.DELIVERED, message_id="<b3@mx>", origin="bounce",
+               original="<abc@example.org>")
+    assert "bounce of (abc)" in render(SummaryView([original, dsn]), 120)
