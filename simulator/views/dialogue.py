@@ -118,7 +118,8 @@ def _layout(max_width: int, clock_width: int, longest_host: int) -> _Layout:
     """The widest host columns that leave `MIN_TEXT_WIDTH` for the text."""
     fixed = clock_width + 1 + len(ARROW) + 1 + TAG_WIDTH + 1
     host_width = min(longest_host, HOST_CAP, (max_width - fixed - MIN_TEXT_WIDTH) // 2)
-    return _Layout(clock_width, host_width if host_width >= MIN_HOST_WIDTH else 0)
+    readable = host_width >= min(MIN_HOST_WIDTH, longest_host)
+    return _Layout(clock_width, host_width if readable else 0)
 
 
 def _prefix(record: TraceRecord, layout: _Layout) -> Text:
@@ -257,7 +258,8 @@ class LivePrinter:
             self._widen_clock(record.time + duration)
         hosts = record.data.get("hosts")
         if hosts:
-            self._longest_host = max(cell_len(str(name)) for name in hosts)
+            names = [record.host, *map(str, hosts)]
+            self._longest_host = max(cell_len(name) for name in names)
 
     def _print(self, records: list[TraceRecord]) -> None:
         self.console.print(_RecordBlock(records, self._clock_width, self._longest_host))

@@ -398,3 +398,16 @@ def test_view_renders_in_jupyter(trace: Trace) -> None:
     assert isinstance(view, JupyterMixin)
     bundle = view._repr_mimebundle_(include=[], exclude=[])
     assert "USER bob" in bundle["text/plain"]
+
+
+def test_short_host_names_keep_their_columns() -> None:
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    printer = LivePrinter(console)
+    s = Scribe()
+    s.trace.subscribe(printer)
+    s.at(0.0, Kind.SIM_START, "mailsim", "tiny", seed=1, duration=60, hosts=["pc", "mx1"])
+    s.line(0.5, "pc", "mx1", "EHLO pc")
+    s.at(0.6, Kind.NOTE, "mx1", "done")
+    out = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert out[0].startswith("+00:00.000 mailsim")
+    assert "pc      → mx1     SMTP EHLO pc" in out[-2]
