@@ -63,6 +63,8 @@ def pump(
             break
         arrival = endpoint.recv()
         yield arrival | env.timeout(patience.seconds)
+        while not arrival.triggered and endpoint.receiving():
+            yield arrival | env.timeout(patience.seconds)  # bytes still arriving: not idle
         if not arrival.triggered:
             arrival.cancel()
             _give_up(endpoint, machine, on_event, patience.on_timeout)

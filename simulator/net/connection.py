@@ -83,6 +83,14 @@ class Endpoint:
             self._trace_line(line)
         self._carry(data)
 
+    def receiving(self) -> bool:
+        """Whether bytes the peer sent are still on their way to us.
+
+        Over a slow link a big message takes a long time to arrive; TCP
+        delivers it segment by segment, so the receiver is not idle.
+        """
+        return self.peer._last_arrival > self.network.env.now
+
     def recv(self) -> simpy.events.Event:
         """An event that yields the next chunk of bytes (b"" once closed)."""
         return self.inbox.get()

@@ -26,10 +26,6 @@ class Link:
     bandwidth: float
     up: bool = True
 
-    def transit_time(self, size: int) -> float:
-        """Seconds for `size` bytes to cross: serialisation plus latency."""
-        return size * 8 / self.bandwidth + self.latency
-
 
 class Topology:
     """Hosts joined by links; routes follow the lowest total latency."""
@@ -70,10 +66,15 @@ class Topology:
     def transit_time(self, source: str, target: str, size: int) -> float | None:
         """Seconds for `size` bytes to go from `source` to `target`, or None.
 
-        Store-and-forward: each link on the route serialises the bytes and
-        adds its latency.  A host talking to itself (loopback) takes no time.
+        TCP cuts data into small segments that cross the links one behind
+        the other, so the bytes are serialised once, at the speed of the
+        slowest link (the bottleneck), and every link adds its latency.  A
+        host talking to itself (loopback) takes no time.
         """
         links = self.route(source, target)
         if links is None:
             return None
-        return sum(link.transit_time(size) for link in links)
+        if not links:
+            return 0.0
+        bottleneck = min(link.bandwidth for link in links)
+        return size * 8 / bottleneck + sum(link.latency for link in links)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import simpy
-from simworld import build, one, records
+from simworld import build, one, records, run_world
 
 from simulator.net.connection import CONNECT_TIMEOUT, EOF_MARK, SEGMENT_OVERHEAD, Endpoint
 from simulator.net.topology import Host, Link, Topology
@@ -25,10 +25,10 @@ def _chain() -> Topology:
     return topology
 
 
-def test_transit_time_is_serialisation_plus_latency_on_every_link() -> None:
-    # 1250 bytes = 10 000 bits: 1 ms on 10 Mbit/s + 5 ms, then 10 ms on 1 Mbit/s + 20 ms.
-    assert _chain().transit_time("a", "c", 1250) == pytest.approx(0.036, abs=1e-12)
-    assert _chain().transit_time("c", "a", 1250) == pytest.approx(0.036, abs=1e-12)
+def test_transit_time_is_bottleneck_serialisation_plus_every_latency() -> None:
+    # 1250 bytes = 10 000 bits: 10 ms on the 1 Mbit/s bottleneck, + 5 ms + 20 ms latency.
+    assert _chain().transit_time("a", "c", 1250) == pytest.approx(0.035, abs=1e-12)
+    assert _chain().transit_time("c", "a", 1250) == pytest.approx(0.035, abs=1e-12)
 
 
 def test_transit_time_of_one_link() -> None:
@@ -60,8 +60,8 @@ def test_route_takes_the_lowest_total_latency() -> None:
     route = topology.route("a", "c")
     assert route is not None
     assert [(link.a, link.b) for link in route] == [("a", "b"), ("b", "c")]
-    # 100 bytes = 800 bits: 0.8 ms on each 1 Mbit/s link, plus 1 ms each.
-    assert topology.transit_time("a", "c", 100) == pytest.approx(0.0036, abs=1e-12)
+    # 100 bytes = 800 bits: 0.8 ms on the 1 Mbit/s links, plus 1 ms latency each.
+    assert topology.transit_time("a", "c", 100) == pytest.approx(0.0028, abs=1e-12)
 
 
 def test_route_avoids_a_link_that_is_down() -> None:
@@ -204,3 +204,27 @@ def test_lines_arrive_in_order_and_each_is_traced() -> None:
     assert all(r.time == pytest.approx(sent_at["t"]) for r in traced)
     close = one(records(world.trace, Kind.TCP_CLOSE, host="client"))
     assert close.time == pytest.approx(sent_at["t"])
+
+
+def test_a_message_slower_than_the_idle_timeout_still_arrives() -> None:
+    # 6000 lines of 72 octets over 9600 bit/s take about 6 minutes: longer than
+    # the server's 5-minute idle timeout, but the bytes keep arriving.
+    scenario = {
+        "name": "slow link",
+        "duration": "1h",
+        "hosts": {
+            "pc": {"address": "192.0.2.10", "roles": ["mua"],
+                   "links": [{"to": "mx", "latency": "5ms", "bandwidth": "9600bit"}]},
+            "mx": {"address": "192.0.2.25", "roles": ["mta", "mda"]},
+        },
+        "domains": {"a.example": {"mta": "mx", "mda": "mx", "users": {
+            "ann": {"password": "p", "mua": "pc", "check_every": "1h"},
+            "ben": {"password": "p"},
+        }}},
+        "traffic": [{"at": "1s", "from": "ann@a.example", "to": ["ben@a.example"],
+                     "body": ("x" * 70 + "\n") * 6000}],
+    }
+    world = run_world(scenario)
+    (delivered,) = records(world.trace, Kind.MAIL_DELIVERED)
+    assert delivered.time > 300
+    assert not [r for r in world.trace if "timeout" in r.text]
