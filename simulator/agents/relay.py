@@ -20,7 +20,7 @@ import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.transfer import transfer
-from simulator.agents.verdicts import Outcome, Verdict
+from simulator.agents.verdicts import VERDICTS, Outcome, Verdict
 from simulator.net.connection import ConnectError
 from simulator.net.dns import MxRecord, Rcode, order_exchangers
 from simulator.protocols.smtp import SMTP_PORT, Envelope, SmtpClientConfig, SmtpReply, reply
@@ -49,8 +49,8 @@ def relay(
         return _all(hop, Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=domain, qtype="MX"))
     records = [r for r in answer.records if isinstance(r, MxRecord)]
     if not records:
-        ctx.trace.emit(Kind.NOTE, hostname, f"{domain} has no MX record: its A record is "
-                       "the implicit MX (RFC 5321 §5.1)")
+        ctx.trace.emit(Kind.NOTE, hostname, f"{domain} has no MX record: the domain itself "
+                       "is the implicit MX (RFC 5321 §5.1)")
         records = [MxRecord(0, domain)]
     exchangers = _worth_trying(order_exchangers(records, rng), hostname)
     if not exchangers:
@@ -60,6 +60,8 @@ def relay(
         outcomes = yield from _try_exchanger(ctx, hostname, hop, mx.exchange)
         if isinstance(outcomes, dict):
             return outcomes
+        if outcomes.status == VERDICTS[Verdict.LOOPS_BACK][0]:
+            return _all(hop, Outcome.of_verdict(Verdict.LOOPS_BACK, domain=domain))
         failures.append(outcomes)
     transient = [f for f in failures if f.is_transient]
     return _all(hop, (transient or failures)[-1])
@@ -84,6 +86,8 @@ def _try_exchanger(
         return Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=exchange, qtype="A")
     address = addresses[0]
     target = network.host_at(address) or address
+    if target == hostname:  # another name for this very host
+        return Outcome.of_verdict(Verdict.LOOPS_BACK, domain=exchange)
     endpoint = yield from network.connect(hostname, target, SMTP_PORT)
     where = {"host": exchange, "address": address}
     if isinstance(endpoint, ConnectError):
@@ -93,11 +97,15 @@ def _try_exchanger(
     envelope = Envelope(mail_from=hop.sender, rcpt_to=hop.recipients)
     replies = yield from transfer(endpoint, SmtpClientConfig(helo_name=hostname), envelope,
                                   hop.content)
+    lost = Outcome.of_verdict(Verdict.LOST_CONNECTION, **where)
     if all(str(r) in _BROKEN_SESSION for r in replies.values()):
-        return Outcome.of_verdict(Verdict.LOST_CONNECTION, **where)
+        return lost
     if all(r.code == 421 for r in replies.values()):  # the server closed: try the next MX
         return Outcome.of_reply(next(iter(replies.values())), exchange)
-    return {rcpt: Outcome.of_reply(answer, exchange) for rcpt, answer in replies.items()}
+    return {
+        rcpt: lost if str(answer) in _BROKEN_SESSION else Outcome.of_reply(answer, exchange)
+        for rcpt, answer in replies.items()
+    }
 
 
 def _all(hop: Hop, outcome: Outcome) -> dict[str, Outcome]:

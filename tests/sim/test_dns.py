@@ -8,6 +8,7 @@ from simworld import (
     ALICE,
     BOB,
     NET_MTA,
+    ORG_ADDRESS,
     ORG_MTA,
     add_host,
     fates_by_recipient,
@@ -127,7 +128,7 @@ def test_no_mx_uses_the_domain_a_record_and_says_so() -> None:
     )
     assert (answer.data["rcode"], answer.data["answers"]) == ("NOERROR", [])
     note = one(records(world.trace, Kind.NOTE, host=ORG_MTA))
-    assert "example.net has no MX record" in note.text and "A record" in note.text
+    assert "example.net has no MX record" in note.text and "implicit MX" in note.text
     a_query = one(records(world.trace, Kind.DNS_QUERY, host=ORG_MTA, qtype="A"))
     assert a_query.data["qname"] == "example.net"  # the implicit MX is the domain itself
     assert one(records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA)).peer == NET_MTA
@@ -167,6 +168,19 @@ def test_relay_discards_mx_records_at_or_above_its_own_preference() -> None:
     assert fate.fate is Fate.BOUNCED
     assert fate.status in ("5.4.0", "5.4.6")
     assert "loop" in fate.detail.lower()
+
+
+def test_an_mx_name_that_is_our_own_address_loops_back() -> None:
+    """The MX is another name for this very host: Postfix compares addresses
+    and bounces "loops back to myself" (5.4.6) instead of talking to itself."""
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["dns"]["example.net"] = [{"type": "MX", "preference": 10, "exchange": "mx.alias"}]
+    scenario["dns"]["mx.alias"] = [{"type": "A", "address": ORG_ADDRESS}]
+    world = run_world(scenario)
+    assert not records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA, port=25)
+    fate = fates_by_recipient(world.trace)[BOB]
+    assert (fate.fate, fate.status) == (Fate.BOUNCED, "5.4.6")
+    assert fate.detail == "mail for example.net loops back to myself"
 
 
 def test_exchanger_whose_address_nobody_answers_at_is_deferred_not_bounced() -> None:
