@@ -55,6 +55,7 @@ class QueuedMessage:
     arrived_at: float
     message_id: str | None
     attempts: int = 0
+    in_progress: bool = False  # a delivery attempt is under way (Postfix: active queue)
     last_outcome: dict[str, Outcome] = field(default_factory=dict)
 
     @classmethod
@@ -116,11 +117,12 @@ class MailQueue:
             for rcpt in message.recipients:
                 last = message.last_outcome.get(rcpt)
                 self._emit(Kind.MAIL_QUEUED, message, f"still queued for <{rcpt}>",
-                           recipient=rcpt, reason=last.text if last else "not tried yet",
+                           recipient=rcpt, reason=_whereabouts(message, last),
                            status=last.status if last else None)
 
     def _attempt(self, message: QueuedMessage) -> Generator[simpy.events.Event, Any, None]:
         message.attempts += 1
+        message.in_progress = True
         outcomes: dict[str, Outcome] = {}
         for domain, rcpts in _by_domain(message.recipients).items():
             if self.mta.is_local(rcpts[0]):
@@ -130,6 +132,7 @@ class MailQueue:
                 outcomes.update(
                     (yield from relay(self.ctx, self.mta.hostname, hop, domain, self._mx_order))
                 )
+        message.in_progress = False
         self._settle(message, outcomes)
 
     def _deliver_locally(self, message: QueuedMessage, rcpt: str) -> Outcome:
@@ -167,10 +170,11 @@ class MailQueue:
         if age < retry.queue_lifetime:
             self.ctx.env.process(self._retry(message, retry.delay(age)))
             return
-        # Too old: bounce with the last error seen (RFC 3463 X.4.7 asks for it).
+        # Too old: return it with the last error seen.  RFC 3463 X.4.7 ("delivery
+        # time expired") asks for the code of the actual problem when it is known.
         expired = [_failure(r, message.last_outcome[r]) for r in message.recipients]
         message.recipients.clear()
-        self._bounce(message, expired)
+        self._bounce(message, expired, expired=True)
         self._next_step(message)
 
     def _retry(
@@ -179,7 +183,9 @@ class MailQueue:
         yield self.ctx.env.timeout(delay)
         yield from self._attempt(message)
 
-    def _bounce(self, message: QueuedMessage, failed: list[FailedRecipient]) -> None:
+    def _bounce(
+        self, message: QueuedMessage, failed: list[FailedRecipient], expired: bool = False
+    ) -> None:
         """Return a DSN to the sender, unless the failed mail was a bounce."""
         if not message.sender:  # never bounce a bounce (RFC 5321 §4.5.5)
             for failure in failed:
@@ -194,7 +200,7 @@ class MailQueue:
         for failure in failed:
             self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: {failure.diagnostic}",
                        recipient=failure.recipient, status=failure.status,
-                       reply=failure.diagnostic, bounce_id=dsn_id)
+                       reply=failure.diagnostic, bounce_id=dsn_id, expired=expired)
         context = BounceContext(self.mta.hostname, message.sender, message.content,
                                 self.ctx.datetime_at(message.arrived_at), now, dsn_id)
         dsn = self._stamp_local(build_dsn(context, failed), queue_id, now)
@@ -216,6 +222,13 @@ class MailQueue:
     def _emit(self, kind: Kind, message: QueuedMessage, text: str, **data: Any) -> None:
         self.ctx.trace.emit(kind, self.mta.hostname, text, message=message.message_id,
                             queue_id=message.queue_id, **data)
+
+
+def _whereabouts(message: QueuedMessage, last: Outcome | None) -> str:
+    """Why a recipient is still queued, in words for the end-of-run ledger."""
+    if message.in_progress:
+        return "delivery in progress" + (f"; last error: {last.text}" if last else "")
+    return last.text if last else "not tried yet"
 
 
 def _failure(rcpt: str, outcome: Outcome) -> FailedRecipient:

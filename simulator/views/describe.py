@@ -167,7 +167,8 @@ def _delivered(record: TraceRecord) -> str:
 
 
 def _bounced(record: TraceRecord) -> str:
-    return _log_line(record, f"status=bounced ({_get(record, 'reply', '')})")
+    status = "expired, returned to sender" if record.data.get("expired") else "bounced"
+    return _log_line(record, f"status={status} ({_get(record, 'reply', '')})")
 
 
 def _queued(record: TraceRecord) -> str:

@@ -353,6 +353,7 @@ def test_queue_lifetime_expiry_bounces_with_4_4_7() -> None:
     assert status_of(bounced) in ("4.4.7", status_of(deferred[-1]))
     assert status_of(deferred[-1]) == "4.4.1"
     assert "connect to dead.example.net" in bounced.data["reply"]  # the last error
+    assert bounced.data["expired"] is True
     # Given up at the first attempt after the lifetime, never before.
     assert deferred[-2].time - arrival < 300.0 <= bounced.time - arrival < 300.0 + 61.0
     gaps = [later.time - earlier.time for earlier, later in pairwise(deferred)]
@@ -405,3 +406,15 @@ def test_domain_postmaster_field_picks_who_reads_postmaster_mail() -> None:
     assert fate.fate is Fate.DELIVERED
     assert len(mailbox(world, ORG_MTA, "carol@example.org")) == 1
     assert mailbox(world, ORG_MTA, ALICE) == []
+
+
+def test_mail_caught_mid_relay_at_the_end_is_queued_in_progress() -> None:
+    full = run_world(two_providers(traffic=[mail("1s", BOB)]))
+    relaying = [r for r in full.trace if r.kind is Kind.LINE and r.host == ORG_MTA
+                and r.peer == NET_MTA]
+    cut = relaying[0].time + 0.001  # the run ends while the relay session is open
+    world = run_world(two_providers(duration=cut, traffic=[mail("1s", BOB)]))
+    queued = one(records(world.trace, Kind.MAIL_QUEUED, recipient=BOB))
+    assert queued.host == ORG_MTA
+    assert queued.data["reason"] == "delivery in progress"
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.QUEUED
