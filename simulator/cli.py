@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", nargs="?", default=catalog.DEFAULT_SCENARIO,
         help=f"a scenario file or bundled name (default: {catalog.DEFAULT_SCENARIO})",
     )
-    run.add_argument("--seed", type=int, help="override the scenario's random seed")
+    run.add_argument("--seed", type=_seed, help="override the scenario's random seed (>= 0)")
     run.add_argument("--trace", metavar="FILE", type=Path,
                      help="also write the trace as JSON lines to FILE")
     run.add_argument("--quiet", "-q", action="store_true",
@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seed(text: str) -> int:
+    """A --seed value: a whole number, zero or more, like the scenario's own."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return seed
+
+
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(catalog.resolve(args.scenario))
     world = build_world(scenario, seed=args.seed)
@@ -107,9 +118,13 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as error:
             _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
             return EXIT_USAGE
-        with stream:
-            world.trace.subscribe(JsonlWriter(stream))
-            trace = world.run()
+        try:
+            with stream:
+                world.trace.subscribe(JsonlWriter(stream))
+                trace = world.run()
+        except OSError as error:
+            _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
+            return EXIT_USAGE
     console.print()
     console.print(SummaryView(message_fates(trace)))
     return EXIT_OK

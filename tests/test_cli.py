@@ -316,3 +316,16 @@ def test_no_output_line_is_wider_than_the_terminal(argv: list[str], width: int) 
     too_wide = [line for line in lines if len(line) > width]
     assert too_wide == []
     assert max(len(line) for line in lines) > width - 10  # the width is used, too
+
+
+def test_seed_must_not_be_negative(capsys: Capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--seed", "-5"])
+    assert exit_info.value.code == EXIT_USAGE
+    assert "expected a whole number >= 0, got '-5'" in capsys.readouterr().err
+
+
+def test_a_trace_that_cannot_be_written_during_the_run_exits_2(capsys: Capsys) -> None:
+    status, _, err = cli(["run", "-q", "--trace", "/dev/full"], capsys)
+    assert status == EXIT_USAGE
+    assert err.strip() == "mailsim: cannot write /dev/full: No space left on device"

@@ -136,6 +136,15 @@ def _domain_problems(scenario: Scenario) -> Iterator[Finding]:
                 ("domains", domain_name, "postmaster"),
                 f"'{domain.postmaster}' is not a user of {domain_name} ({hint})",
             )
+        seen: dict[str, str] = {}
+        for local in domain.users:
+            first = seen.setdefault(local.lower(), local)
+            if first != local:
+                yield (
+                    ("domains", domain_name, "users", local),
+                    f"'{local}' and '{first}' differ only in case: mail servers treat them "
+                    "as one mailbox; keep one of them",
+                )
         for local, user in domain.users.items():
             problem = user.mua and _role_problem(scenario, user.mua, "mua")
             if problem:

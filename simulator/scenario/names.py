@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from simulator.protocols.smtp.commands import is_domain, is_local_part
 from simulator.scenario.errors import describe
 
 # RFC 1035 §2.3.4: a label is 1..63 octets, a name at most 255 octets on the
@@ -84,6 +85,13 @@ def _address_problem(address: str) -> str | None:
         return f'the part after the "@" must be 1 to {MAX_DOMAIN_LENGTH} characters'
     if any(char.isspace() for char in address):
         return "it contains a space"
+    if not is_local_part(local):
+        return (
+            'the part before the "@" may hold letters, digits, dots between words and '
+            "!#$%&'*+/=?^_`{|}~- (RFC 5321 §4.1.2)"
+        )
+    if not is_domain(domain.removesuffix(".")):
+        return 'the part after the "@" must be a domain name such as "example.org"'
     return None
 
 
@@ -103,8 +111,8 @@ def check_local_part(local: str) -> str:
     if _address_problem(f"{local}@example.org") is not None:
         raise PydanticCustomError(
             "local_part",
-            'expected a user name such as "alice" (no "@", no spaces, at most 64 '
-            "characters), got {got}",
+            'expected a user name such as "alice" or "j.doe" (letters, digits, dots '
+            'between words, no "@" or spaces, at most 64 characters), got {got}',
             {"got": describe(local)},
         )
     return local

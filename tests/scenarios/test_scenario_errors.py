@@ -293,6 +293,25 @@ MISTAKES = [
         "'carol' is not a user of example.org",
         id="postmaster-not-a-user",
     ),
+    pytest.param(
+        edit("      bob: {password: builder}", "      bob: {password: builder}\n"
+             "      Bob: {password: other}"),
+        "domains.example.org.users.Bob",
+        "'Bob' and 'bob' differ only in case",
+        id="users-differing-in-case",
+    ),
+    pytest.param(
+        edit("      bob: {password: builder}", '      "x>y": {password: builder}'),
+        "domains.example.org.users.x>y",
+        'expected a user name such as "alice" or "j.doe"',
+        id="user-name-smtp-cannot-carry",
+    ),
+    pytest.param(
+        edit("to: [bob@example.org]", "to: [a..b@example.org]"),
+        "traffic[0].to[0]",
+        "dots between words",
+        id="recipient-with-two-dots",
+    ),
 ]
 
 

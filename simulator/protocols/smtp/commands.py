@@ -117,7 +117,7 @@ def check_path(path: str, sender: bool) -> str:
     inner = path[1:-1]
     if inner.startswith("@"):
         route, colon, inner = inner.partition(":")
-        if not colon or not all(_is_domain(hop[1:]) for hop in route.split(",")):
+        if not colon or not all(is_domain(hop[1:]) for hop in route.split(",")):
             raise ArgumentError(bad)
     if inner == "" and sender:
         return ""
@@ -130,7 +130,7 @@ def check_path(path: str, sender: bool) -> str:
 def check_mailbox(mailbox: str, bad: SmtpReply) -> None:
     """Raise `ArgumentError(bad)` unless `mailbox` is local-part@domain."""
     local, at, domain = mailbox.rpartition("@")
-    if not at or not _is_local_part(local) or not _is_domain_or_literal(domain):
+    if not at or not is_local_part(local) or not _is_domain_or_literal(domain):
         raise ArgumentError(bad)
     if len(local) > MAX_LOCAL_PART or len(domain) > MAX_DOMAIN:
         raise ArgumentError(SmtpReply.PATH_TOO_LONG)
@@ -143,16 +143,18 @@ _SUB_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
 _ADDRESS_LITERAL = re.compile(r"\[[\x21-\x5a\x5e-\x7e]+\]")
 
 
-def _is_local_part(local: str) -> bool:
+def is_local_part(local: str) -> bool:
+    """Whether `local` is a Dot-string or Quoted-string (RFC 5321 §4.1.2)."""
     return bool(_DOT_STRING.fullmatch(local) or _QUOTED_STRING.fullmatch(local))
 
 
-def _is_domain(domain: str) -> bool:
+def is_domain(domain: str) -> bool:
+    """Whether `domain` is dot-separated sub-domains (RFC 5321 §4.1.2)."""
     return bool(domain) and all(_SUB_DOMAIN.fullmatch(label) for label in domain.split("."))
 
 
 def _is_domain_or_literal(domain: str) -> bool:
-    return _is_domain(domain) or bool(_ADDRESS_LITERAL.fullmatch(domain))
+    return is_domain(domain) or bool(_ADDRESS_LITERAL.fullmatch(domain))
 
 
 # RFC 5321 §4.1.2: esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
