@@ -27,9 +27,9 @@ class Kind(StrEnum):
     """What a trace record reports.  The value is what JSONL files carry."""
 
     SIM_START = "sim.start"  # text: scenario name; data: seed, duration
-    SIM_END = "sim.end"  # text: summary; data: none
+    SIM_END = "sim.end"  # text: none; data: none
     TCP_CONNECT = "tcp.connect"  # host=client, peer=server; data: port, rtt
-    TCP_REFUSED = "tcp.refused"  # host=client, peer=server; data: port
+    TCP_REFUSED = "tcp.refused"  # host=client, peer=server; data: port, reason (refused/timed out)
     TCP_CLOSE = "tcp.close"  # host=the side that closed
     LINE = "line"  # one protocol line; host=sender, peer=receiver; data: role
     DNS_QUERY = "dns.query"  # host=asker; data: qname, qtype

@@ -52,5 +52,5 @@ class World:
             mta.queue.report_remaining()
         for mua in self.muas.values():
             mua.report_remaining()
-        self.trace.emit(Kind.SIM_END, "mailsim", "end of simulation")
+        self.trace.emit(Kind.SIM_END, "mailsim")
         return self.trace

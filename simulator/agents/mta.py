@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from typing import Any
 
 import simpy
@@ -28,6 +27,7 @@ from simulator.protocols.message import (
     domain_of,
     prepend_header,
     received_count,
+    trace_date,
 )
 from simulator.protocols.smtp import (
     SMTP_PORT,
@@ -193,7 +193,7 @@ class SmtpSession:
             protocol += "A"  # RFC 3848: authenticated ESMTP
         rcpts = event.envelope.rcpt_to
         target = f"\nfor <{rcpts[0]}>" if len(rcpts) == 1 else ""
-        date = format_datetime(self.mta.ctx.clock()) + " (UTC)"
+        date = trace_date(self.mta.ctx.clock())
         return (
             f"from {self.server.helo_name} ({client} [{address}])\n"
             f"by {self.mta.hostname} ({self.mta.config.software}) with {protocol} id {queue_id}"

@@ -11,17 +11,22 @@ in the Outbox, as in a real client.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.queue import unique_recipients
 from simulator.agents.session import Patience, pump
 from simulator.agents.transfer import transfer
 from simulator.net.connection import ConnectError
-from simulator.protocols.message import Draft, compose, domain_of, first_header
+from simulator.protocols.message import (
+    Draft,
+    compose,
+    domain_of,
+    first_header,
+    unique_recipients,
+)
 from simulator.protocols.pop3 import (
     POP3_PORT,
     LoginFailed,
@@ -32,8 +37,8 @@ from simulator.protocols.pop3 import (
 from simulator.protocols.smtp import SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
 from simulator.trace import Kind
 
-#: How long the client waits for the POP3 server before it gives up.
-CLIENT_TIMEOUT = 300.0
+#: Modelling assumption: how long the mail client waits for the POP3 server.
+POP3_CLIENT_TIMEOUT = 300.0
 #: The Outbox reason of a message that was still being sent when the run ended.
 SENDING = "still being sent"
 
@@ -89,6 +94,26 @@ class Mua:
 
     def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
         yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))
+        message_id, content = self._write(draft)
+        envelope = Envelope(mail_from=draft.sender,
+                            rcpt_to=tuple(unique_recipients(draft.recipients)))
+        sending = Unsent(message_id, envelope.rcpt_to, SENDING)
+        self.outbox.append(sending)  # until the server has answered, it is ours
+        endpoint = yield from self.ctx.network.connect(
+            self.host, self.config.submission_host, SUBMISSION_PORT
+        )
+        if isinstance(endpoint, ConnectError):
+            self.outbox[self.outbox.index(sending)] = replace(sending, reason=endpoint.reason)
+            return
+        endpoint.message = message_id
+        smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
+                                password=self.config.password)
+        replies = yield from transfer(endpoint, smtp, envelope, content)
+        self.outbox.remove(sending)
+        self._submission_result(message_id, replies)
+
+    def _write(self, draft: Draft) -> tuple[str, bytes]:
+        """The user writes the message: a fresh Message-ID and the whole text."""
         message_id = f"<{self._ids.getrandbits(64):016x}@{domain_of(self.config.address)}>"
         content = compose(draft, date=self.ctx.clock(), message_id=message_id,
                           user_agent=self.config.client)
@@ -97,24 +122,7 @@ class Mua:
             message=message_id, **{"from": draft.sender, "to": list(draft.recipients)},
             subject=draft.subject, origin="user",
         )
-        envelope = Envelope(mail_from=draft.sender,
-                            rcpt_to=tuple(unique_recipients(draft.recipients)))
-        sending = Unsent(message_id, envelope.rcpt_to, SENDING)
-        self.outbox.append(sending)
-        endpoint = yield from self.ctx.network.connect(
-            self.host, self.config.submission_host, SUBMISSION_PORT
-        )
-        self.outbox.remove(sending)
-        if isinstance(endpoint, ConnectError):
-            self.outbox.append(Unsent(message_id, envelope.rcpt_to, endpoint.reason))
-            return
-        endpoint.message = message_id
-        smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
-                                password=self.config.password)
-        self.outbox.append(sending)
-        replies = yield from transfer(endpoint, smtp, envelope, content)
-        self.outbox.remove(sending)
-        self._submission_result(message_id, replies)
+        return message_id, content
 
     def _submission_result(self, message_id: str, replies: dict[str, Reply]) -> None:
         """Refused recipients are reported to the user; unsent ones wait."""
@@ -149,7 +157,7 @@ class Mua:
             username=self.config.address, password=self.config.password,
             delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
         ))
-        patience = Patience(CLIENT_TIMEOUT, client.connection_lost)
+        patience = Patience(POP3_CLIENT_TIMEOUT, client.connection_lost)
         yield from pump(endpoint, client, self._on_pop3_event, client.connection_lost, patience)
 
     def _on_pop3_event(self, event: object) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -23,7 +22,13 @@ from simulator.agents.bounce import BounceContext, FailedRecipient, build_dsn
 from simulator.agents.context import SimContext
 from simulator.agents.relay import Hop, relay
 from simulator.agents.verdicts import Outcome, Verdict
-from simulator.protocols.message import domain_of, first_header, prepend_header
+from simulator.protocols.message import (
+    domain_of,
+    first_header,
+    prepend_header,
+    trace_date,
+    unique_recipients,
+)
 from simulator.protocols.smtp import Envelope, SmtpReply, reply
 from simulator.trace import Kind
 
@@ -67,19 +72,6 @@ class QueuedMessage:
             queue_id, envelope.mail_from, unique_recipients(envelope.rcpt_to), content, now,
             first_header(content, "Message-ID"),
         )
-
-
-def unique_recipients(recipients: Sequence[str]) -> list[str]:
-    """Recipients without repeats, as Postfix's duplicate filter keeps them.
-
-    Only the domain is compared without regard to case: the local part may
-    be case-sensitive (RFC 5321 §2.4).
-    """
-    seen: dict[str, str] = {}
-    for rcpt in recipients:
-        local, _, domain = rcpt.rpartition("@")
-        seen.setdefault(f"{local}@{domain.lower()}", rcpt)
-    return list(seen.values())
 
 
 def local_message_id(now: datetime, queue_id: str, hostname: str) -> str:
@@ -216,7 +208,7 @@ class MailQueue:
     def _stamp_local(self, content: bytes, queue_id: str, now: datetime) -> bytes:
         """The Received: header of mail made on this host (Postfix cleanup)."""
         software = self.mta.config.software
-        value = f"by {self.mta.hostname} ({software}) id {queue_id}; {format_datetime(now)}"
+        value = f"by {self.mta.hostname} ({software}) id {queue_id}; {trace_date(now)}"
         return prepend_header(content, "Received", value)
 
     def _emit(self, kind: Kind, message: QueuedMessage, text: str, **data: Any) -> None:

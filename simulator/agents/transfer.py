@@ -18,8 +18,8 @@ from simulator.protocols.smtp import (
     TransactionResult,
 )
 
-#: Postfix smtp_helo/mail/rcpt_timeout: how long the client waits for a reply.
-CLIENT_TIMEOUT = 300.0
+#: Postfix smtp_helo/mail/rcpt_timeout: how long the SMTP client waits for a reply.
+SMTP_CLIENT_TIMEOUT = 300.0
 
 
 def transfer(
@@ -40,6 +40,6 @@ def transfer(
             for recipient in envelope.rcpt_to:
                 replies.setdefault(recipient, event.reply)
 
-    patience = Patience(CLIENT_TIMEOUT, client.connection_lost)
+    patience = Patience(SMTP_CLIENT_TIMEOUT, client.connection_lost)
     yield from pump(endpoint, client, on_event, client.connection_lost, patience)
     return replies

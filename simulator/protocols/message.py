@@ -10,6 +10,7 @@ it was (RFC 5321 §4.4: never change earlier trace headers).
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -117,3 +118,21 @@ def header_block(content: bytes) -> bytes:
 def domain_of(address: str) -> str:
     """The domain part of an address, lower-cased."""
     return address.rpartition("@")[2].lower()
+
+
+def unique_recipients(recipients: Sequence[str]) -> list[str]:
+    """Recipients without repeats, as Postfix's duplicate filter keeps them.
+
+    Only the domain is compared without regard to case: the local part may
+    be case-sensitive (RFC 5321 §2.4).
+    """
+    seen: dict[str, str] = {}
+    for rcpt in recipients:
+        local, _, domain = rcpt.rpartition("@")
+        seen.setdefault(f"{local}@{domain.lower()}", rcpt)
+    return list(seen.values())
+
+
+def trace_date(when: datetime) -> str:
+    """The date at the end of a `Received:` header, as Postfix writes it."""
+    return f"{format_datetime(when)} (UTC)"

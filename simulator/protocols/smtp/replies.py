@@ -128,6 +128,7 @@ class SmtpReply(Enum):
     SHUTTING_DOWN = "shutting_down"
     LOCAL_ERROR = "local_error"
     HOP_LIMIT = "hop_limit"
+    TIMEOUT = "timeout"
     # Authentication (RFC 4954)
     AUTH_CONTINUE = "auth_continue"
     AUTH_OK = "auth_ok"
@@ -162,7 +163,6 @@ class SmtpReply(Enum):
     # Synthesized by the client, never sent on a wire
     CONNECTION_LOST = "connection_lost"
     PROTOCOL_ERROR = "protocol_error"
-    TIMEOUT = "timeout"
 
 
 R = SmtpReply
