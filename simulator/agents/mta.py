@@ -188,6 +188,8 @@ class SmtpSession:
     def received_value(self, event: MessageReceived, queue_id: str) -> str:
         """A Postfix-style `Received:` header (RFC 5321 §4.4)."""
         client, address = self.endpoint.peer_host, self.endpoint.peer_address
+        if ":" in address:
+            address = f"IPv6:{address}"  # RFC 5321 §4.1.3 address literal
         protocol = "ESMTP" if self.server.esmtp else "SMTP"
         if self.server.authenticated_user:
             protocol += "A"  # RFC 3848: authenticated ESMTP

@@ -80,10 +80,13 @@ def _try_exchanger(
 ) -> Generator[simpy.events.Event, Any, dict[str, Outcome] | Outcome]:
     """One exchanger: the recipients' outcomes, or why it could not be used."""
     network = ctx.network
-    answer = yield from network.resolve(hostname, exchange, "A")
-    addresses = [r for r in answer.records if isinstance(r, str)]
-    if not addresses:
-        return Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=exchange, qtype="A")
+    for qtype in ("A", "AAAA"):  # IPv4 first, then IPv6 (RFC 3596)
+        answer = yield from network.resolve(hostname, exchange, qtype)
+        addresses = [r for r in answer.records if isinstance(r, str)]
+        if addresses:
+            break
+    else:
+        return Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=exchange, qtype=qtype)
     address = addresses[0]
     target = network.host_at(address) or address
     if target == hostname:  # another name for this very host

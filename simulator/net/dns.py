@@ -8,6 +8,7 @@ to try MX hosts in: lower preference first, equal preferences at random.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -57,12 +58,18 @@ class Resolver:
 
     def __init__(self) -> None:
         self._a: dict[str, list[str]] = defaultdict(list)
+        self._aaaa: dict[str, list[str]] = defaultdict(list)
         self._mx: dict[str, list[MxRecord]] = defaultdict(list)
         self._txt: dict[str, list[str]] = defaultdict(list)
 
     def add_a(self, name: str, address: str) -> None:
-        """Add an address record."""
+        """Add an IPv4 address record (A, RFC 1035 §3.4.1)."""
         self._a[_norm(name)].append(address)
+
+    def add_address(self, name: str, address: str) -> None:
+        """Add an A record for an IPv4 address, an AAAA (RFC 3596) for IPv6."""
+        table = self._a if ipaddress.ip_address(address).version == 4 else self._aaaa
+        table[_norm(name)].append(address)
 
     def add_mx(self, name: str, record: MxRecord) -> None:
         """Add a mail exchanger record."""
@@ -75,13 +82,14 @@ class Resolver:
     def exists(self, name: str) -> bool:
         """Whether any record at all is held for `name`."""
         key = _norm(name)
-        return key in self._a or key in self._mx or key in self._txt
+        return any(key in table for table in (self._a, self._aaaa, self._mx, self._txt))
 
     def query(self, name: str, qtype: str) -> DnsAnswer:
-        """Answer one query of type A, MX or TXT (MX sorted by preference)."""
+        """Answer one query of type A, AAAA, MX or TXT (MX sorted by preference)."""
         key = _norm(name)
         table: dict[str, list[MxRecord] | list[str]] = {
             "A": self._a.get(key, []),
+            "AAAA": self._aaaa.get(key, []),
             "MX": sorted(self._mx.get(key, []), key=_by_preference),
             "TXT": self._txt.get(key, []),
         }

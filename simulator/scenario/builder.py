@@ -37,7 +37,7 @@ def build_world(scenario: Scenario, *, seed: int | None = None, keep_trace: bool
 def _add_network(world: World, scenario: Scenario) -> None:
     for name, host in scenario.hosts.items():
         world.topology.add_host(Host(name, str(host.address)))
-        world.resolver.add_a(name, str(host.address))
+        world.resolver.add_address(name, str(host.address))
     for a, b, link in scenario.links():
         world.topology.add_link(Link(a, b, link.latency, link.bandwidth))
 

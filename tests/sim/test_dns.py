@@ -201,3 +201,17 @@ def test_exchanger_whose_address_nobody_answers_at_is_deferred_not_bounced() -> 
     assert "198.51.100.99" in deferred.data["reply"]
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.QUEUED
     assert not records(world.trace, Kind.MAIL_BOUNCED)
+
+
+def test_an_ipv6_only_exchanger_is_found_by_aaaa_and_stamped_as_an_ipv6_literal() -> None:
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["hosts"][NET_MTA]["address"] = "2001:db8::25"
+    scenario["hosts"][ORG_MTA]["address"] = "2001:db8::26"
+    world = run_world(scenario)
+    answers = [(r.data["qtype"], r.data["answers"])
+               for r in records(world.trace, Kind.DNS_ANSWER, qname=NET_MTA)]
+    assert answers == [("A", []), ("AAAA", ["2001:db8::25"])]  # RFC 3596
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+    (copy,) = mailbox(world, NET_MTA, BOB)
+    top = " ".join(copy.decode().split("\r\n", 4)[2:4])  # under Return-Path, Delivered-To
+    assert f"({ORG_MTA} [IPv6:2001:db8::26])" in top  # RFC 5321 §4.1.3
