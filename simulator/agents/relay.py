@@ -78,20 +78,34 @@ def _worth_trying(exchangers: list[MxRecord], hostname: str) -> list[MxRecord]:
 def _try_exchanger(
     ctx: SimContext, hostname: str, hop: Hop, exchange: str
 ) -> Generator[simpy.events.Event, Any, dict[str, Outcome] | Outcome]:
-    """One exchanger: the recipients' outcomes, or why it could not be used."""
-    network = ctx.network
+    """One exchanger, at each of its addresses in turn, as Postfix does.
+
+    Returns the recipients' outcomes, or why the exchanger could not be used.
+    """
     for qtype in ("A", "AAAA"):  # IPv4 first, then IPv6 (RFC 3596)
-        answer = yield from network.resolve(hostname, exchange, qtype)
+        answer = yield from ctx.network.resolve(hostname, exchange, qtype)
         addresses = [r for r in answer.records if isinstance(r, str)]
         if addresses:
             break
     else:
         return Outcome.of_verdict(Verdict.HOST_NOT_FOUND, name=exchange, qtype=qtype)
-    address = addresses[0]
-    target = network.host_at(address) or address
-    if target == hostname:  # another name for this very host
-        return Outcome.of_verdict(Verdict.LOOPS_BACK, domain=exchange)
-    endpoint = yield from network.connect(hostname, target, SMTP_PORT)
+    failure = Outcome.of_verdict(Verdict.LOOPS_BACK, domain=exchange)
+    for address in addresses:
+        if (ctx.network.host_at(address) or address) == hostname:
+            return failure  # another name for this very host
+        outcomes = yield from _try_address(ctx, hostname, hop, exchange, address)
+        if isinstance(outcomes, dict):
+            return outcomes
+        failure = outcomes
+    return failure
+
+
+def _try_address(
+    ctx: SimContext, hostname: str, hop: Hop, exchange: str, address: str
+) -> Generator[simpy.events.Event, Any, dict[str, Outcome] | Outcome]:
+    """One SMTP session with the exchanger at `address`."""
+    target = ctx.network.host_at(address) or address
+    endpoint = yield from ctx.network.connect(hostname, target, SMTP_PORT)
     where = {"host": exchange, "address": address}
     if isinstance(endpoint, ConnectError):
         return Outcome.of_verdict(Verdict.CONNECT_FAILED, port=str(SMTP_PORT),
@@ -103,7 +117,7 @@ def _try_exchanger(
     lost = Outcome.of_verdict(Verdict.LOST_CONNECTION, **where)
     if all(str(r) in _BROKEN_SESSION for r in replies.values()):
         return lost
-    if all(r.code == 421 for r in replies.values()):  # the server closed: try the next MX
+    if all(r.code == 421 for r in replies.values()):  # the server closed: try the next one
         return Outcome.of_reply(next(iter(replies.values())), exchange)
     return {
         rcpt: lost if str(answer) in _BROKEN_SESSION else Outcome.of_reply(answer, exchange)

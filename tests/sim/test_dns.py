@@ -215,3 +215,16 @@ def test_an_ipv6_only_exchanger_is_found_by_aaaa_and_stamped_as_an_ipv6_literal(
     (copy,) = mailbox(world, NET_MTA, BOB)
     top = " ".join(copy.decode().split("\r\n", 4)[2:4])  # under Return-Path, Delivered-To
     assert f"({ORG_MTA} [IPv6:2001:db8::26])" in top  # RFC 5321 §4.1.3
+
+
+def test_an_exchanger_with_two_addresses_is_tried_at_the_second_when_the_first_is_dead() -> None:
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    net_address = scenario["hosts"][NET_MTA]["address"]
+    scenario["dns"]["example.net"] = [{"type": "MX", "preference": 10, "exchange": "mx.multi"}]
+    scenario["dns"]["mx.multi"] = [{"type": "A", "address": "198.51.100.99"},  # nobody there
+                                   {"type": "A", "address": net_address}]
+    world = run_world(scenario)
+    (timed_out,) = records(world.trace, Kind.TCP_REFUSED, host=ORG_MTA)
+    assert timed_out.data["reason"] == "Connection timed out"
+    assert records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA, peer=NET_MTA)
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
