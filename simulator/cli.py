@@ -114,12 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         trace = world.run()
     else:
         try:
-            stream = args.trace.open("w", encoding="utf-8")
-        except OSError as error:
-            _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
-            return EXIT_USAGE
-        try:
-            with stream:
+            with args.trace.open("w", encoding="utf-8") as stream:
                 world.trace.subscribe(JsonlWriter(stream))
                 trace = world.run()
         except OSError as error:

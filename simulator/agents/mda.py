@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.session import Patience, pump
+from simulator.agents.session import Patience, pump, serve
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import first_header, prepend_header, received_count
 from simulator.protocols.pop3 import (
@@ -79,7 +79,7 @@ class Mda:
         self.aliases = {alias.lower(): target.lower() for alias, target in (aliases or {}).items()}
         self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
         listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
-        ctx.env.process(self._accept(listener.backlog))
+        serve(ctx.env, listener, lambda endpoint: Pop3Session(self, endpoint).run())
 
     def mailbox_of(self, address: str) -> Mailbox | None:
         """The mailbox mail for `address` goes to, through an alias if need be."""
@@ -114,11 +114,6 @@ class Mda:
             uid=stored.uid, queue_id=queue_id,
         )
         return True
-
-    def _accept(self, backlog: simpy.Store) -> Generator[simpy.events.Event, Any, None]:
-        while True:
-            endpoint = yield backlog.get()
-            self.ctx.env.process(Pop3Session(self, endpoint).run())
 
 
 class Pop3Session:

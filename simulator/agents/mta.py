@@ -20,7 +20,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.mda import Mda
 from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy, local_message_id
-from simulator.agents.session import Patience, pump
+from simulator.agents.session import Patience, pump, serve
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import (
     add_missing_headers,
@@ -69,9 +69,10 @@ class Mta:
         self.hostname = config.hostname
         self.mailstores: dict[str, Mda] = {}
         self.queue = MailQueue(ctx, self)
-        for port in (SMTP_PORT, SUBMISSION_PORT):
-            listener = ctx.network.listen(self.hostname, port, "smtp")
-            ctx.env.process(self._accept(listener.backlog, port == SUBMISSION_PORT))
+        relay_port = ctx.network.listen(self.hostname, SMTP_PORT, "smtp")
+        serve(ctx.env, relay_port, lambda endpoint: SmtpSession(self, endpoint, False).run())
+        submission = ctx.network.listen(self.hostname, SUBMISSION_PORT, "smtp")
+        serve(ctx.env, submission, lambda endpoint: SmtpSession(self, endpoint, True).run())
 
     def attach_mailstore(self, domain: str, mda: Mda) -> None:
         """Deliver mail for `domain` into `mda`'s mailboxes."""
@@ -110,13 +111,6 @@ class Mta:
         """SASL check against the mailbox server (Postfix asks Dovecot)."""
         mda = self.mailstore_for(username)
         return mda is not None and mda.authenticate(username, password)
-
-    def _accept(
-        self, backlog: simpy.Store, submission: bool
-    ) -> Generator[simpy.events.Event, Any, None]:
-        while True:
-            endpoint = yield backlog.get()
-            self.ctx.env.process(SmtpSession(self, endpoint, submission).run())
 
 
 class SmtpSession:
@@ -182,8 +176,7 @@ class SmtpSession:
         """Add Date, Message-ID and From if the MUA left them out (RFC 6409 §8)."""
         now = self.mta.ctx.clock()
         message_id = local_message_id(now, queue_id, self.mta.hostname)
-        content, _ = add_missing_headers(content, date=now, message_id=message_id, sender=sender)
-        return content
+        return add_missing_headers(content, date=now, message_id=message_id, sender=sender)
 
     def received_value(self, event: MessageReceived, queue_id: str) -> str:
         """A Postfix-style `Received:` header (RFC 5321 §4.4)."""

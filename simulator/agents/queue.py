@@ -179,20 +179,17 @@ class MailQueue:
         self, message: QueuedMessage, failed: list[FailedRecipient], expired: bool = False
     ) -> None:
         """Return a DSN to the sender, unless the failed mail was a bounce."""
-        if not message.sender:  # never bounce a bounce (RFC 5321 §4.5.5)
-            for failure in failed:
-                self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: "
-                           f"{failure.diagnostic} (a bounce: discarded, never bounced)",
-                           recipient=failure.recipient, status=failure.status,
-                           reply=failure.diagnostic, bounce_id=None)
-            return
-        queue_id = self.new_queue_id()
         now = self.ctx.clock()
-        dsn_id = local_message_id(now, queue_id, self.mta.hostname)
+        queue_id = self.new_queue_id() if message.sender else ""
+        dsn_id = local_message_id(now, queue_id, self.mta.hostname) if queue_id else None
+        note = "" if dsn_id else " (a bounce: discarded, never bounced)"
         for failure in failed:
-            self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: {failure.diagnostic}",
-                       recipient=failure.recipient, status=failure.status,
-                       reply=failure.diagnostic, bounce_id=dsn_id, expired=expired)
+            self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: "
+                       f"{failure.diagnostic}{note}", recipient=failure.recipient,
+                       status=failure.status, reply=failure.diagnostic, bounce_id=dsn_id,
+                       expired=expired)
+        if dsn_id is None:  # never bounce a bounce (RFC 5321 §4.5.5)
+            return
         context = BounceContext(self.mta.hostname, message.sender, message.content,
                                 self.ctx.datetime_at(message.arrived_at), now, dsn_id)
         dsn = self._stamp_local(build_dsn(context, failed), queue_id, now)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import simpy
 
-from simulator.net.connection import EOF_MARK, Endpoint
+from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.protocols.common import NEED_DATA
 
 
@@ -35,6 +35,20 @@ class Patience:
 
     seconds: float
     on_timeout: Callable[[], None]
+
+
+Session = Callable[[Endpoint], Generator[simpy.events.Event, Any, None]]
+
+
+def serve(env: simpy.Environment, listener: Listener, session: Session) -> None:
+    """Start a server: every accepted connection runs `session` in a process of its own."""
+
+    def accept() -> Generator[simpy.events.Event, Any, None]:
+        while True:
+            endpoint = yield listener.backlog.get()
+            env.process(session(endpoint))
+
+    env.process(accept())
 
 
 def pump(

@@ -81,14 +81,8 @@ def prepend_header(content: bytes, name: str, value: str) -> bytes:
     return f"{name}: {folded}\r\n".encode() + content
 
 
-def add_missing_headers(
-    content: bytes, *, date: datetime, message_id: str, sender: str
-) -> tuple[bytes, list[str]]:
-    """Add Date, Message-ID and From when missing, as an MSA may (RFC 6409 §8).
-
-    Returns the new content and the names of the headers added.
-    """
-    added: list[str] = []
+def add_missing_headers(content: bytes, *, date: datetime, message_id: str, sender: str) -> bytes:
+    """Add Date, Message-ID and From when missing, as an MSA may (RFC 6409 §8)."""
     extra = {
         "From": sender,
         "Date": format_datetime(date),
@@ -97,8 +91,7 @@ def add_missing_headers(
     for name, value in extra.items():
         if first_header(content, name) is None and value:
             content = _append_header(content, name, value)
-            added.append(name)
-    return content, added
+    return content
 
 
 def _append_header(content: bytes, name: str, value: str) -> bytes:

@@ -47,16 +47,38 @@ def fold(run: list[TraceRecord]) -> list[TraceRecord]:
     return [*run[:head], marker, run[-1]]
 
 
+class Folder:
+    """Folds runs of lines in a stream: records go in one at a time.
+
+    A line is held back while its run may go on; `push` returns what can
+    be shown now, and `flush` what is still held at the end.
+    """
+
+    def __init__(self, full: bool = False) -> None:
+        self.full = full
+        self._run: list[TraceRecord] = []
+
+    def push(self, record: TraceRecord) -> list[TraceRecord]:
+        """Take one record; the records ready to be shown, in order."""
+        key = run_key(record)
+        if self._run and key == run_key(self._run[0]):
+            self._run.append(record)
+            return []
+        ready = self.flush()
+        if key is None:
+            return [*ready, record]
+        self._run = [record]
+        return ready
+
+    def flush(self) -> list[TraceRecord]:
+        """The run held back, folded unless `full`."""
+        run, self._run = self._run, []
+        return run if self.full else fold(run)
+
+
 def folded(records: Iterable[TraceRecord]) -> Iterator[TraceRecord]:
     """`records` with every long run of lines folded."""
-    run: list[TraceRecord] = []
+    folder = Folder()
     for record in records:
-        key = run_key(record)
-        if run and key is not None and key == run_key(run[0]):
-            run.append(record)
-            continue
-        yield from fold(run)
-        run = [record] if key is not None else []
-        if key is None:
-            yield record
-    yield from fold(run)
+        yield from folder.push(record)
+    yield from folder.flush()

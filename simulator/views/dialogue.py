@@ -21,7 +21,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from simulator.trace import Kind, TraceRecord
-from simulator.views.collapse import fold, folded, run_key
+from simulator.views.collapse import Folder, folded
 from simulator.views.describe import describe, record_category, record_style, record_tag
 from simulator.views.formatting import abbreviate_host, format_clock
 
@@ -223,34 +223,22 @@ class LivePrinter:
         full: bool = False,
     ) -> None:
         self.console = console
-        self.full = full
         self._wanted = RecordFilter.of(protocols, session, message)
+        self._folder = Folder(full)
         self._clock_width = len(format_clock(0.0))
         self._longest_host = HOST_CAP
-        self._run: list[TraceRecord] = []
 
     def __call__(self, record: TraceRecord) -> None:
         """Print `record` if it passes the filter (a run of lines when it ends)."""
         if record.kind is Kind.SIM_START:
             self._start(record)
         self._widen_clock(record.time)
-        if not self._wanted(record):
-            return
-        key = run_key(record)
-        if self._run and key == run_key(self._run[0]):
-            self._run.append(record)
-            return
-        self.flush()
-        if key is None:
-            self._print([record])
-        else:
-            self._run = [record]
+        if self._wanted(record):
+            self._print(self._folder.push(record))
 
     def flush(self) -> None:
         """Print the run of lines held back, if any."""
-        run, self._run = self._run, []
-        if run:
-            self._print(run if self.full else fold(run))
+        self._print(self._folder.flush())
 
     def _start(self, record: TraceRecord) -> None:
         duration = record.data.get("duration")
@@ -262,7 +250,8 @@ class LivePrinter:
             self._longest_host = max(cell_len(name) for name in names)
 
     def _print(self, records: list[TraceRecord]) -> None:
-        self.console.print(_RecordBlock(records, self._clock_width, self._longest_host))
+        if records:
+            self.console.print(_RecordBlock(records, self._clock_width, self._longest_host))
 
     def _widen_clock(self, seconds: float) -> None:
         self._clock_width = max(self._clock_width, len(format_clock(seconds)))
