@@ -7,3 +7,14 @@ mailboxes and serve it over POP3.  Every happening lands in one trace
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["Simulation", "run"]
+
+
+def __getattr__(name: str) -> object:
+    """`simulator.Simulation` and `simulator.run`, imported on first use (quick start-up)."""
+    if name in __all__:
+        from simulator import simulation
+
+        return getattr(simulation, name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")

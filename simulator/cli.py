@@ -17,10 +17,9 @@ from pathlib import Path
 from rich.console import Console
 
 from simulator import __version__, catalog
-from simulator.fates import message_fates
 from simulator.protocols import pop3, smtp
 from simulator.scenario import ScenarioError, load_scenario, scenario_json_schema
-from simulator.scenario.builder import build_world
+from simulator.simulation import Simulation
 from simulator.trace import JsonlWriter
 from simulator.views import LivePrinter, SummaryView
 from simulator.views.states import StateTableView
@@ -105,23 +104,22 @@ def _seed(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(catalog.resolve(args.scenario))
-    world = build_world(scenario, seed=args.seed)
+    simulation = Simulation.load(args.scenario, args.seed)
     console = Console(highlight=False)
     if not args.quiet:
-        world.trace.subscribe(LivePrinter(console, full=args.full))
+        simulation.trace.subscribe(LivePrinter(console, full=args.full))
     if args.trace is None:
-        trace = world.run()
+        simulation.run()
     else:
         try:
             with args.trace.open("w", encoding="utf-8") as stream:
-                world.trace.subscribe(JsonlWriter(stream))
-                trace = world.run()
+                simulation.trace.subscribe(JsonlWriter(stream))
+                simulation.run()
         except OSError as error:
             _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
             return EXIT_USAGE
     console.print()
-    console.print(SummaryView(message_fates(trace)))
+    console.print(SummaryView(simulation.fates()))
     return EXIT_OK
 
 

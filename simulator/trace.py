@@ -13,7 +13,7 @@ follow a run without keeping anything else in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -172,6 +172,39 @@ class Trace:
     def of_kind(self, *kinds: Kind) -> list[TraceRecord]:
         """The kept records of the given kinds, in order."""
         return [r for r in self._records if r.kind in kinds]
+
+    def select(
+        self,
+        kind: str | Kind | Iterable[str | Kind] | None = None,
+        *,
+        host: str | None = None,
+        protocol: str | None = None,
+        session: str | None = None,
+        message: str | None = None,
+    ) -> list[TraceRecord]:
+        """The kept records matching every filter given, in order.
+
+        `kind` is one kind or several (``"mail.delivered"``, ``Kind.LINE``);
+        `host` matches either end of a record (its host or its peer).
+        """
+        kinds = _kinds(kind)
+        return [
+            r for r in self._records
+            if (kinds is None or r.kind in kinds)
+            and (host is None or host in (r.host, r.peer))
+            and (protocol is None or r.protocol == protocol)
+            and (session is None or r.session == session)
+            and (message is None or r.message == message)
+        ]
+
+
+def _kinds(kind: str | Kind | Iterable[str | Kind] | None) -> frozenset[Kind] | None:
+    """The kinds a `Trace.select` filter names; a bad name raises ValueError."""
+    if kind is None:
+        return None
+    if isinstance(kind, str):
+        return frozenset({Kind(kind)})
+    return frozenset(Kind(k) for k in kind)
 
 
 class JsonlWriter:

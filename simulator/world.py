@@ -1,9 +1,7 @@
 """A built simulation: one SimPy environment, one trace, hosts and agents.
 
-`scenario.builder.build_world` fills a `World` from a scenario; `run()`
-plays it to the end and closes the books: everything still waiting in a
-queue or an Outbox is written to the trace, so every message ends
-delivered, bounced or visibly still queued.
+`scenario.builder.build_world` fills a `World` from a scenario; a
+`simulation.Simulation` plays it and closes the books.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from simulator.agents.mua import Mua
 from simulator.net.connection import Network
 from simulator.net.dns import Resolver
 from simulator.net.topology import Topology
-from simulator.trace import SCHEMA_VERSION, Kind, Trace
+from simulator.trace import Trace
 
 
 class World:
@@ -40,17 +38,3 @@ class World:
     def seed(self) -> int:
         """The seed every random stream of this run derives from."""
         return self.ctx.seed
-
-    def run(self) -> Trace:
-        """Play the scenario for its whole duration; returns the trace."""
-        self.trace.emit(
-            Kind.SIM_START, "mailsim", self.name, seed=self.seed, duration=self.duration,
-            hosts=sorted(self.topology.hosts), schema=SCHEMA_VERSION,
-        )
-        self.env.run(until=self.duration)
-        for mta in self.mtas.values():
-            mta.queue.report_remaining()
-        for mua in self.muas.values():
-            mua.report_remaining()
-        self.trace.emit(Kind.SIM_END, "mailsim")
-        return self.trace

@@ -20,6 +20,7 @@ from simulator.cli import main
 from simulator.fates import message_fates
 from simulator.scenario import load_scenario
 from simulator.scenario.builder import build_world
+from simulator.simulation import Simulation
 from simulator.trace import JsonlWriter, Kind
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,8 +35,7 @@ def cli_trace(path: Path, out: Path, *extra: str) -> bytes:
 
 
 def api_lines(path: Path, seed: int | None = None) -> list[str]:
-    world = build_world(load_scenario(path), seed=seed)
-    return [record.to_json() for record in world.run()]
+    return [record.to_json() for record in Simulation(load_scenario(path), seed).run()]
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=IDS)
@@ -70,7 +70,7 @@ def test_a_streamed_run_writes_the_same_bytes_as_a_kept_one(path: Path) -> None:
     world = build_world(load_scenario(path), keep_trace=False)
     stream = io.StringIO()
     world.trace.subscribe(JsonlWriter(stream))
-    world.run()
+    Simulation.of_world(world).run()
     assert world.trace.records == ()
     assert stream.getvalue() == "".join(line + "\n" for line in api_lines(path))
 
@@ -78,8 +78,8 @@ def test_a_streamed_run_writes_the_same_bytes_as_a_kept_one(path: Path) -> None:
 @pytest.mark.parametrize("path", BUNDLED, ids=IDS)
 def test_another_seed_still_runs_to_the_same_fates(path: Path) -> None:
     scenario = load_scenario(path)
-    default = build_world(scenario).run().records
-    other = build_world(scenario, seed=scenario.seed + 6).run().records
+    default = Simulation(scenario).run()
+    other = Simulation(scenario, scenario.seed + 6).run()
     assert other[0].kind is Kind.SIM_START
     assert other[0].data["seed"] == scenario.seed + 6
     assert other[-1].kind is Kind.SIM_END

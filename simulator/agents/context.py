@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import simpy
 
@@ -13,6 +15,32 @@ from simulator.trace import Trace
 
 #: Wall-clock instant of simulated time 0, used in Date: and Received: headers.
 EPOCH = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+
+class ProcessTable:
+    """The SimPy processes of one simulation that are still alive, by name.
+
+    Every agent starts its processes through `SimContext.start`, so the
+    simulation holds a handle on each one (a fault can interrupt it) and can
+    tell which process the next event belongs to.  A finished process
+    leaves the table.
+    """
+
+    def __init__(self) -> None:
+        self._alive: dict[simpy.Process, str] = {}
+
+    def add(self, name: str, process: simpy.Process) -> None:
+        """Keep `process` under `name` until it ends."""
+        self._alive[process] = name
+        process.callbacks.append(lambda _event: self._alive.pop(process, None))
+
+    def name_of(self, process: simpy.Process) -> str | None:
+        """The name a live process was started under."""
+        return self._alive.get(process)
+
+    def alive(self) -> list[tuple[str, simpy.Process]]:
+        """Every live process with its name, oldest first."""
+        return [(name, process) for process, name in self._alive.items()]
 
 
 @dataclass(frozen=True)
@@ -24,6 +52,15 @@ class SimContext:
     network: Network
     seed: int
     epoch: datetime = EPOCH
+    processes: ProcessTable = field(default_factory=ProcessTable)
+
+    def start(
+        self, name: str, generator: Generator[simpy.events.Event, Any, Any]
+    ) -> simpy.Process:
+        """Run `generator` as a SimPy process named `name`, and keep its handle."""
+        process = self.env.process(generator)
+        self.processes.add(name, process)
+        return process
 
     def rng(self, name: str) -> random.Random:
         """A random stream of its own for `name`, derived from the seed.

@@ -79,7 +79,8 @@ class Mda:
         self.aliases = {alias.lower(): target.lower() for alias, target in (aliases or {}).items()}
         self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
         listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
-        serve(ctx.env, listener, lambda endpoint: Pop3Session(self, endpoint).run())
+        serve(ctx, f"pop3d {hostname}:{POP3_PORT}", listener,
+              lambda endpoint: Pop3Session(self, endpoint).run())
 
     def mailbox_of(self, address: str) -> Mailbox | None:
         """The mailbox mail for `address` goes to, through an alias if need be."""

@@ -70,9 +70,11 @@ class Mta:
         self.mailstores: dict[str, Mda] = {}
         self.queue = MailQueue(ctx, self)
         relay_port = ctx.network.listen(self.hostname, SMTP_PORT, "smtp")
-        serve(ctx.env, relay_port, lambda endpoint: SmtpSession(self, endpoint, False).run())
+        serve(ctx, f"smtpd {self.hostname}:{SMTP_PORT}", relay_port,
+              lambda endpoint: SmtpSession(self, endpoint, False).run())
         submission = ctx.network.listen(self.hostname, SUBMISSION_PORT, "smtp")
-        serve(ctx.env, submission, lambda endpoint: SmtpSession(self, endpoint, True).run())
+        serve(ctx, f"smtpd {self.hostname}:{SUBMISSION_PORT}", submission,
+              lambda endpoint: SmtpSession(self, endpoint, True).run())
 
     def attach_mailstore(self, domain: str, mda: Mda) -> None:
         """Deliver mail for `domain` into `mda`'s mailboxes."""

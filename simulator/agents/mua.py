@@ -76,11 +76,11 @@ class Mua:
         self.outbox: list[Unsent] = []
         self._known_uids: set[str] = set()
         self._ids = ctx.rng(f"message-id/{config.address}")
-        ctx.env.process(self._check_regularly())
+        ctx.start(f"{config.client} {config.address}: check mail", self._check_regularly())
 
     def send_at(self, at: float, draft: Draft) -> None:
         """Have the user write and send `draft` at simulated time `at`."""
-        self.ctx.env.process(self._send(at, draft))
+        self.ctx.start(f"{self.config.client} {self.config.address}: send", self._send(at, draft))
 
     def report_remaining(self) -> None:
         """Record every message still in the Outbox (end of the run)."""

@@ -101,7 +101,7 @@ class MailQueue:
         self.entries[message.queue_id] = message
         self._emit(Kind.QUEUE_ENTER, message, f"queued as {message.queue_id}",
                    **{"from": message.sender, "to": list(message.recipients)})
-        self.ctx.env.process(self._attempt(message))
+        self.ctx.start(f"qmgr {self.mta.hostname}: {message.queue_id}", self._attempt(message))
 
     def report_remaining(self) -> None:
         """Record every recipient still waiting here (end of the run)."""
@@ -160,7 +160,8 @@ class MailQueue:
         retry = self.mta.config.retry
         age = self.ctx.env.now - message.arrived_at
         if age < retry.queue_lifetime:
-            self.ctx.env.process(self._retry(message, retry.delay(age)))
+            self.ctx.start(f"qmgr {self.mta.hostname}: {message.queue_id} deferred",
+                           self._retry(message, retry.delay(age)))
             return
         # Too old: return it with the last error seen.  RFC 3463 X.4.7 ("delivery
         # time expired") asks for the code of the actual problem when it is known.

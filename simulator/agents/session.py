@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import simpy
 
+from simulator.agents.context import SimContext
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.protocols.common import NEED_DATA
 
@@ -40,15 +41,18 @@ class Patience:
 Session = Callable[[Endpoint], Generator[simpy.events.Event, Any, None]]
 
 
-def serve(env: simpy.Environment, listener: Listener, session: Session) -> None:
-    """Start a server: every accepted connection runs `session` in a process of its own."""
+def serve(ctx: SimContext, name: str, listener: Listener, session: Session) -> None:
+    """Start a server: every accepted connection runs `session` in a process of its own.
+
+    `name` names the server's processes, e.g. ``"smtpd mail.example.org:25"``.
+    """
 
     def accept() -> Generator[simpy.events.Event, Any, None]:
         while True:
             endpoint = yield listener.backlog.get()
-            env.process(session(endpoint))
+            ctx.start(f"{name} session", session(endpoint))
 
-    env.process(accept())
+    ctx.start(name, accept())
 
 
 def pump(

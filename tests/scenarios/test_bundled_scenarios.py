@@ -20,7 +20,7 @@ import pytest
 from simulator import catalog
 from simulator.fates import Fate, message_fates
 from simulator.scenario import load_scenario
-from simulator.scenario.builder import build_world
+from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.world import World
 
@@ -49,9 +49,9 @@ class Run:
 
 
 def run_bundled(name: str) -> Run:
-    world = build_world(load_scenario(catalog.resolve(name)))
-    trace = world.run()
-    return Run(world, trace.records)
+    simulation = Simulation.load(name)
+    simulation.run()
+    return Run(simulation.world, simulation.trace.records)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_both_bundled_scenarios_are_found() -> None:
 @pytest.mark.parametrize("path", catalog.bundled(), ids=lambda path: path.stem)
 def test_bundled_scenario_loads_runs_and_settles_every_message(path: Path) -> None:
     scenario = load_scenario(path)
-    records = build_world(scenario).run().records
+    records = Simulation(scenario).run()
 
     assert records[0].kind is Kind.SIM_START
     assert records[0].text == scenario.name

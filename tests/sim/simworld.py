@@ -33,6 +33,7 @@ from simulator.protocols.message import header_values
 from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
 from simulator.scenario import validate_scenario
 from simulator.scenario.builder import build_world
+from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace, TraceRecord
 from simulator.world import World
 
@@ -132,7 +133,7 @@ def build(scenario: dict[str, Any]) -> World:
 def run_world(scenario: dict[str, Any] | World) -> World:
     """Build (if needed) and run a world, then check that no message was lost."""
     world = scenario if isinstance(scenario, World) else build(scenario)
-    world.run()
+    Simulation.of_world(world).run()
     assert_no_message_lost(world.trace)
     return world
 

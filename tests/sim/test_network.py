@@ -11,6 +11,7 @@ from simworld import build, one, records, run_world
 
 from simulator.net.connection import CONNECT_TIMEOUT, EOF_MARK, SEGMENT_OVERHEAD, Endpoint
 from simulator.net.topology import Host, Link, Topology
+from simulator.simulation import Simulation
 from simulator.trace import Kind
 from simulator.world import World
 
@@ -129,7 +130,7 @@ def test_connect_costs_one_round_trip() -> None:
     world.env.process(server())
     out: dict[str, Any] = {}
     _connect_at(world, "server", 7, out)
-    world.run()
+    Simulation.of_world(world).run()
     record = one(records(world.trace, Kind.TCP_CONNECT))
     assert record.time == pytest.approx(START + RTT, abs=1e-9)
     assert record.data["rtt"] == pytest.approx(RTT, abs=1e-9)
@@ -143,7 +144,7 @@ def test_connect_to_a_closed_port_is_refused_after_one_round_trip() -> None:
     world = build(_pair_scenario())
     out: dict[str, Any] = {}
     _connect_at(world, "server", 25, out)
-    world.run()
+    Simulation.of_world(world).run()
     refused = one(records(world.trace, Kind.TCP_REFUSED))
     assert refused.time == pytest.approx(START + RTT, abs=1e-9)
     assert refused.data["reason"].lower() == "connection refused"  # a reset (RST)
@@ -158,7 +159,7 @@ def test_connect_to_an_unreachable_host_times_out_after_30_seconds() -> None:
     world.ctx.network.listen("island", 25, "smtp")  # listening, but no route to it
     out: dict[str, Any] = {}
     _connect_at(world, "island", 25, out)
-    world.run()
+    Simulation.of_world(world).run()
     refused = one(records(world.trace, Kind.TCP_REFUSED))
     assert refused.time == pytest.approx(START + 30.0)
     assert refused.data["reason"].lower() == "connection timed out"
@@ -193,7 +194,7 @@ def test_lines_arrive_in_order_and_each_is_traced() -> None:
 
     world.env.process(server())
     world.env.process(client())
-    world.run()
+    Simulation.of_world(world).run()
     assert [data for _, data in arrivals] == [big, small, b"C1\r\nC2\r\n", EOF_MARK]
     times = [time for time, _ in arrivals]
     assert times == sorted(times)

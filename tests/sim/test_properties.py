@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from simulator.fates import UNKNOWN_ORIGIN, Fate, MessageFate, address_key, message_fates
 from simulator.scenario import Scenario, validate_scenario
-from simulator.scenario.builder import build_world
+from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 
 SENDERS = ["alice@example.org", "bob@example.net"]  # the users with a mail client
@@ -101,7 +101,7 @@ def worlds(draw: st.DrawFn) -> Scenario:
 
 
 def run(scenario: Scenario) -> tuple[TraceRecord, ...]:
-    return build_world(scenario).run().records
+    return Simulation(scenario).run()
 
 
 def domain(address: str) -> str:

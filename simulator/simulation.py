@@ -1,0 +1,275 @@
+"""The `Simulation`: the one way a scenario runs, whole or step by step.
+
+A `Simulation` wraps a built `World` with an explicit life cycle:
+
+- `start()` writes `sim.start` once, at time 0;
+- `step()` plays up to the next *happening* (the SimPy event that wrote
+  one or more trace records) and returns those records; `peek()` says when
+  the next SimPy event falls and which process it wakes, without running it;
+- `run(until)` plays on to a simulated time, or to the end;
+- `finish()` closes the books exactly once: what is still queued or in an
+  Outbox is written to the trace, then `sim.end`.
+
+Steps and runs only ever call `simpy.Environment.step` on the events before
+the end of the scenario, so any mix of them gives the same trace as one
+plain run, byte for byte.  Between steps the inspectors (`mailbox`,
+`queue`, `message`) read the world as it is at that instant; the views
+read the trace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simulator.trace import SCHEMA_VERSION, Kind, TraceRecord
+from simulator.world import World
+
+if TYPE_CHECKING:
+    from simulator.fates import MessageFate
+    from simulator.inspect import MailboxEntry, MessageCopy, QueueEntry
+    from simulator.scenario.models import Scenario
+    from simulator.trace import Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """The next SimPy event: when it falls and the process it wakes up.
+
+    `process` is the name an agent started the process under (for example
+    ``"qmgr mail.example.org: F6B646BF40"``), or None for an event no agent
+    process waits on (a packet in transit).  `time` is None once nothing is
+    left before the end of the scenario.
+    """
+
+    time: float | None
+    process: str | None = None
+
+
+class Simulation:
+    """One scenario with one seed, played out on request.
+
+    Build it with `Simulation.load(name_or_path)` or `Simulation(scenario)`;
+    `simulator.run(...)` gives a finished one.  `keep_trace=False` streams
+    records to the trace's sinks only, so a long run keeps no history.
+    """
+
+    def __init__(
+        self, scenario: Scenario, seed: int | None = None, *, keep_trace: bool = True
+    ) -> None:
+        from simulator.scenario.builder import build_world
+
+        self.scenario: Scenario | None = scenario
+        self._attach(build_world(scenario, seed=seed, keep_trace=keep_trace))
+
+    @classmethod
+    def of_world(cls, world: World) -> Simulation:
+        """A simulation of a world built by hand (tests, experiments), not from a scenario."""
+        simulation = cls.__new__(cls)
+        simulation.scenario = None
+        simulation._attach(world)
+        return simulation
+
+    def _attach(self, world: World) -> None:
+        self.world = world
+        self._started = False
+        self._finished = False
+        self._fresh: list[TraceRecord] = []
+        world.trace.subscribe(self._fresh.append)
+
+    @classmethod
+    def load(
+        cls, name_or_path: str | Path, seed: int | None = None, *, keep_trace: bool = True
+    ) -> Simulation:
+        """A simulation of a bundled scenario (by name) or of a scenario file."""
+        from simulator import catalog
+        from simulator.scenario import load_scenario
+
+        return cls(load_scenario(catalog.resolve(str(name_or_path))), seed, keep_trace=keep_trace)
+
+    # -- life cycle ---------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace:
+        """Every record so far (see `Trace.select` for filters)."""
+        return self.world.trace
+
+    @property
+    def now(self) -> float:
+        """The simulated time, in seconds since the start."""
+        return float(self.world.env.now)
+
+    @property
+    def duration(self) -> float:
+        """How long the scenario runs, in simulated seconds."""
+        return self.world.duration
+
+    @property
+    def seed(self) -> int:
+        """The seed of this run."""
+        return self.world.seed
+
+    @property
+    def started(self) -> bool:
+        """Whether `sim.start` has been written."""
+        return self._started
+
+    @property
+    def finished(self) -> bool:
+        """Whether the books are closed (`sim.end` written)."""
+        return self._finished
+
+    def start(self) -> list[TraceRecord]:
+        """Write `sim.start` (once, at time 0); returns the records written."""
+        if not self._started:
+            self._started = True
+            world = self.world
+            world.trace.emit(
+                Kind.SIM_START, "mailsim", world.name, seed=world.seed, duration=world.duration,
+                hosts=sorted(world.topology.hosts), schema=SCHEMA_VERSION,
+            )
+        return self._take()
+
+    def step(self) -> list[TraceRecord]:
+        """Play up to the next happening and return its records.
+
+        A happening is the SimPy event that wrote trace records: a protocol
+        line, a DNS answer, a delivery.  When nothing is left before the
+        end, the books are closed and the closing records are returned;
+        after that, a step returns an empty list.
+        """
+        if self._finished:
+            return []
+        if not self._started:
+            return self.start()
+        env = self.world.env
+        while not self._fresh:
+            if env.peek() >= self.duration:
+                return self.finish()
+            env.step()
+        return self._take()
+
+    def peek(self) -> Upcoming:
+        """The next SimPy event before the end, without running it."""
+        env = self.world.env
+        if self._finished or env.peek() >= self.duration:
+            return Upcoming(None)
+        return Upcoming(env.peek(), self._waiting_process())
+
+    def run(self, until: float | None = None) -> list[TraceRecord]:
+        """Play every event before `until` (simulated seconds), or to the end.
+
+        Running to the end (no `until`, or one at or past the scenario's
+        duration) also closes the books.  Returns the records written.
+        """
+        records = self.start() if not self._started else []
+        limit = self.duration if until is None else min(until, self.duration)
+        env = self.world.env
+        while env.peek() < limit:
+            env.step()
+        if env.peek() > limit > env.now:
+            env.run(until=limit)  # nothing falls in between: this only moves the clock
+        records += self._take()
+        if until is None or until >= self.duration:
+            records += self.finish()
+        return records
+
+    def finish(self) -> list[TraceRecord]:
+        """Close the books (once): report what is still waiting, then `sim.end`.
+
+        Finishing early stops the run at the current instant; `interrupted`
+        marks it so in `sim.end` (for example after Ctrl-C).
+        """
+        if self._finished:
+            return []
+        records = self.start() if not self._started else []
+        world = self.world
+        interrupted = world.env.peek() < self.duration
+        if world.env.peek() > self.duration > world.env.now:
+            world.env.run(until=self.duration)  # nothing falls in between: only moves the clock
+        self._finished = True
+        for mta in world.mtas.values():
+            mta.queue.report_remaining()
+        for mua in world.muas.values():
+            mua.report_remaining()
+        if interrupted:
+            world.trace.emit(Kind.SIM_END, "mailsim", "interrupted", interrupted=True)
+        else:
+            world.trace.emit(Kind.SIM_END, "mailsim")
+        return records + self._take()
+
+    def _take(self) -> list[TraceRecord]:
+        taken = list(self._fresh)
+        self._fresh.clear()
+        return taken
+
+    def _waiting_process(self) -> str | None:
+        """The name of the agent process the next event resumes, if any.
+
+        SimPy keeps its event queue as a heap of (time, priority, id, event);
+        the event's callbacks name the processes that wait on it.
+        """
+        queue = self.world.env._queue  # read only, never changed
+        if not queue:
+            return None
+        event = queue[0][3]
+        for callback in event.callbacks or ():
+            name = self.world.ctx.processes.name_of(getattr(callback, "__self__", None))
+            if name is not None:
+                return name
+        return None
+
+    # -- inspectors: the world at this instant -------------------------------
+
+    def fates(self) -> list[MessageFate]:
+        """What became of every message so far, per recipient (from the trace)."""
+        from simulator.fates import message_fates
+
+        return message_fates(self.trace)
+
+    def mailbox(self, address: str) -> list[MailboxEntry]:
+        """The messages in `address`'s mailbox now."""
+        from simulator.inspect import mailbox_entries
+
+        return mailbox_entries(self.world, address)
+
+    def queue(self, host: str) -> list[QueueEntry]:
+        """The mail queue of the MTA on `host` now, like Postfix's `mailq`."""
+        from simulator.inspect import queue_entries
+
+        return queue_entries(self.world, host)
+
+    def message(self, message_id: str) -> list[MessageCopy]:
+        """Every copy of a message now, wherever it is, with its headers."""
+        from simulator.inspect import message_copies
+
+        return message_copies(self.world, message_id)
+
+    def select(
+        self,
+        kind: str | Kind | Iterable[str | Kind] | None = None,
+        *,
+        host: str | None = None,
+        protocol: str | None = None,
+        session: str | None = None,
+        message: str | None = None,
+    ) -> list[TraceRecord]:
+        """The trace records so far that match every filter given."""
+        return self.trace.select(
+            kind, host=host, protocol=protocol, session=session, message=message
+        )
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "started" if self._started else "not started"
+        clock = "" if math.isnan(self.now) else f" at {self.now:g}s"
+        return f"<Simulation {self.world.name!r} seed={self.seed} {state}{clock}>"
+
+
+def run(name_or_path: str | Path, seed: int | None = None) -> Simulation:
+    """Load a scenario, play it to the end and return the finished simulation."""
+    simulation = Simulation.load(name_or_path, seed)
+    simulation.run()
+    return simulation
