@@ -170,8 +170,7 @@ class Simulation:
         env = self.world.env
         while env.peek() < limit:
             env.step()
-        if env.peek() > limit > env.now:
-            env.run(until=limit)  # nothing falls in between: this only moves the clock
+        self._advance_clock(limit)
         records += self._take()
         if until is None or until >= self.duration:
             records += self.finish()
@@ -188,8 +187,7 @@ class Simulation:
         records = self.start() if not self._started else []
         world = self.world
         interrupted = world.env.peek() < self.duration
-        if world.env.peek() > self.duration > world.env.now:
-            world.env.run(until=self.duration)  # nothing falls in between: only moves the clock
+        self._advance_clock(self.duration)
         self._finished = True
         for mta in world.mtas.values():
             mta.queue.report_remaining()
@@ -200,6 +198,17 @@ class Simulation:
         else:
             world.trace.emit(Kind.SIM_END, "mailsim")
         return records + self._take()
+
+    def _advance_clock(self, to: float) -> None:
+        """Move the clock to `to` when no event falls before or at it.
+
+        `Environment.run(until)` stops by an event of its own, which SimPy
+        puts back, empty, at the head of the queue; one more step drops it.
+        """
+        env = self.world.env
+        if env.peek() > to > env.now:
+            env.run(until=to)
+            env.step()
 
     def _take(self) -> list[TraceRecord]:
         taken = list(self._fresh)
