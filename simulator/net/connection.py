@@ -6,6 +6,11 @@ connection costs one round trip (SYN, SYN-ACK) before the client may send;
 the server accepts it half a round trip later, when the ACK arrives.  Every
 line sent is appended to the trace as a `line` record, which is how the
 views show the dialogue.
+
+The Message-ID a connection carries belongs to the connection, not to one
+end: when an agent sets `endpoint.message`, the lines of both directions
+are tagged with it, so the server's replies (a `550` at RCPT) follow the
+message they answer just as the client's commands do.
 """
 
 from __future__ import annotations
@@ -57,7 +62,6 @@ class Endpoint:
     peer_host: str
     role: str
     inbox: simpy.Store
-    message: str | None = None
     closed: bool = False
     _last_arrival: float = field(default=0.0, repr=False)
 
@@ -65,6 +69,15 @@ class Endpoint:
     def peer_address(self) -> str:
         """The IP address of the host at the other end."""
         return self.network.topology.hosts[self.peer_host].address
+
+    @property
+    def message(self) -> str | None:
+        """The Message-ID of the transaction under way, shared by both ends."""
+        return self.connection.message
+
+    @message.setter
+    def message(self, message_id: str | None) -> None:
+        self.connection.message = message_id
 
     @property
     def peer(self) -> Endpoint:
@@ -111,7 +124,7 @@ class Endpoint:
         conn = self.connection
         self.network.trace.emit(
             Kind.LINE, self.host, line.decode("utf-8", "replace"), peer=self.peer_host,
-            protocol=conn.protocol, session=conn.session, message=self.message,
+            protocol=conn.protocol, session=conn.session, message=conn.message,
             role=self.role, port=conn.port,
         )
 
@@ -127,11 +140,12 @@ class Endpoint:
 
 @dataclass(eq=False)
 class Connection:
-    """A TCP connection: a session id, a port and two endpoints."""
+    """A TCP connection: a session id, a port, two endpoints and the message it carries."""
 
     session: str
     port: int
     protocol: str
+    message: str | None = None
     client: Endpoint = field(init=False)
     server: Endpoint = field(init=False)
 
