@@ -57,6 +57,7 @@ class MtaConfig:
     domains: frozenset[str]  # final destinations (Postfix virtual_mailbox_domains)
     software: str = "Postfix"
     hopcount_limit: int = 50  # Postfix hopcount_limit (RFC 5321 §6.3 asks >= 100)
+    recipient_limit: int = 1000  # Postfix smtpd_recipient_limit: RCPTs per transaction
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -128,6 +129,7 @@ class SmtpSession:
                 software=mta.config.software,
                 offer_auth=submission,
                 auth_required=submission,
+                max_recipients=mta.config.recipient_limit,
             )
         )
 

@@ -46,7 +46,7 @@ class SmtpClient:
         if any(not envelope.rcpt_to for envelope, _ in transactions):
             raise ValueError("every transaction needs at least one recipient")
         self.config = config
-        self.transactions = tuple(transactions)
+        self.transactions = list(transactions)
         self.state = ClientState.GREETING
         self.extensions: dict[str, str] = {}  # EHLO keyword -> parameters
         self._lines = LineBuffer(MAX_REPLY_LINE)
@@ -71,6 +71,20 @@ class SmtpClient:
     def closed(self) -> bool:
         """True once the session is over (SessionClosed is queued)."""
         return self.state is ClientState.CLOSED
+
+    def add_transaction(self, envelope: Envelope, content: bytes) -> int:
+        """Run one more transaction in this session, after those given; its index.
+
+        Allowed until the client has decided to say QUIT: a caller adds one
+        when the reply to an RCPT tells it to (say "452 too many recipients",
+        RFC 5321 §4.5.3.1.10), while the current transaction goes on.
+        """
+        if not envelope.rcpt_to:
+            raise ValueError("every transaction needs at least one recipient")
+        if self.state in (ClientState.QUIT, ClientState.CLOSED):
+            raise ValueError("the session is over: no transaction can be added")
+        self.transactions.append((envelope, content))
+        return len(self.transactions) - 1
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes from the server; ignored once closed."""
