@@ -24,6 +24,7 @@ class Verdict(Enum):
     CONNECT_FAILED = "connect_failed"
     LOST_CONNECTION = "lost_connection"
     LOOPS_BACK = "loops_back"
+    NO_PRIMARY_RELAY = "no_primary_relay"
 
 
 #: RFC 3463 status and text for each verdict, as Postfix writes them in its log.
@@ -41,6 +42,9 @@ VERDICTS: dict[Verdict, tuple[str, str]] = {
     Verdict.LOST_CONNECTION: ("4.4.2", "lost connection with {host}[{address}]"),
     # Postfix smtp_addr.c: dsn=5.4.6, the best MX is this host itself
     Verdict.LOOPS_BACK: ("5.4.6", "mail for {domain} loops back to myself"),
+    # Postfix smtp_addr.c: dsn=4.4.4, this host is a backup MX and no better
+    # MX has an address to try
+    Verdict.NO_PRIMARY_RELAY: ("4.4.4", "unable to find primary relay for {domain}"),
 }
 
 

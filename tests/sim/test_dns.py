@@ -11,6 +11,7 @@ from simworld import (
     ORG_ADDRESS,
     ORG_MTA,
     add_host,
+    build,
     fates_by_recipient,
     mail,
     mailbox,
@@ -228,3 +229,56 @@ def test_an_exchanger_with_two_addresses_is_tried_at_the_second_when_the_first_i
     assert timed_out.data["reason"] == "Connection timed out"
     assert records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA, peer=NET_MTA)
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
+def _backup_of_example_net_by_ip_alias(scenario: dict) -> dict:
+    """mail.example.org is example.net's backup MX, but DNS names it only
+    `backup.example.net`, an A record with its address; the primary is up
+    but runs no MTA (connection refused: a temporary failure)."""
+    add_host(scenario, "dead.example.net", "203.0.113.99")
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 10, "exchange": "dead.example.net"},
+        {"type": "MX", "preference": 20, "exchange": "backup.example.net"},
+    ]
+    scenario["dns"]["backup.example.net"] = [{"type": "A", "address": ORG_ADDRESS}]
+    return scenario
+
+
+def test_a_backup_mx_known_by_an_ip_alias_defers_when_the_primary_fails() -> None:
+    """RFC 5321 §5.1 (and Postfix smtp_addr.c): drop this host's own address
+    and every MX at or above its preference *before* trying.  The primary's
+    temporary failure is then all that is left: a deferral (4.4.1), not a
+    5.4.6 "loops back to myself" bounce."""
+    world = run_world(_backup_of_example_net_by_ip_alias(
+        two_providers(traffic=[mail("1s", BOB)])))
+    assert not records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA, peer=ORG_MTA)
+    assert not records(world.trace, Kind.MAIL_BOUNCED)
+    deferred = records(world.trace, Kind.MAIL_DEFERRED, recipient=BOB)
+    assert deferred and {status_of(r) for r in deferred} == {"4.4.1"}
+    fate = fates_by_recipient(world.trace)[BOB]
+    assert (fate.fate, fate.status) == (Fate.QUEUED, "4.4.1")
+
+
+def test_a_backup_mx_known_by_an_ip_alias_relays_to_a_working_primary() -> None:
+    scenario = _backup_of_example_net_by_ip_alias(two_providers(traffic=[mail("1s", BOB)]))
+    scenario["dns"]["example.net"][0]["exchange"] = NET_MTA
+    world = run_world(scenario)
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
+def test_a_better_mx_without_an_address_leaves_a_backup_unable_to_find_the_primary() -> None:
+    """Postfix smtp_addr.c: when this host is the best MX *that resolved*
+    but a better one did not, it says "unable to find primary relay" (4.4.4)
+    and defers, rather than bounce as a loop."""
+    scenario = two_providers(traffic=[mail("1s", BOB)])
+    scenario["dns"]["example.net"] = [
+        {"type": "MX", "preference": 20, "exchange": "backup.example.net"},
+    ]
+    scenario["dns"]["backup.example.net"] = [{"type": "A", "address": ORG_ADDRESS}]
+    world = build(scenario)
+    world.resolver.add_mx("example.net", MxRecord(10, "lost.example.net"))  # no address at all
+    run_world(world)
+    assert not records(world.trace, Kind.MAIL_BOUNCED)
+    deferred = records(world.trace, Kind.MAIL_DEFERRED, recipient=BOB)
+    assert deferred and {status_of(r) for r in deferred} == {"4.4.4"}
+    assert "unable to find primary relay for example.net" in deferred[0].data["reply"]
