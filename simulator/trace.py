@@ -83,8 +83,14 @@ class TraceRecord:
         }
 
     def to_json(self) -> str:
-        """One line of JSON, byte-for-byte stable for equal records."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        """One line of JSON, byte-for-byte stable for equal records.
+
+        NaN and Infinity are not JSON (RFC 8259 §6): a record holding one
+        raises `ValueError` rather than write a line no JSON reader accepts.
+        """
+        return json.dumps(
+            self.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TraceRecord:

@@ -4,18 +4,21 @@ Theory of operation.  A scenario is YAML (or a Python dict, or models built
 in Python — all three roads give the same frozen `Scenario`).  Reading goes
 in stages, each turning its failures into `Problem`s at a field path:
 
-1. `loader` reads bytes, decodes UTF-8 and parses YAML with a safe loader
-   that rejects a key repeated in one mapping;
+1. `loader` reads at most `limits.MAX_FILE_BYTES`, decodes UTF-8 and
+   parses YAML with `safe_yaml`, which builds plain data only and refuses
+   repeated keys, deep nesting, alias bombs, huge numbers and odd tags;
 2. `models` validates each field: `units` parses ``"250ms"`` and
-   ``"100Mbit"``, `names` checks DNS names, IP and e-mail addresses;
+   ``"100Mbit"``, `names` checks DNS names, IP and e-mail addresses,
+   `limits` bounds every count, text and duration;
 3. `Scenario`'s model validator runs `checks`: every host, role, user and
    MX target a field names must exist;
 4. `messages` rewrites pydantic's errors in plain words, with paths as the
    file spells them (``hosts.mail.example.org.links[0].latency``).
 
-Any failure raises one `ScenarioError` listing every problem found; it never
-shows a traceback.  `scenario_json_schema` exports the JSON Schema editors
-use to autocomplete scenario files.  The builder turns a `Scenario` into a
+Any failure raises one `ScenarioError` listing the problems found, one
+line each with invisible characters escaped; it never shows a traceback.
+`scenario_json_schema` exports the JSON Schema editors use to autocomplete
+scenario files.  The builder turns a `Scenario` into a
 runnable world.
 """
 

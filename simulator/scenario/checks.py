@@ -1,17 +1,23 @@
 """Cross-reference checks: does every name a scenario uses refer to something declared?
 
 Each check walks one part of a field-valid `Scenario` and yields
-``(location, message)`` pairs; `cross_reference_problems` gathers them all so
-a student sees every mistake at once, each at its own field path.
+``(location, message)`` pairs; `cross_reference_problems` gathers them so
+a student sees every mistake at once, each at its own field path (up to
+`MAX_FINDINGS`: a file broken everywhere is not worth hinting at in full).
+Besides names, one check bounds the work a run does: how often each mail
+client polls its mailbox over the run's `duration`.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from typing import TYPE_CHECKING
 
-from simulator.scenario.errors import Location, format_location
+from simulator.scenario.errors import MAX_PROBLEMS_SHOWN, Location, format_location
+from simulator.scenario.limits import MAX_CHECKS
 from simulator.scenario.units import format_duration
 
 if TYPE_CHECKING:
@@ -19,17 +25,23 @@ if TYPE_CHECKING:
 
 Finding = tuple[Location, str]
 _MAX_LISTED = 8
+MAX_FINDINGS = MAX_PROBLEMS_SHOWN
 
 
 def cross_reference_problems(scenario: Scenario) -> list[Finding]:
-    """Every broken reference in `scenario`, in file order of the parts checked."""
-    return [
-        *_link_problems(scenario),
-        *_address_problems(scenario),
-        *_mx_problems(scenario),
-        *_domain_problems(scenario),
-        *_traffic_problems(scenario),
-    ]
+    """The broken references in `scenario` (the first `MAX_FINDINGS`), in file order."""
+    everything = chain(
+        _link_problems(scenario),
+        _address_problems(scenario),
+        _mx_problems(scenario),
+        _domain_problems(scenario),
+        _traffic_problems(scenario),
+        _polling_problems(scenario),
+    )
+    found = list(islice(everything, MAX_FINDINGS + 1))
+    if len(found) > MAX_FINDINGS:
+        found[-1] = ((), "... and more problems; fix the ones above first")
+    return found
 
 
 def _known(kind: str, name: str, names: Iterable[str]) -> str:
@@ -90,9 +102,10 @@ def _mx_problems(scenario: Scenario) -> Iterator[Finding]:
         owner for owner, records in scenario.dns.items() if any(r.type == "A" for r in records)
     }
     resolvable = [*scenario.hosts, *sorted(with_address - scenario.hosts.keys())]
+    known = set(resolvable)
     for owner, records in scenario.dns.items():
         for index, record in enumerate(records):
-            if record.type == "MX" and record.exchange not in resolvable:
+            if record.type == "MX" and record.exchange not in known:
                 yield (
                     ("dns", owner, index, "exchange"),
                     (
@@ -180,5 +193,21 @@ def _traffic_problems(scenario: Scenario) -> Iterator[Finding]:
                 (
                     f"{format_duration(message.at)} is too late: the simulation stops at "
                     f"{format_duration(scenario.duration)} (see 'duration')"
+                ),
+            )
+
+
+def _polling_problems(scenario: Scenario) -> Iterator[Finding]:
+    """A client may check its mailbox at most `MAX_CHECKS` times in one run."""
+    for address, domain_name, user in scenario.users():
+        if user.mua is not None and scenario.duration / user.check_every > MAX_CHECKS:
+            local = address.rpartition("@")[0]
+            fewest = format_duration(math.ceil(scenario.duration / MAX_CHECKS))
+            yield (
+                ("domains", domain_name, "users", local, "check_every"),
+                (
+                    f"checking every {format_duration(user.check_every)} for "
+                    f"{format_duration(scenario.duration)} is more than {MAX_CHECKS} POP3 "
+                    f"checks in one run: check every {fewest} or more, or shorten 'duration'"
                 ),
             )

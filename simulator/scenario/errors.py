@@ -1,12 +1,18 @@
-"""What a scenario mistake looks like: a `Problem` at a field path, gathered in a `ScenarioError`.
+r"""What a scenario mistake looks like: a `Problem` at a field path, gathered in a `ScenarioError`.
 
 Field paths are written the way a student finds them in the file: dotted
 mapping keys (kept verbatim, even when they contain dots), list indices in
 brackets — ``hosts.mail.example.org.links[0].latency``.
+
+Whatever a file holds, a problem is shown on one line: control characters,
+line breaks and other invisible characters in file names, keys and values
+are written as escapes (``\x1b``, ``\n``, ``\u2028``), long keys and values are
+shortened, and only the first problems of a very broken file are listed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +21,12 @@ from typing import Any
 Location = tuple[str | int, ...]
 """A raw field path: mapping keys as strings, list indices as ints."""
 
-_MAX_SHOWN = 40
+_MAX_SHOWN = 40  # characters of a value shown in a message
+_MAX_KEY_SHOWN = 80  # characters of one key shown in a field path
+MAX_PROBLEMS_SHOWN = 50
+_MAX_INT_BITS = 64  # larger integers are described by their size, not written out
+_DIGITS_PER_BIT = math.log10(2)
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        return printable(text)
 
 
 class ScenarioError(Exception):
@@ -42,7 +54,12 @@ class ScenarioError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(f"{self.path}: {problem}" for problem in self.problems)
+        path = printable(self.path)
+        shown = [f"{path}: {problem}" for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        hidden = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if hidden > 0:
+            shown.append(f"{path}: ... and {hidden} more problems; fix the ones above first")
+        return "\n".join(shown)
 
 
 class CrossReferenceError(ValueError):
@@ -66,8 +83,35 @@ def format_location(location: Iterable[str | int]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            part = shorten(str(part), _MAX_KEY_SHOWN)
+            text += f".{part}" if text else part
     return text
+
+
+def printable(text: str) -> str:
+    r"""`text` with every invisible or line-breaking character written as an escape.
+
+    Control characters (``\x1b`` would reach the terminal), line breaks
+    (``\n``, ``\u2028``) and other characters `str.isprintable` refuses become
+    ``\x..``, ``\u....`` or ``\U........``; the result is always one line.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def shorten(text: str, limit: int = _MAX_SHOWN) -> str:
+    """`text` cut to `limit` characters, ending in "..." if it was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe(value: Any) -> str:
@@ -77,8 +121,9 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        shown = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 3] + "..."
-        return f'"{shown}"'
+        return f'"{shorten(value)}"'
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"a number of about {int(value.bit_length() * _DIGITS_PER_BIT) + 1} digits"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):

@@ -1,13 +1,15 @@
 """Read a scenario file: bytes -> text -> YAML -> `Scenario`, every failure a `ScenarioError`.
 
 Each stage turns its own failures into `Problem`s: the file system (missing
-file, a directory), the encoding (UTF-8 only), YAML syntax (with line and
-column; a key repeated in one mapping is an error, not a silent overwrite),
-the top-level shape, and finally the pydantic models (with field paths).
+file, a directory, a file over `MAX_FILE_BYTES`), the encoding (UTF-8
+only), YAML (with line and column; `safe_yaml` also refuses repeated keys,
+alias bombs, deep nesting, huge numbers and unusual tags), the top-level
+shape, and finally the pydantic models (with field paths).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +17,29 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.scenario.errors import Problem, ScenarioError, describe
+from simulator.scenario.limits import MAX_FILE_BYTES
 from simulator.scenario.messages import problems_from
 from simulator.scenario.models import Scenario
+from simulator.scenario.safe_yaml import RefusedYaml, read_yaml
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` that rejects a key repeated in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[Any, int] = {}
-        for key_node, _value in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue  # "<<: *base" may legitimately be overridden
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                repeated = key in first_line
-            except TypeError:
-                continue  # unhashable key: the base class reports it
-            if repeated:
-                problem = f"duplicate key {describe(key)} (first on line {first_line[key]})"
-                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
-            first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
+_YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML 1.1 §5.4
 
 
 def _read_text(path: Path) -> str:
     """The file's text, or a ScenarioError saying why it cannot be read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(path, [Problem("", "file not found")]) from None
     except IsADirectoryError:
         raise ScenarioError(path, [Problem("", "is a directory, not a scenario file")]) from None
     except OSError as err:
         raise ScenarioError(path, [Problem("", f"cannot read: {err.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"file too large: a scenario file may hold at most {MAX_FILE_BYTES} bytes"
+        raise ScenarioError(path, [Problem("", message)])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -63,20 +51,49 @@ def _read_text(path: Path) -> str:
 def _parse_yaml(text: str, source: str) -> Any:
     """The YAML document in `text`, or a ScenarioError with line and column."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        return read_yaml(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = err.problem or err.context or "invalid YAML"
-        raise ScenarioError(source, [Problem(where, f"YAML syntax error: {what}")]) from None
+        message = err.problem if isinstance(err, RefusedYaml) else _syntax_error(err)
+        raise ScenarioError(source, [Problem(where, message)]) from None
+    except yaml.reader.ReaderError as err:
+        raise ScenarioError(source, [_unreadable_character(text, err)]) from None
     except yaml.YAMLError as err:
-        raise ScenarioError(source, [Problem("", f"YAML error: {err}")]) from None
+        message = " ".join(str(err).split())
+        raise ScenarioError(source, [Problem("", f"YAML error: {message}")]) from None
+
+
+def _syntax_error(err: yaml.MarkedYAMLError) -> str:
+    """PyYAML's context ("while scanning ...", with its line) and problem, as one sentence."""
+    parts = []
+    if err.context:
+        line = f" (line {err.context_mark.line + 1})" if err.context_mark else ""
+        parts.append(f"{err.context}{line}")
+    if err.problem:
+        parts.append(err.problem)
+    return "YAML syntax error: " + (", ".join(parts) or "invalid YAML")
+
+
+def _unreadable_character(text: str, err: yaml.reader.ReaderError) -> Problem:
+    """Where a character YAML does not allow in a file is, and which it is."""
+    before = text[: err.position]
+    breaks = list(_YAML_LINE_BREAK.finditer(before))
+    column = len(before) - (breaks[-1].end() if breaks else 0) + 1
+    code = err.character if isinstance(err.character, int) else 0
+    message = f"YAML syntax error: invisible character U+{code:04X} is not allowed; remove it"
+    return Problem(f"line {len(breaks) + 1}, column {column}", message)
+
+
+def read_scenario_data(path: str | Path) -> Any:
+    """The plain data of the YAML file at `path` (not yet validated), or a ScenarioError."""
+    path = Path(path)
+    return _parse_yaml(_read_text(path), str(path))
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check the scenario file at `path`; raise `ScenarioError` if it is wrong."""
-    path = Path(path)
-    data = _parse_yaml(_read_text(path), str(path))
+    data = read_scenario_data(path)
     if data is None:
         empty = "the file is empty; a scenario needs at least 'name' and 'hosts'"
         raise ScenarioError(path, [Problem("", empty)])

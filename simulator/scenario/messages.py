@@ -5,6 +5,8 @@ Two jobs.  The path: pydantic's ``loc`` also holds union tags (``"MX"``) and
 steps that exist in the file.  The words: each pydantic error type maps to a
 plain sentence ("missing required field", "expected an integer, got "abc"");
 our own validators already raise readable messages, which pass unchanged.
+Only the first `MAX_PROBLEMS_SHOWN` errors are rewritten; the rest are
+counted, so a file broken in every line is answered as fast as one typo.
 """
 
 from __future__ import annotations
@@ -17,22 +19,34 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from simulator.scenario.errors import CrossReferenceError, Problem, describe, format_location
+from simulator.scenario.errors import (
+    MAX_PROBLEMS_SHOWN,
+    CrossReferenceError,
+    Problem,
+    describe,
+    format_location,
+    shorten,
+)
 
 _KEY_MARKER = "[key]"
 _PREFIXES = ("Value error, ", "Assertion failed, ")
+_INPUT_SHOULD_BE = "Input should be "
 
 
 def problems_from(error: ValidationError, data: Any, root: type[BaseModel]) -> list[Problem]:
     """Turn every error in `error` (validating `data` as `root`) into Problems."""
     problems: list[Problem] = []
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    for detail in details[:MAX_PROBLEMS_SHOWN]:
         cause = detail.get("ctx", {}).get("error")
         if isinstance(cause, CrossReferenceError):
             problems += [Problem(format_location(loc), text) for loc, text in cause.problems]
         else:
             location = format_location(_file_path(detail["loc"], data))
             problems.append(Problem(location, _message(detail, root)))
+    hidden = len(details) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        problems.append(Problem("", f"... and {hidden} more problems; fix the ones above first"))
     return problems
 
 
@@ -66,6 +80,8 @@ def _message(detail: ErrorDetails, root: type[BaseModel]) -> str:
     message = detail["msg"]
     for prefix in _PREFIXES:
         message = message.removeprefix(prefix)
+    if message.startswith(_INPUT_SHOULD_BE):  # any other pydantic check, in our words
+        return f"expected {message.removeprefix(_INPUT_SHOULD_BE)}, got {_got(detail)}"
     return message
 
 
@@ -78,7 +94,7 @@ def _ctx(detail: ErrorDetails, key: str) -> Any:
 
 
 def _unknown_field(detail: ErrorDetails, root: type[BaseModel]) -> str:
-    name = str(detail["loc"][-1])
+    name = shorten(str(detail["loc"][-1]))
     model = _model_at(root, detail["loc"][:-1])
     if model is None:
         return f"unknown field '{name}'"
@@ -122,6 +138,20 @@ def _too_short(detail: ErrorDetails, _root: type[BaseModel]) -> str:
     return f"must have at least {least} items"
 
 
+def _too_long(detail: ErrorDetails, _root: type[BaseModel]) -> str:
+    actual = _ctx(detail, "actual_length")
+    if actual is None and isinstance(detail.get("input"), dict | list):
+        actual = len(detail["input"])
+    got = f", got {actual}" if actual is not None else ""
+    return f"must have at most {_ctx(detail, 'max_length')} entries{got}"
+
+
+def _text_too_long(detail: ErrorDetails, _root: type[BaseModel]) -> str:
+    got = detail.get("input")
+    length = f", got {len(got)}" if isinstance(got, str) else ""
+    return f"must be at most {_ctx(detail, 'max_length')} characters long{length}"
+
+
 _REWRITES: dict[str, Callable[[ErrorDetails, type[BaseModel]], str]] = {
     "missing": lambda _detail, _root: "missing required field",
     "extra_forbidden": _unknown_field,
@@ -147,6 +177,8 @@ _REWRITES: dict[str, Callable[[ErrorDetails, type[BaseModel]], str]] = {
     "literal_error": _choice,
     "string_too_short": _too_short,
     "too_short": _too_short,
+    "string_too_long": _text_too_long,
+    "too_long": _too_long,
 }
 
 

@@ -1,9 +1,10 @@
 """The pydantic models of a scenario file, from `Scenario` down to one `Link`.
 
 Every model forbids unknown keys and is frozen.  Field-level syntax (units,
-names, addresses) is checked by the `Annotated` types of `units` and
-`names`; references between parts (a link to a host, a domain's MTA, a
-sender's mail client) are checked once the whole scenario is read, by
+names, addresses, text) is checked by the `Annotated` types of `units`,
+`names` and `limits`, which also bound every count, length and duration;
+references between parts (a link to a host, a domain's MTA, a sender's
+mail client) are checked once the whole scenario is read, by
 `Scenario`'s model validator using `checks`.
 """
 
@@ -12,11 +13,29 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.scenario.checks import cross_reference_problems
 from simulator.scenario.errors import CrossReferenceError
+from simulator.scenario.limits import (
+    MAX_DNS_NAMES,
+    MAX_DOMAINS,
+    MAX_HOSTS,
+    MAX_LINKS_PER_HOST,
+    MAX_MESSAGES,
+    MAX_RECIPIENTS,
+    MAX_RECORDS_PER_NAME,
+    MAX_SEED,
+    MAX_USERS_PER_DOMAIN,
+    Body,
+    ClientName,
+    Description,
+    HeaderText,
+    Password,
+    Title,
+    TxtText,
+)
 from simulator.scenario.names import (
     DnsName,
     EmailAddress,
@@ -32,18 +51,6 @@ DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
 DEFAULT_CHECK_EVERY = 300.0  # seconds: a typical desktop client's "check every 5 minutes"
 DEFAULT_DURATION = 3600.0  # seconds
 DEFAULT_CLIENT = "Thunderbird"
-
-
-def _one_line(text: str) -> str:
-    """Reject line breaks: the text becomes a header (RFC 5322 §2.2)."""
-    if "\r" in text or "\n" in text:
-        raise PydanticCustomError(
-            "one_line", "must be one line without line breaks: it becomes a mail header"
-        )
-    return text
-
-
-HeaderText = Annotated[str, AfterValidator(_one_line)]
 
 
 class Role(StrEnum):
@@ -80,6 +87,7 @@ class Host(ScenarioModel):
     )
     links: list[Link] = Field(
         default_factory=list,
+        max_length=MAX_LINKS_PER_HOST,
         description="Links to other hosts; declare each link at one end only.",
     )
 
@@ -87,11 +95,13 @@ class Host(ScenarioModel):
     @classmethod
     def _roles_once(cls, roles: list[Role]) -> list[Role]:
         """Reject a role listed twice."""
+        seen: set[Role] = set()
         for role in roles:
-            if roles.count(role) > 1:
+            if role in seen:
                 raise PydanticCustomError(
                     "duplicate_role", "role {role} is listed twice", {"role": role.value}
                 )
+            seen.add(role)
         return roles
 
     def has_role(self, role: Role | str) -> bool:
@@ -120,7 +130,7 @@ class TxtRecord(ScenarioModel):
     """Free text such as an SPF policy (RFC 1035 §3.3.14, RFC 7208)."""
 
     type: Literal["TXT"] = "TXT"
-    text: str = Field(description='The text, e.g. "v=spf1 mx -all".')
+    text: TxtText = Field(description='The text, e.g. "v=spf1 mx -all".')
 
 
 DnsRecord = Annotated[MxRecord | ARecord | TxtRecord, Field(discriminator="type")]
@@ -130,11 +140,11 @@ DnsRecord = Annotated[MxRecord | ARecord | TxtRecord, Field(discriminator="type"
 class User(ScenarioModel):
     """A mailbox owner: their password and where their mail client runs."""
 
-    password: str = Field(min_length=1, description="POP3/SMTP password.")
+    password: Password = Field(description="POP3/SMTP password.")
     mua: DnsName | None = Field(
         None, description="Host with role mua where this user's mail client runs."
     )
-    client: HeaderText = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
+    client: ClientName = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
     check_every: PositiveDuration = Field(
         DEFAULT_CHECK_EVERY, description='How often the client polls POP3, e.g. "2m".'
     )
@@ -151,7 +161,9 @@ class Domain(ScenarioModel):
     )
     mda: DnsName = Field(description="Host with role mda: keeps the mailboxes, serves POP3.")
     users: dict[LocalPart, User] = Field(
-        default_factory=dict, description="Users by local part (the name before the @)."
+        default_factory=dict,
+        max_length=MAX_USERS_PER_DOMAIN,
+        description="Users by local part (the name before the @).",
     )
     postmaster: LocalPart | None = Field(
         None,
@@ -173,9 +185,11 @@ class Submission(ScenarioModel):
     sender: EmailAddress = Field(
         alias="from", description="A user of a domain in 'domains' who has a 'mua'."
     )
-    to: list[EmailAddress] = Field(min_length=1, description="Recipients (unknown ones bounce).")
+    to: list[EmailAddress] = Field(
+        min_length=1, max_length=MAX_RECIPIENTS, description="Recipients (unknown ones bounce)."
+    )
     subject: HeaderText = Field("", description="The Subject: header.")
-    body: str = Field("", description="The message text.")
+    body: Body = Field("", description="The message text.")
 
     @field_validator("to", mode="before")
     @classmethod
@@ -203,21 +217,28 @@ class LinkEntry(NamedTuple):
 class Scenario(ScenarioModel):
     """A small Internet to simulate: hosts, links, DNS, mail domains and traffic."""
 
-    name: str = Field(min_length=1, description="Short title of the scenario.")
-    description: str = Field("", description="What the scenario shows, in free text.")
-    seed: int = Field(1, ge=0, description="Seed of all randomness: same seed, same run.")
+    name: Title = Field(description="Short title of the scenario.")
+    description: Description = Field("", description="What the scenario shows, in free text.")
+    seed: int = Field(
+        1, ge=0, le=MAX_SEED, description="Seed of all randomness: same seed, same run."
+    )
     duration: PositiveDuration = Field(
         DEFAULT_DURATION, description='How long to simulate, e.g. "10m" (default 1h).'
     )
-    hosts: dict[NameKey, Host] = Field(description="Hosts by name (a DNS name or a label).")
-    dns: dict[NameKey, list[DnsRecord]] = Field(
+    hosts: dict[NameKey, Host] = Field(
+        max_length=MAX_HOSTS, description="Hosts by name (a DNS name or a label)."
+    )
+    dns: dict[NameKey, Annotated[list[DnsRecord], Field(max_length=MAX_RECORDS_PER_NAME)]] = Field(
         default_factory=dict,
+        max_length=MAX_DNS_NAMES,
         description="DNS records by owner name; every host's A record is implicit.",
     )
     domains: dict[NameKey, Domain] = Field(
-        default_factory=dict, description="Mail domains by name."
+        default_factory=dict, max_length=MAX_DOMAINS, description="Mail domains by name."
     )
-    traffic: list[Submission] = Field(default_factory=list, description="Messages the users send.")
+    traffic: list[Submission] = Field(
+        default_factory=list, max_length=MAX_MESSAGES, description="Messages the users send."
+    )
 
     @field_validator("hosts", "domains")
     @classmethod

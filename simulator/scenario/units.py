@@ -5,8 +5,11 @@ declared as ``latency: Duration`` accepts ``"5ms"``, ``0.005`` or ``5e-3`` and
 stores float seconds; ``bandwidth: Bandwidth`` accepts ``"100Mbit"`` or
 ``1e8`` and stores float bits per second.  Bad input raises a
 `PydanticCustomError` whose message already reads well, so the loader shows
-it unchanged.  `format_duration` and `format_bandwidth` turn the floats back
-into the short human form for messages and views.
+it unchanged.  Every duration is at most a simulated year
+(`limits.MAX_DURATION`) and every bandwidth lies between 1 bit/s and
+1 Tbit/s, so no run overflows a date or waits forever.  `format_duration`
+and `format_bandwidth` turn the floats back into the short human form for
+messages and views.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from simulator.scenario.errors import describe
+from simulator.scenario.limits import MAX_DURATION
 
 SECONDS_PER_UNIT: dict[str, float] = {
     "us": 1e-6,
@@ -38,28 +42,43 @@ _NUMBER = r"(?P<number>\d+(?:\.\d*)?|\.\d+)"
 _DURATION_RE = re.compile(rf"^{_NUMBER}\s*(?P<unit>us|µs|ms|s|m|h|d)?$")
 _BANDWIDTH_RE = re.compile(rf"^{_NUMBER}\s*(?P<prefix>[kKMG]?)(?:bit(?:/s|ps)?|bps|b/s)$")
 
+MIN_BANDWIDTH = 1.0  # bit/s
+MAX_BANDWIDTH = 1e12  # bit/s: 1 Tbit/s, beyond the fastest Ethernet (IEEE 802.3df, 800 Gbit/s)
+
 DURATION_EXAMPLE = 'expected a duration such as "250ms", "5m" or "2h", got {got}'
 BANDWIDTH_EXAMPLE = 'expected a bandwidth such as "100Mbit" or "56kbit", got {got}'
+DURATION_TOO_LONG = "must be at most 365d (a simulated year), got {got}"
+BANDWIDTH_RANGE = "must be between 1bit and 1000Gbit, got {got}"
 
 
 def _bare_number(value: Any) -> float | None:
     """Return `value` as a float if it is a plain finite, non-negative number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
-    return number if math.isfinite(number) and number >= 0 else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return math.inf
+    return number + 0.0 if not math.isnan(number) and number >= 0 else None  # -0.0 -> 0.0
+
+
+def _in_range(number: float, low: float, high: float, message: str, value: Any) -> float:
+    """`number` if it lies in [low, high], else a readable error about `value`."""
+    if not low <= number <= high:
+        raise PydanticCustomError("out_of_range", message, {"got": describe(value)})
+    return number
 
 
 def parse_duration(value: Any) -> float:
     """Parse ``"250ms"``, ``"1.5s"``, ``"5m"``, ``"2h"``, ``"4d"``, ``"500us"`` or a
     bare number of seconds into float seconds (>= 0)."""
     number = _bare_number(value)
-    if number is not None:
-        return number
-    match = _DURATION_RE.match(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise PydanticCustomError("duration", DURATION_EXAMPLE, {"got": describe(value)})
-    return float(match["number"]) * SECONDS_PER_UNIT[match["unit"] or "s"]
+    if number is None:
+        match = _DURATION_RE.match(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise PydanticCustomError("duration", DURATION_EXAMPLE, {"got": describe(value)})
+        number = float(match["number"]) * SECONDS_PER_UNIT[match["unit"] or "s"]
+    return _in_range(number, 0.0, MAX_DURATION, DURATION_TOO_LONG, value)
 
 
 def parse_bandwidth(value: Any) -> float:
@@ -72,7 +91,7 @@ def parse_bandwidth(value: Any) -> float:
             number = float(match["number"]) * BITS_PER_UNIT[match["prefix"]]
     if not number:  # None (unreadable) or 0 (a link that never delivers)
         raise PydanticCustomError("bandwidth", BANDWIDTH_EXAMPLE, {"got": describe(value)})
-    return number
+    return _in_range(number, MIN_BANDWIDTH, MAX_BANDWIDTH, BANDWIDTH_RANGE, value)
 
 
 def format_duration(seconds: float) -> str:
@@ -104,18 +123,20 @@ def _ecma_pattern(pattern: re.Pattern[str]) -> str:
 
 _DURATION_SCHEMA = {
     "anyOf": [
-        {"type": "number", "minimum": 0},
+        {"type": "number", "minimum": 0, "maximum": MAX_DURATION},
         {"type": "string", "pattern": _ecma_pattern(_DURATION_RE)},
     ],
-    "description": 'A duration: "500us", "250ms", "1.5s", "5m", "2h", "4d" or bare seconds.',
+    "description": 'A duration: "500us", "250ms", "1.5s", "5m", "2h", "4d" or bare seconds; '
+    "at most 365d.",
     "examples": ["250ms", "5m", "2h"],
 }
 _BANDWIDTH_SCHEMA = {
     "anyOf": [
-        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "number", "minimum": MIN_BANDWIDTH, "maximum": MAX_BANDWIDTH},
         {"type": "string", "pattern": _ecma_pattern(_BANDWIDTH_RE)},
     ],
-    "description": 'A bandwidth: "9600bit", "56kbit", "10Mbit", "1Gbit" or bare bits per second.',
+    "description": 'A bandwidth: "9600bit", "56kbit", "10Mbit", "1Gbit" or bare bits per second; '
+    "1bit to 1000Gbit.",
     "examples": ["56kbit", "100Mbit", "1Gbit"],
 }
 
