@@ -1,0 +1,96 @@
+"""Topology: the small Internet a scenario describes, as four short tables.
+
+- **Hosts**: name, address and roles (MTA, MDA, MUA; none for a router);
+- **Links**: which hosts are joined, the one-way latency and the bandwidth,
+  written as in the scenario file ("8ms", "50Mbit");
+- **Mail domains**: the MX records that tell the world where to send the
+  domain's mail (none means the domain's own address is the implicit MX,
+  RFC 5321 §5.1), the MTA that takes it and the MDA that keeps mailboxes;
+- **Users**: each address, the host where its mail client runs, the
+  client's name and how often it checks for mail.
+
+The view reads the scenario model it is given (a `simulator.scenario.Scenario`)
+and nothing else; every table fits 80 columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.jupyter import JupyterMixin
+from rich.table import Table
+from rich.text import Text
+
+from simulator.views.formatting import scenario_bandwidth, scenario_duration, visible
+
+ROUTER = "router"
+
+
+class TopologyView(JupyterMixin):
+    """Hosts, links, mail domains and users of a scenario."""
+
+    def __init__(self, scenario: Any) -> None:
+        self.scenario = scenario
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text.assemble(("Topology: ", "bold"), (visible(self.scenario.name), "bold"))
+        for table in (self.hosts(), self.links(), self.domains(), self.users()):
+            yield Text("")
+            yield table
+
+    def hosts(self) -> Table:
+        """One row per host: name, address, roles."""
+        table = _table("Hosts", "Host", "Address", "Roles")
+        for name, host in self.scenario.hosts.items():
+            roles = ", ".join(str(role.value).upper() for role in host.roles) or ROUTER
+            table.add_row(name, str(host.address), Text(roles, "dim" if not host.roles else ""))
+        return table
+
+    def links(self) -> Table:
+        """One row per link, both ends, latency and bandwidth."""
+        table = _table("Links", "Between", "And", "Latency", "Bandwidth")
+        for end, other, link in self.scenario.links():
+            table.add_row(end, other, scenario_duration(link.latency),
+                          scenario_bandwidth(link.bandwidth))
+        return table
+
+    def domains(self) -> Table:
+        """One row per mail domain: its MX records, MTA and MDA."""
+        table = _table("Mail domains", "Domain", "MX", "MTA", "MDA")
+        for name, domain in self.scenario.domains.items():
+            table.add_row(name, _exchangers(self.scenario.dns.get(name, ())), domain.mta,
+                          domain.mda)
+        return table
+
+    def users(self) -> Table:
+        """One row per user: address, client host, client, how often it checks."""
+        table = _table("Users", "Address", "Client host", "Client", "Checks every")
+        for domain_name, domain in self.scenario.domains.items():
+            for local, user in domain.users.items():
+                client_host = user.mua or Text("none", "dim")
+                client = visible(user.client) if user.mua else ""
+                every = scenario_duration(user.check_every) if user.mua else ""
+                table.add_row(f"{local}@{domain_name}", client_host, client, every)
+        return table
+
+
+def _exchangers(records: Any) -> Text:
+    """ "10 mail.example.org", one per line by preference, or the implicit MX."""
+    mx = sorted(
+        (record for record in records if getattr(record, "type", None) == "MX"),
+        key=lambda record: (record.preference, record.exchange),
+    )
+    if not mx:
+        return Text("none: the domain's A record", "dim")
+    return Text("\n".join(f"{record.preference} {record.exchange}" for record in mx))
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold",
+                  expand=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table

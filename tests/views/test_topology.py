@@ -1,0 +1,69 @@
+"""The topology view: hosts, links, mail domains and users of a scenario."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+
+from simulator.scenario import load_scenario
+from simulator.scenario.units import format_bandwidth, format_duration
+from simulator.simulation import Simulation
+from simulator.views.formatting import scenario_bandwidth, scenario_duration
+from simulator.views.topology import TopologyView
+
+WIDTHS = (80, 100, 120, 160)
+
+
+def render(view: RenderableType, width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None).print(view)
+    return out.getvalue()
+
+
+def row(text: str, first: str) -> list[str]:
+    """The words of the table row that starts with `first`."""
+    return next(line.split() for line in text.splitlines() if line.startswith(first + " "))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["01-first-email", "02-unknown-user"])
+def test_fits_the_console(name: str, width: int) -> None:
+    text = render(TopologyView(Simulation.load(name).scenario), width)
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_first_email(width: int) -> None:
+    text = render(TopologyView(Simulation.load("01-first-email").scenario), width)
+    assert text.startswith("Topology: First e-mail")
+    assert row(text, "alice-pc") == ["alice-pc", "192.0.2.10", "MUA"]
+    assert row(text, "isp-a") == ["isp-a", "192.0.2.1", "router"]
+    assert row(text, "mail.example.org") == ["mail.example.org", "198.51.100.25", "MTA,", "MDA"]
+    links = [line.split() for line in text.splitlines()]
+    assert ["alice-pc", "isp-a", "8ms", "50Mbit"] in links
+    assert ["mail.example.net", "backbone", "40ms", "1Gbit"] in links
+    assert row(text, "example.net") == ["example.net", "10", "mail.example.net",
+                                        "mail.example.net", "mail.example.net"]
+    assert row(text, "bob@example.net") == ["bob@example.net", "bob-pc", "Thunderbird", "2m"]
+
+
+def test_user_without_a_client_and_domain_without_mx() -> None:
+    scenario = load_scenario("scenarios/02-unknown-user.yaml")
+    text = render(TopologyView(scenario.model_copy(update={"dns": {}})), 100)
+    assert row(text, "bob@example.net") == ["bob@example.net", "none"]
+    assert row(text, "example.org")[1:5] == ["none:", "the", "domain's", "A"]
+
+
+@pytest.mark.parametrize(
+    "seconds", [0, 5e-6, 0.001, 0.008, 0.0405, 0.25, 1, 1.5, 59, 60, 90, 600, 3600, 86400, 4e5]
+)
+def test_durations_read_as_in_scenario_files(seconds: float) -> None:
+    assert scenario_duration(seconds) == format_duration(seconds)
+
+
+@pytest.mark.parametrize("bits", [1, 9600, 56e3, 1e6, 50e6, 1e8, 1e9, 2.5e9, 1e12])
+def test_bandwidths_read_as_in_scenario_files(bits: float) -> None:
+    assert scenario_bandwidth(bits) == format_bandwidth(bits)
