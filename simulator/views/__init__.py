@@ -8,20 +8,41 @@ into agents or the network: what is not in the trace is not shown.
 
 - `DialogueView` / `LivePrinter`: the conversation, line by line.
 - `SummaryView`: one row per message and recipient, with its fate.
+- `SequenceView`: hosts as lifelines, commands and replies as arrows.
+- `FollowView`: one message hop by hop, with its waiting times.
+- `TopologyView`: the hosts, links, mail domains and users of a scenario.
+- `QueueView`, `MailboxView`, `MessageView`: what the inspectors of a
+  `Simulation` return (a queue like `mailq`, a mailbox, a message's copies).
+- `sequence_mermaid`, `states_mermaid`, `record_console`: exports for
+  slides (Mermaid, SVG, HTML, text).
 """
 
 from simulator.views.dialogue import DialogueView, LivePrinter, RecordFilter, format_record
+from simulator.views.export import record_console, sequence_mermaid, states_mermaid
+from simulator.views.follow import FollowView
 from simulator.views.formatting import abbreviate_host, format_clock, format_duration
+from simulator.views.inspectors import MailboxView, MessageView, QueueView
+from simulator.views.sequence import SequenceView
 from simulator.views.summary import SummaryView, summary_of
+from simulator.views.topology import TopologyView
 
 __all__ = [
     "DialogueView",
+    "FollowView",
     "LivePrinter",
+    "MailboxView",
+    "MessageView",
+    "QueueView",
     "RecordFilter",
+    "SequenceView",
     "SummaryView",
+    "TopologyView",
     "abbreviate_host",
     "format_clock",
     "format_duration",
     "format_record",
+    "record_console",
+    "sequence_mermaid",
+    "states_mermaid",
     "summary_of",
 ]
