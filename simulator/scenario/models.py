@@ -35,6 +35,8 @@ from simulator.scenario.limits import (
     Password,
     Title,
     TxtText,
+    long_text,
+    one_line,
 )
 from simulator.scenario.names import (
     DnsName,
@@ -214,6 +216,54 @@ class LinkEntry(NamedTuple):
     link: Link
 
 
+MAX_LESSON_TITLE = 100  # characters: one line in `mailsim list`
+MAX_LESSON_TEXT = 2000  # characters: a paragraph or two
+MAX_LESSON_ITEMS = 20  # entries in each list of a lesson
+MAX_LESSON_ITEM = 500  # characters of one entry
+MAX_PATTERN = 100  # characters of one highlight pattern
+
+LessonTitle = one_line(MAX_LESSON_TITLE, min_length=1)
+LessonText = Annotated[long_text(MAX_LESSON_TEXT), Field(min_length=1)]
+LessonItem = Annotated[long_text(MAX_LESSON_ITEM), Field(min_length=1)]
+Pattern = one_line(MAX_PATTERN, min_length=1)
+
+
+class Lesson(ScenarioModel):
+    """What a scenario teaches: shown by `mailsim show` and before a run."""
+
+    title: LessonTitle = Field(
+        description="The lesson in one line, as `mailsim list` shows it."
+    )
+    shows: LessonText = Field(
+        description="What the scenario shows, step by step, in a few sentences."
+    )
+    look_for: list[LessonItem] = Field(
+        default_factory=list, max_length=MAX_LESSON_ITEMS,
+        description="What to look for in the transcript and the summary, one point each.",
+    )
+    questions: list[LessonItem] = Field(
+        default_factory=list, max_length=MAX_LESSON_ITEMS,
+        description="Questions for students to answer from the run (or by changing the file).",
+    )
+    highlight: list[Pattern] = Field(
+        default_factory=list, max_length=MAX_LESSON_ITEMS,
+        description='Transcript lines to highlight: plain text matched without regard to case, '
+        'e.g. "550 5.1.1" or "Received:".',
+    )
+
+    @field_validator("highlight")
+    @classmethod
+    def _patterns_not_blank(cls, patterns: list[str]) -> list[str]:
+        """A pattern of only spaces would mark nearly every line."""
+        for number, pattern in enumerate(patterns, start=1):
+            if not pattern.strip():
+                raise PydanticCustomError(
+                    "blank_pattern", "pattern {number} must contain more than spaces",
+                    {"number": number},
+                )
+        return patterns
+
+
 class Scenario(ScenarioModel):
     """A small Internet to simulate: hosts, links, DNS, mail domains and traffic."""
 
@@ -238,6 +288,9 @@ class Scenario(ScenarioModel):
     )
     traffic: list[Submission] = Field(
         default_factory=list, max_length=MAX_MESSAGES, description="Messages the users send."
+    )
+    lesson: Lesson | None = Field(
+        None, description="What the scenario teaches: `mailsim show` prints it."
     )
 
     @field_validator("hosts", "domains")
