@@ -29,6 +29,8 @@ def select_records(
 ) -> list[TraceRecord]:
     """The records a sequence diagram may draw that pass every filter given."""
     kept = [record for record in records if record.kind not in NEVER_DRAWN]
+    if isinstance(protocols, str):
+        protocols = [protocols]
     wanted = None if protocols is None else frozenset(p.lower() for p in protocols)
     scope = None if message is None else message_scope(kept, message)
     return [

@@ -123,6 +123,11 @@ def test_protocol_filter(traces: Any) -> None:
     assert {step.kind for step in view.steps} == {StepKind.COMMAND, StepKind.REPLY}
 
 
+def test_one_protocol_may_be_given_as_a_string(traces: Any) -> None:
+    view = SequenceView(traces["01-first-email"], protocols="dns")
+    assert view.hosts == ["mail.example.org", DNS]
+
+
 def test_session_filter(traces: Any) -> None:
     view = SequenceView(traces["01-first-email"], session="s2")
     assert view.hosts == ["mail.example.org", "mail.example.net"]
