@@ -53,6 +53,11 @@ class SimContext:
     seed: int
     epoch: datetime = EPOCH
     processes: ProcessTable = field(default_factory=ProcessTable)
+    #: (session id, recipient) pairs a receiving SMTP server has taken
+    #: responsibility for (RFC 5321 §6.1: its 250 after the final dot).  The
+    #: client may not have read that reply when a run ends; its end-of-run
+    #: report then leaves the copy to the receiver's, so it is counted once.
+    handovers: set[tuple[str, str]] = field(default_factory=set)
 
     def start(
         self, name: str, generator: Generator[simpy.events.Event, Any, Any]

@@ -43,6 +43,18 @@ class StoredMessage:
     message_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCopy:
+    """The copy a queue entry left in one mailbox, and the recipient it was stored for."""
+
+    stored: StoredMessage
+    recipient: str
+
+
+#: The copies one queue entry has stored so far, by mailbox address.
+Copies = dict[str, StoredCopy]
+
+
 @dataclass
 class Mailbox:
     """One user's mailbox: an account and the messages it holds."""
@@ -96,25 +108,43 @@ class Mda:
         mailbox = self.mailboxes.get(address.lower())
         return mailbox is not None and mailbox.password == password
 
-    def deliver(self, sender: str, recipient: str, content: bytes, queue_id: str) -> bool:
+    def deliver(
+        self, sender: str, recipient: str, content: bytes, queue_id: str,
+        copies: Copies | None = None,
+    ) -> bool:
         """Store a message for `recipient`; False when there is no such user.
 
         `queue_id` is the MTA's id for the message, as in its log line.
+        `copies` holds the copies already stored from the same queue entry:
+        an address that resolves to one of those mailboxes (in another case,
+        or through an alias) gets no second copy -- Postfix's duplicate
+        filter runs after alias expansion -- but still its own delivery
+        record, naming the copy it shares.
         """
         mailbox = self.mailbox_of(recipient)
         if mailbox is None:
             return False
-        hops = received_count(content)
-        content = prepend_header(content, "Delivered-To", mailbox.address)
-        content = prepend_header(content, "Return-Path", f"<{sender}>")
-        message_id = first_header(content, "Message-ID")
-        stored = mailbox.add(content, message_id)
+        shared = None if copies is None else copies.get(mailbox.address)
+        if shared is None:
+            shared = StoredCopy(self._store(mailbox, sender, content), recipient)
+            if copies is not None:
+                copies[mailbox.address] = shared
+            text, extra = f"delivered to mailbox {mailbox.address}", {}
+        else:
+            text = f"already in mailbox {mailbox.address} for <{shared.recipient}>: no second copy"
+            extra = {"duplicate_of": shared.recipient}
         self.ctx.trace.emit(
-            Kind.MAIL_DELIVERED, self.hostname, f"delivered to mailbox {mailbox.address}",
-            message=message_id, recipient=recipient, mailbox=mailbox.address, hops=hops,
-            uid=stored.uid, queue_id=queue_id,
+            Kind.MAIL_DELIVERED, self.hostname, text, message=shared.stored.message_id,
+            recipient=recipient, mailbox=mailbox.address, hops=received_count(content),
+            uid=shared.stored.uid, queue_id=queue_id, **extra,
         )
         return True
+
+    def _store(self, mailbox: Mailbox, sender: str, content: bytes) -> StoredMessage:
+        """Final delivery: Return-Path and Delivered-To on top (RFC 5321 §4.4), then file it."""
+        content = prepend_header(content, "Delivered-To", mailbox.address)
+        content = prepend_header(content, "Return-Path", f"<{sender}>")
+        return mailbox.add(content, first_header(content, "Message-ID"))
 
 
 class Pop3Session:

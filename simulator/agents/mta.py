@@ -58,6 +58,8 @@ class MtaConfig:
     software: str = "Postfix"
     hopcount_limit: int = 50  # Postfix hopcount_limit (RFC 5321 §6.3 asks >= 100)
     recipient_limit: int = 1000  # Postfix smtpd_recipient_limit: RCPTs per transaction
+    # Postfix default_destination_concurrency_limit: SMTP sessions at once per destination
+    destination_concurrency_limit: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -174,6 +176,10 @@ class SmtpSession:
                       for r in envelope.rcpt_to)
         envelope = Envelope(mail_from=envelope.mail_from, rcpt_to=rcpts)
         queue.enqueue(QueuedMessage.arrived(queue_id, envelope, content, self.mta.ctx.env.now))
+        # From this 250 on the message is ours (RFC 5321 §6.1), whether or not
+        # the client reads the reply before the run ends.
+        session = self.endpoint.connection.session
+        self.mta.ctx.handovers.update((session, rcpt) for rcpt in event.envelope.rcpt_to)
         return reply(SmtpReply.QUEUED, queue_id=queue_id)
 
     def complete_headers(self, content: bytes, sender: str, queue_id: str) -> bytes:

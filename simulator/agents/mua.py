@@ -63,6 +63,7 @@ class Unsent:
     message_id: str
     recipients: tuple[str, ...]
     reason: str
+    session: str | None = None  # the submission session carrying it, while being sent
 
 
 class Mua:
@@ -83,9 +84,20 @@ class Mua:
         self.ctx.start(f"{self.config.client} {self.config.address}: send", self._send(at, draft))
 
     def report_remaining(self) -> None:
-        """Record every message still in the Outbox (end of the run)."""
+        """Record every message still in the Outbox (end of the run).
+
+        A recipient the server has already taken (its 250 to the final dot
+        was on its way back) is the server's to report.
+        """
         for unsent in self.outbox:
             for rcpt in unsent.recipients:
+                if unsent.session and (unsent.session, rcpt) in self.ctx.handovers:
+                    self.ctx.trace.emit(
+                        Kind.NOTE, self.host, f"{self.config.client}: <{rcpt}>: the server has "
+                        "taken it; its reply had not arrived when the run ended",
+                        message=unsent.message_id, recipient=rcpt,
+                    )
+                    continue
                 self.ctx.trace.emit(
                     Kind.MAIL_QUEUED, self.host, f"still in the Outbox for <{rcpt}>",
                     message=unsent.message_id, recipient=rcpt, reason=unsent.reason,
@@ -106,10 +118,14 @@ class Mua:
             self.outbox[self.outbox.index(sending)] = replace(sending, reason=endpoint.reason)
             return
         endpoint.message = message_id
+        session = endpoint.connection.session
+        index = self.outbox.index(sending)
+        sending = self.outbox[index] = replace(sending, session=session)
         smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
                                 password=self.config.password)
         replies = yield from transfer(endpoint, smtp, envelope, content)
         self.outbox.remove(sending)
+        self.ctx.handovers.difference_update((session, rcpt) for rcpt in envelope.rcpt_to)
         self._submission_result(message_id, replies)
 
     def _write(self, draft: Draft) -> tuple[str, bytes]:

@@ -66,7 +66,10 @@ def pump(
 
     Every event the machine hands out goes to `on_event`.  When the peer
     closes first, `on_eof` tells the machine; when the peer stays silent
-    longer than `patience` allows, its `on_timeout` does.  Our side is
+    longer than `patience` allows, its `on_timeout` does.  Silence counts
+    from when the last bytes either side sent have arrived: a client whose
+    big message is still crossing a slow link is not kept waiting for a
+    reply to a dot the server has not read yet.  Our side is
     closed at the end.
     """
     env = endpoint.network.env
@@ -81,8 +84,9 @@ def pump(
             break
         arrival = endpoint.recv()
         yield arrival | env.timeout(patience.seconds)
-        while not arrival.triggered and endpoint.receiving():
-            yield arrival | env.timeout(patience.seconds)  # bytes still arriving: not idle
+        while not arrival.triggered and (endpoint.receiving() or endpoint.peer.receiving()):
+            # Bytes still on the wire, theirs or ours: the peer is not idle.
+            yield arrival | env.timeout(patience.seconds)
         if not arrival.triggered:
             arrival.cancel()
             _give_up(endpoint, machine, on_event, patience.on_timeout)

@@ -14,20 +14,21 @@ dict a test can tweak before `run_world` builds and plays it:
                      stranger (no roles: a raw SMTP client)
 
 `run_world` checks the ledger after every run: each composed message ends
-delivered, bounced or visibly queued -- never lost.
+delivered, bounced or visibly queued -- never lost -- and the trace says so
+exactly once per recipient (`assert_one_final_record_each`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
 from simulator.agents.transfer import transfer
-from simulator.fates import Fate, MessageFate, enhanced_status, message_fates
+from simulator.fates import Fate, MessageFate, address_key, enhanced_status, message_fates
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import header_values
 from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
@@ -135,6 +136,7 @@ def run_world(scenario: dict[str, Any] | World) -> World:
     world = scenario if isinstance(scenario, World) else build(scenario)
     Simulation.of_world(world).run()
     assert_no_message_lost(world.trace)
+    assert_one_final_record_each(world.trace)
     return world
 
 
@@ -146,6 +148,44 @@ def assert_no_message_lost(trace: Trace) -> list[MessageFate]:
     composed = {r.message for r in trace.of_kind(Kind.MAIL_COMPOSED)}
     assert composed <= {f.message_id for f in fates}
     return fates
+
+
+#: The records that settle a copy's fate: in a mailbox, returned, or still queued at the end.
+FINAL_KINDS = (Kind.MAIL_DELIVERED, Kind.MAIL_BOUNCED, Kind.MAIL_QUEUED)
+
+
+def final_records(trace: Iterable[TraceRecord]) -> dict[tuple[str | None, str], list[TraceRecord]]:
+    """The final records of each (Message-ID, recipient), recipients as `address_key` has them."""
+    found: dict[tuple[str | None, str], list[TraceRecord]] = {}
+    for record in trace:
+        if record.kind in FINAL_KINDS:
+            key = (record.message, address_key(str(record.data.get("recipient", ""))))
+            found.setdefault(key, []).append(record)
+    return found
+
+
+def assert_one_final_record_each(trace: Iterable[TraceRecord]) -> None:
+    """Every composed (message, recipient) has exactly one final record.
+
+    The trace never contradicts itself: a copy is delivered, bounced or
+    still queued -- one of them, said once.  A composed message has no
+    final record for anyone it was not composed for.  (Messages typed by a
+    raw SMTP client are never composed, so only the first rule holds for them.)
+    """
+    records_ = list(trace)
+    composed = {
+        (r.message, address_key(to)) for r in records_ if r.kind is Kind.MAIL_COMPOSED
+        for to in r.data.get("to", ())
+    }
+    finals = final_records(records_)
+    several = {key: [(r.kind.value, r.host) for r in found]
+               for key, found in finals.items() if len(found) > 1}
+    assert not several, f"copies with more than one final record: {several}"
+    missing = sorted(composed - set(finals), key=str)
+    assert not missing, f"composed copies without a final record: {missing}"
+    messages = {message for message, _ in composed}
+    stray = sorted((key for key in finals if key[0] in messages and key not in composed), key=str)
+    assert not stray, f"final records for recipients the message was not composed for: {stray}"
 
 
 def fates_by_recipient(trace: Trace) -> dict[str, MessageFate]:
