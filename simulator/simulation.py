@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.trace import SCHEMA_VERSION, Kind, TraceRecord
 from simulator.world import World
@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from simulator.inspect import MailboxEntry, MessageCopy, QueueEntry
     from simulator.scenario.models import Scenario
     from simulator.trace import Trace
+    from simulator.views import (
+        DialogueView,
+        FollowView,
+        SequenceView,
+        SummaryView,
+        TopologyView,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +277,47 @@ class Simulation:
         return self.trace.select(
             kind, host=host, protocol=protocol, session=session, message=message
         )
+
+    # -- views: rich renderables of the trace so far -------------------------
+
+    def dialogue(self, **filters: Any) -> DialogueView:
+        """The conversation so far (filters: protocols, host, message, session, full)."""
+        from simulator.views import DialogueView
+
+        return DialogueView(self.trace, **filters)
+
+    def sequence(self, **filters: Any) -> SequenceView:
+        """A sequence diagram of the run so far, one lifeline per host (same filters)."""
+        from simulator.views import SequenceView
+
+        return SequenceView(self.trace, **filters)
+
+    def follow(self, message_id: str | None = None) -> FollowView:
+        """One message hop by hop, with its waiting times (default: the first one written)."""
+        from simulator.views import FollowView
+
+        if message_id is None:
+            composed = self.select(Kind.MAIL_COMPOSED)
+            if not composed:
+                raise ValueError("no message has been written yet")
+            message_id = composed[0].message or ""
+        elif not message_id.startswith("<"):
+            message_id = f"<{message_id}>"
+        return FollowView(self.trace, message_id)
+
+    def topology(self) -> TopologyView:
+        """Hosts, roles, links, domains and users of the scenario."""
+        from simulator.views import TopologyView
+
+        if self.scenario is None:
+            raise ValueError("this simulation was built by hand, not from a scenario")
+        return TopologyView(self.scenario)
+
+    def summary(self) -> SummaryView:
+        """One row per message and recipient with its fate so far."""
+        from simulator.views import SummaryView
+
+        return SummaryView(self.fates())
 
     def __repr__(self) -> str:
         state = "finished" if self._finished else "started" if self._started else "not started"
