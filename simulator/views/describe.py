@@ -9,6 +9,7 @@ learns here carries over to real logs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.trace import Kind, TraceRecord
@@ -16,6 +17,8 @@ from simulator.views.formatting import format_duration, visible
 
 CLIENT_STYLE = "cyan"
 SERVER_STYLE = "green"
+#: A line a lesson points at: it must catch the eye on a projector.
+HIGHLIGHT_STYLE = "bold reverse yellow"
 
 _KIND_STYLES: Mapping[Kind, str] = {
     Kind.SIM_START: "bold",
@@ -61,10 +64,38 @@ def record_tag(record: TraceRecord) -> str:
     return record_category(record).upper()
 
 
+@dataclass(frozen=True, slots=True)
+class Highlights:
+    """What a lesson wants seen: plain substrings, matched without regard to case.
+
+    `Highlights.of(["550 5.1.1", "Status:"])` matches any line containing
+    one of them.  An empty set matches nothing and is false.
+    """
+
+    needles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, needles: Iterable[str] | Highlights | None) -> Highlights:
+        """Highlights from any iterable of strings (blank ones are ignored)."""
+        if isinstance(needles, Highlights):
+            return needles
+        return cls(tuple(n.casefold() for n in needles or () if n.strip()))
+
+    def __bool__(self) -> bool:
+        return bool(self.needles)
+
+    def __call__(self, text: str) -> bool:
+        """True if `text` contains one of the needles."""
+        if not self.needles:
+            return False
+        folded = text.casefold()
+        return any(needle in folded for needle in self.needles)
+
+
 def record_style(record: TraceRecord) -> str:
     """The style of a record's text: client and server lines differ."""
     if record.kind is Kind.LINE:
-        if record.data.get("elided"):
+        if record.data.get("elided") or record.data.get("summary"):
             return "dim italic"
         return SERVER_STYLE if record.data.get("role") == "server" else CLIENT_STYLE
     return _KIND_STYLES.get(record.kind, "")

@@ -63,11 +63,15 @@ def test_dialogue_view_folds_unless_full() -> None:
 def test_live_printer_folds_a_run_once_it_ends() -> None:
     out = io.StringIO()
     printer = LivePrinter(Console(file=out, width=100, color_system=None))
-    trace = Trace(clock=lambda: 1.0)
+    clock = [1.0]
+    trace = Trace(clock=lambda: clock[0])
     trace.subscribe(printer)
     body_run(trace, headers=2, body=40)
     assert out.getvalue() == ""  # held back: the run may go on
+    clock[0] = 2.0  # the next instant: the run, and its instant, are over
     trace.emit(Kind.NOTE, "mx", "next")
     text = out.getvalue()
     assert "40 more lines not shown" in text and "body line 0" not in text
-    assert text.rstrip().endswith("next")
+    assert "next" not in text  # the next instant is held until it ends in turn
+    printer.flush()
+    assert out.getvalue().rstrip().endswith("next")
