@@ -4,6 +4,12 @@ The table answers the first question after a run -- "did everyone get
 their mail?" -- with the fate, the end-to-end time, the number of hops
 (Received: headers) and, for a bounce or a stuck message, the status
 code and the server's words.  A footer counts the fates.
+
+Nothing is ever cut short: a cell too narrow wraps.  Subjects and reasons
+give way first; addresses keep their full width while they can, and when
+they cannot they break after "@" and before ".".  When the reasons would
+get less than `MIN_DETAIL_WIDTH` cells beside the other columns, they go
+under the table, one line per copy.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ FATE_STYLES: Mapping[Fate, str] = {
     Fate.IN_FLIGHT: "magenta",
 }
 
-#: Under this console width the details go under the table, not in a column.
-_WIDE = 100
+#: The Status/Detail column needs this many cells, or the details go under the table.
+MIN_DETAIL_WIDTH = 30
+#: Cells between two columns.
+_GAP = 2
 
 # "550 5.1.1 <bob@example.net>: " -- reply code, RFC 3463 code, address.
 _REPLY_PREAMBLE = re.compile(r"^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3} +)?(?:<[^>]*>: *)?")
@@ -64,28 +72,40 @@ class SummaryView(JupyterMixin):
 
     def table(self, width: int) -> Table:
         """The table laid out for a console `width` cells wide."""
-        columns = [_MESSAGE, *(_COLUMNS if width >= _WIDE else _COLUMNS[:-1])]
         subjects = {fate.message_id: fate.subject for fate in self.fates}
+        columns = [_MESSAGE, *_COLUMNS[:-1]]
         rows = [
             [_message_cell(fate, subjects), *(column.cell(fate) for column in columns[1:])]
             for fate in self.fates
         ]
+        if self._details_beside(columns, rows, width):
+            columns.append(_COLUMNS[-1])
+            for row, fate in zip(rows, self.fates, strict=True):
+                row.append(_COLUMNS[-1].cell(fate))
         table = _empty_table()
         widths = _column_widths(columns, rows, width)
         for column, column_width in zip(columns, widths, strict=True):
             table.add_column(
-                column.name,
-                justify=column.justify,
-                width=column_width,
-                no_wrap=True,
-                overflow="ellipsis",
+                column.name, justify=column.justify, width=column_width, overflow="fold"
             )
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(
+                _wrap_address(cell, column_width) if column.address else cell
+                for cell, column, column_width in zip(row, columns, widths, strict=True)
+            ))
         return table
 
+    def _details_beside(self, columns: list[_Column], rows: list[list[Text]], width: int) -> bool:
+        """Whether the Status/Detail column gets `MIN_DETAIL_WIDTH` cells beside the others."""
+        if not any(fate.detail or fate.status for fate in self.fates):
+            return False
+        naturals = _naturals(columns, rows)
+        needed = sum(_tight(column, natural) for column, natural in zip(columns, naturals,
+                                                                        strict=True))
+        return width - _GAP * len(columns) - needed >= MIN_DETAIL_WIDTH
+
     def details(self) -> list[Text]:
-        """One line per copy that has a status or reason, for narrow consoles."""
+        """One line per copy that has a status or reason, when no column holds them."""
         return [
             Text.assemble(f"{fate.recipient}: ", _detail_cell(fate))
             for fate in self.fates
@@ -93,9 +113,10 @@ class SummaryView(JupyterMixin):
         ]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        below = self.details() if width < _WIDE else []
-        yield Group(self.table(width), *below, self.footer())
+        table = self.table(options.max_width)
+        beside = table.columns[-1].header == _COLUMNS[-1].name
+        below = [] if beside else self.details()
+        yield Group(table, *below, self.footer())
 
 
 def summary_of(records: Iterable[TraceRecord]) -> SummaryView:
@@ -126,18 +147,51 @@ def fit_widths(
     return widths
 
 
-def _column_widths(columns: Sequence[_Column], rows: list[list[Text]], width: int) -> list[int]:
-    """Widths that fit the table in `width` cells, two cells between columns."""
-    naturals = [
+def _naturals(columns: Sequence[_Column], rows: list[list[Text]]) -> list[int]:
+    """The width each column would take with nothing wrapped."""
+    return [
         max([cell_len(column.name)] + [cell_len(row[index].plain) for row in rows])
         for index, column in enumerate(columns)
     ]
-    minimums = [
-        min(column.min_width or natural, natural)
+
+
+def _tight(column: _Column, natural: int) -> int:
+    """The width a column keeps before addresses have to wrap."""
+    return min(natural, column.min_width) if column.shrinks_first else natural
+
+
+def _column_widths(columns: Sequence[_Column], rows: list[list[Text]], width: int) -> list[int]:
+    """Widths that fit the table in `width` cells, two cells between columns.
+
+    Subjects and reasons shrink first (they wrap between words); only if
+    that is not enough do addresses shrink too (they wrap at "@" and ".").
+    """
+    available = width - _GAP * (len(columns) - 1)
+    naturals = _naturals(columns, rows)
+    shares = [column.share for column in columns]
+    tight = [_tight(column, natural) for column, natural in zip(columns, naturals, strict=True)]
+    widths = fit_widths(naturals, tight, available, shares)
+    if sum(widths) <= available:
+        return widths
+    smallest = [
+        min(column.min_width, natural) if column.min_width else natural
         for column, natural in zip(columns, naturals, strict=True)
     ]
-    shares = [column.share for column in columns]
-    return fit_widths(naturals, minimums, width - 2 * (len(columns) - 1), shares)
+    return fit_widths(widths, smallest, available, shares)
+
+
+def _wrap_address(cell: Text, width: int) -> Text:
+    """An address cell broken into lines of `width` cells after "@" and before "."."""
+    if cell_len(cell.plain) <= width or width < 1:
+        return cell
+    pieces = re.findall(r"[^@.]*@|\.?[^@.]+|\.", cell.plain)
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and cell_len(lines[-1]) + cell_len(piece) <= width:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+    return Text("\n".join(lines), cell.style)
 
 
 def _empty_table() -> Table:
@@ -193,22 +247,29 @@ def _detail_cell(fate: MessageFate) -> Text:
 
 @dataclass(frozen=True, slots=True)
 class _Column:
-    """One summary column; `min_width` None means it never shrinks."""
+    """One summary column; `min_width` None means it never shrinks.
+
+    A column that `shrinks_first` (its words wrap well) gives way before
+    the addresses; an `address` column wraps at "@" and ".".
+    """
 
     name: str
     cell: Callable[[MessageFate], Text]
     min_width: int | None = None
     justify: JustifyMethod = "left"
     share: int = 1
+    shrinks_first: bool = False
+    address: bool = False
 
 
 #: The first column: its cells also need the other rows (a bounce names its original).
-_MESSAGE = _Column("Message", Text, min_width=10)
+_MESSAGE = _Column("Message", Text, min_width=10, shrinks_first=True)
 _COLUMNS: Sequence[_Column] = (
-    _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=10),
-    _Column("To", lambda fate: Text(fate.recipient), min_width=10),
+    _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=10, address=True),
+    _Column("To", lambda fate: Text(fate.recipient), min_width=10, address=True),
     _Column("Fate", _fate_cell),
     _Column("Time", lambda fate: Text(format_duration(fate.elapsed)), justify="right"),
     _Column("Hops", _hops_cell, justify="right"),
-    _Column("Status/Detail", _detail_cell, min_width=12, share=2),
+    _Column("Status/Detail", _detail_cell, min_width=MIN_DETAIL_WIDTH, share=2,
+            shrinks_first=True),
 )

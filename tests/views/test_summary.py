@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
 import pytest
+import yaml
 from rich.console import Console, RenderableType
 from rich.style import Style
 
+from simulator import catalog
 from simulator.fates import Fate, MessageFate, message_fates
+from simulator.scenario import validate_scenario
+from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace
 from simulator.views import SummaryView, format_duration, summary_of
 from simulator.views.summary import fit_widths
@@ -94,8 +99,15 @@ def test_table_fits_the_width(width: int) -> None:
 
 
 def test_wide_table_has_one_line_per_row() -> None:
-    lines = render(SummaryView(FATES), 120).splitlines()
+    lines = render(SummaryView(FATES), 160).splitlines()
     assert len(lines) == 1 + 2 + len(FATES) + 1  # title, header and rule, rows, footer
+
+
+def test_a_narrower_table_wraps_the_reasons_instead_of_cutting_them() -> None:
+    out = render(SummaryView(FATES), 120)
+    assert "…" not in out
+    assert "Status/Detail" in out
+    assert len(out.splitlines()) > 1 + 2 + len(FATES) + 1
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -211,3 +223,51 @@ def test_a_bounce_of_a_message_without_subject_names_the_original_id() -> None:
     dsn = fate(ALICE, Fate.DELIVERED, message_id="<b3@mx>", origin="bounce",
                original="<abc@example.org>")
     assert "bounce of (abc)" in render(SummaryView([original, dsn]), 120)
+
+
+LONG_ADDRESS = "bartholomew.the-very-long-named.recipient@example.net"
+
+
+@functools.cache
+def unknown_user_run(recipient: str) -> tuple[MessageFate, ...]:
+    """Scenario 02 (a typo in the recipient), sent to `recipient` instead."""
+    data = yaml.safe_load(catalog.resolve("02-unknown-user").read_text(encoding="utf-8"))
+    data["traffic"][0]["to"] = [recipient]
+    simulation = Simulation(validate_scenario(data))
+    simulation.run()
+    return tuple(simulation.fates())
+
+
+def column_text(out: str, name: str, following: str | None) -> str:
+    """Everything written in one column of the table, rows joined, spaces dropped."""
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("Message "))
+    start = lines[header].index(name)
+    stop = lines[header].index(following) if following else None
+    body = lines[header + 2 :]
+    rows = [line for line in body if not line.startswith(("1 delivered", "bbo@", LONG_ADDRESS))]
+    return "".join("".join(line[start:stop].split()) for line in rows)
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+@pytest.mark.parametrize("recipient", ["bbo@example.net", LONG_ADDRESS])
+def test_addresses_and_reasons_are_never_cut(width: int, recipient: str) -> None:
+    fates = unknown_user_run(recipient)
+    out = render(SummaryView(fates), width)
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert recipient in column_text(out, "To", "Fate")
+    assert "alice@example.org" in column_text(out, "From", "To")
+    reason = "5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+    if "Status/Detail" in out:
+        assert "".join(reason.split()) in column_text(out, "Status/Detail", None)
+    else:
+        assert f"{recipient}: {reason}" in " ".join(out.split())
+    assert "Lunch on Friday?" in " ".join(out.split())
+
+
+def test_a_long_address_wraps_at_its_dots() -> None:
+    lines = render(SummaryView(unknown_user_run(LONG_ADDRESS)), 80).splitlines()
+    start, stop = lines[1].index("To"), lines[1].index("Fate")
+    pieces = [line[start:stop].strip() for line in lines[3:6]]
+    assert pieces == ["bartholomew", ".the-very-long-named", ".recipient@example.net"]
