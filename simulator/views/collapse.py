@@ -117,10 +117,23 @@ def fold(run: list[TraceRecord], keep: Keep | None = None) -> list[TraceRecord]:
         return run
     texts = [record.text for record in run]
     head = texts.index("") + 1 if "" in texts[:MAX_HEAD] else PLAIN_HEAD
-    kept = set(range(head)) | {len(run) - 1} | _dsn_lines(texts)
-    if keep is not None:
-        kept |= {index for index, text in enumerate(texts) if keep(text)}
+    kept = set(range(head)) | {len(run) - 1} | _dsn_lines(texts) | _kept_lines(texts, keep)
     return elide(run, kept, _more_lines)
+
+
+def _kept_lines(texts: Sequence[str], keep: Keep | None) -> set[int]:
+    """Indices of the lines `keep` accepts, each with the continuation lines after it."""
+    if keep is None:
+        return set()
+    kept: set[int] = set()
+    for index, text in enumerate(texts):
+        if keep(text):
+            kept.add(index)
+            following = index + 1
+            while following < len(texts) and texts[following][:1] in (" ", "\t"):
+                kept.add(following)
+                following += 1
+    return kept
 
 
 def _dsn_lines(texts: Sequence[str]) -> set[int]:
@@ -197,8 +210,7 @@ class BodyMemory:
         for start, stop in payload.fields:
             if fields[start] not in seen:
                 kept |= set(range(start, stop))
-        if keep is not None:
-            kept |= {index for index, record in enumerate(run) if keep(record.text)}
+        kept |= _kept_lines([record.text for record in run], keep)
         return elide(run, kept, _as_above)
 
 

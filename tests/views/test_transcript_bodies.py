@@ -127,6 +127,15 @@ def test_highlights_survive_as_above_too() -> None:
     out = render(DialogueView(records("01-first-email"), highlights=["Received:"]), 160)
     download = [line for line in out.splitlines() if "+02:00.650" in line]
     assert sum(1 for line in download if "Received:" in line) == 2
+    assert sum(1 for line in download if "(Postfix) with ESMTP" in line) == 2  # whole fields
+
+
+def test_a_highlighted_field_keeps_its_continuation_lines() -> None:
+    body = [f"line {n}" for n in range(50)]
+    body[10:12] = ["X-Note: the MAGIC word", "\tgoes on here"]
+    run = run_of([*HEADERS, "", *body, "."])
+    shown = [r.text for r in fold(run, keep=lambda text: "magic" in text.lower())]
+    assert shown[shown.index("X-Note: the MAGIC word") + 1] == "\tgoes on here"
 
 
 def test_highlighted_lines_stand_out() -> None:
