@@ -50,6 +50,7 @@ class SessionNotes:
     mine: bool = False  # carries the followed message
     busy: bool = False  # did more than log in and look
     ended: bool = False
+    closes: int = 0  # both ends have closed at two
     verdict: Verdict = Verdict.UNDECIDED
 
     def observe(self, unit: Sequence[TraceRecord], highlights: Highlights) -> None:
@@ -59,6 +60,7 @@ class SessionNotes:
                 self.client, self.server = record.host, record.peer
             elif record.kind is Kind.TCP_CLOSE:
                 self.ended = True
+                self.closes += 1
             elif record.kind is Kind.LINE:
                 self._line(record)
             self.busy = self.busy or highlights(record.text)

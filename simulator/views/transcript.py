@@ -188,6 +188,8 @@ class Transcript:
             notes = self._sessions[head.session] = SessionNotes(head.session, head.time, head.seq)
         notes.observe(unit, self.highlights)
         notes.mine = notes.mine or (mine and self._follow is not None)
+        if notes.closes >= 2:  # nothing more comes: forget it (its entries keep their notes)
+            del self._sessions[head.session]
         if self._follow is not None and not mine and message is not None:
             return  # another message's lines in a session that also carries ours
         self._queue.append(_Entry(unit, notes, admitted, mine))
