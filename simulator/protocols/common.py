@@ -1,4 +1,9 @@
-"""Pieces shared by every line-based protocol: line framing, dot-stuffing, sentinels."""
+"""Pieces shared by every line-based protocol: line framing, dot-stuffing, sentinels.
+
+Framing reports how each line ended -- CRLF, a bare LF, or not yet (a piece
+of a longer line) -- because the protocols care: SMTP ends a message only
+with <CRLF>.<CRLF> (RFC 5321 §4.1.1.4), whatever a bare LF may do elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 CRLF = b"\r\n"
+LF = b"\n"
 #: The line that ends a message body in SMTP DATA and POP3 multi-line replies.
 TERMINATOR = b"."
 
@@ -21,6 +27,23 @@ NEED_DATA = NeedData.NEED_DATA
 
 
 @dataclass(frozen=True, slots=True)
+class Line:
+    """One framed line: its octets and the line ending that was seen.
+
+    `ending` is CRLF, LF (a bare newline), or b"" for a piece of a longer
+    line whose rest follows in the next piece.
+    """
+
+    content: bytes
+    ending: bytes
+
+    @property
+    def complete(self) -> bool:
+        """Whether this is the last (or only) piece of its line."""
+        return bool(self.ending)
+
+
+@dataclass(frozen=True, slots=True)
 class LineTooLong:
     """A line that exceeded the limit; its bytes were discarded."""
 
@@ -28,11 +51,15 @@ class LineTooLong:
 
 
 class LineBuffer:
-    """Splits a byte stream into lines ending in CRLF (bare LF tolerated).
+    """Splits a byte stream into lines ending in CRLF or a bare LF.
 
-    `max_length` counts the line including its CRLF, as RFC 5321 §4.5.3.1
-    does.  A longer line is discarded up to its end and reported once as
-    `LineTooLong`, so a hostile peer cannot make the buffer grow unbounded.
+    Two ways to read, chosen per call so a protocol can switch at a line
+    boundary: `next_framed()` for commands and status lines, where a line
+    longer than `max_length` (counted with its ending, as RFC 5321
+    §4.5.3.1 does) is discarded up to its end and reported once as
+    `LineTooLong`, so a hostile peer cannot make the buffer grow; and
+    `next_piece(size)` for message content, where a long line is handed
+    out in pieces the reader joins again (Postfix `line_length_limit`).
     """
 
     def __init__(self, max_length: int) -> None:
@@ -44,21 +71,49 @@ class LineBuffer:
         """Add received bytes."""
         self._buffer += data
 
-    def next_line(self) -> bytes | LineTooLong | None:
-        """The next complete line without its line ending, or None."""
-        end = self._buffer.find(b"\n")
+    def next_framed(self) -> Line | LineTooLong | None:
+        """The next complete line with its ending, `LineTooLong`, or None."""
+        end = self._buffer.find(LF)
         if end < 0:
             if len(self._buffer) > self.max_length:
                 self._discarding += len(self._buffer)
                 self._buffer.clear()
             return None
-        raw = bytes(self._buffer[: end + 1])
-        del self._buffer[: end + 1]
-        length = self._discarding + len(raw)
+        length = self._discarding + end + 1
         self._discarding = 0
+        line = self._take(end)
         if length > self.max_length:
             return LineTooLong(length)
-        return raw.rstrip(b"\n").removesuffix(b"\r")
+        return line
+
+    def next_piece(self, size: int) -> Line | None:
+        """The next line, or the next `size` octets of a longer one, or None.
+
+        A piece that does not end its line has `ending == b""`.  A CR is
+        never split from the LF that follows it: a line of exactly `size`
+        octets comes out whole, with its ending.
+        """
+        end = self._buffer.find(LF, 0, size + len(CRLF))
+        if end >= 0:
+            return self._take(end)
+        if len(self._buffer) < size + len(CRLF):
+            return None
+        piece = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return Line(piece, b"")
+
+    def next_line(self) -> bytes | LineTooLong | None:
+        """Like `next_framed()`, for readers that do not need the ending."""
+        framed = self.next_framed()
+        return framed.content if isinstance(framed, Line) else framed
+
+    def _take(self, end: int) -> Line:
+        """Remove the line whose LF is at `end` from the buffer."""
+        raw = bytes(self._buffer[: end + 1])
+        del self._buffer[: end + 1]
+        if raw.endswith(CRLF):
+            return Line(raw[: -len(CRLF)], CRLF)
+        return Line(raw[: -len(LF)], LF)
 
 
 def split_lines(content: bytes) -> list[bytes]:

@@ -57,7 +57,8 @@ def test_rset_ends_the_transaction():
 
 def test_transaction_order_mail_rcpt_data():
     states_with = {verb: {s for s, row in TRANSITIONS.items() if verb in row} for verb in Verb}
-    assert states_with[Verb.MAIL] == {ServerState.READY}
+    # Postfix smtpd_helo_required = no: MAIL may come before HELO/EHLO
+    assert states_with[Verb.MAIL] == {ServerState.GREETED, ServerState.READY}
     assert states_with[Verb.RCPT] == {ServerState.MAIL, ServerState.RCPT}
     assert states_with[Verb.DATA] == {ServerState.RCPT}
     assert states_with[Verb.AUTH] == {ServerState.READY}

@@ -8,7 +8,10 @@ errors...) and hands the agent one decision at a time -- MAIL, RCPT, the
 message, AUTH -- which the agent answers with `respond(reply)`.  The client
 runs prepared transactions on its own and reports each recipient's and each
 transaction's fate.  States move along the literal tables in `states.py`;
-every reply text lives in the one table in `replies.py`.
+every reply text lives in the one table in `replies.py`.  Message content
+ends only with <CRLF>.<CRLF>; long content lines are accepted (Postfix
+line_length_limit); error limits follow Postfix smtpd (`reply_delay`
+carries its smtpd_error_sleep_time for the agent to honour).
 """
 
 from simulator.protocols.smtp.auth import decode_plain, encode_plain
@@ -26,10 +29,11 @@ from simulator.protocols.smtp.events import (
     SessionClosed,
     TransactionResult,
 )
-from simulator.protocols.smtp.replies import REPLIES, Reply, SmtpReply, reply
+from simulator.protocols.smtp.replies import REPLIES, Extension, Reply, SmtpReply, reply
 from simulator.protocols.smtp.server import SmtpServer, SmtpServerConfig, SmtpUsageError
 from simulator.protocols.smtp.states import (
     CLIENT_TRANSITIONS,
+    ENDS_ON_ANY_REPLY,
     TRANSITIONS,
     ClientState,
     ServerState,
@@ -40,6 +44,7 @@ SUBMISSION_PORT = 587  # RFC 6409 §3.1: message submission by users
 
 __all__ = [
     "CLIENT_TRANSITIONS",
+    "ENDS_ON_ANY_REPLY",
     "REPLIES",
     "SMTP_PORT",
     "SUBMISSION_PORT",
@@ -49,6 +54,7 @@ __all__ = [
     "ClientEvent",
     "ClientState",
     "Envelope",
+    "Extension",
     "MailFromReceived",
     "MessageReceived",
     "RcptToReceived",

@@ -1,17 +1,26 @@
-"""SMTP command-line syntax: verbs, paths, ESMTP parameters, dot-stuffing.
+"""SMTP syntax: verbs, paths, ESMTP parameters, and message content.
 
-Pure functions over text.  A malformed argument raises `ArgumentError`
-carrying the reply that a server answers with; the server catches it, so
-nothing here ever escapes the state machine.
+Pure functions over text, plus `ContentReader`, which turns the lines after
+DATA back into the message (dot-stuffing undone, end of data found).  A
+refused command raises `CommandRefused` carrying the reply that a server
+answers with; the server catches it, so nothing here ever escapes the
+state machine.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
-from simulator.protocols.common import split_lines, stuff_lines
+from simulator.protocols.common import (
+    CRLF,
+    TERMINATOR,
+    Line,
+    split_lines,
+    stuff_lines,
+    unstuff_line,
+)
 from simulator.protocols.smtp.replies import SmtpReply
 
 # RFC 5321 §4.5.3.1.1-3: size limits in octets
@@ -52,8 +61,8 @@ _PSEUDO = {Verb.DATA_END, Verb.AUTH_RESPONSE}
 _BY_WORD: dict[str, Verb] = {verb.value: verb for verb in Verb if verb not in _PSEUDO}
 
 
-class ArgumentError(Exception):
-    """A command argument is malformed; `reply` says how to answer it."""
+class CommandRefused(Exception):
+    """A command cannot run (bad syntax, wrong moment...); `reply` says how to answer."""
 
     def __init__(self, reply: SmtpReply, fields: dict[str, str] | None = None) -> None:
         super().__init__(reply.name)
@@ -84,23 +93,29 @@ def parse_command(line: str) -> Command:
     return Command(_BY_WORD.get(word.upper()), word, argument.strip())
 
 
-def parse_path_argument(argument: str, keyword: str, sender: bool) -> PathArgument:
+def parse_path_argument(argument: str, keyword: str, sender: bool, strict: bool) -> PathArgument:
     """Parse "FROM:<path> PARAMS" (keyword "FROM") or "TO:<path> PARAMS".
 
-    RFC 5321 §4.1.1.2-3; a space after the colon is tolerated as Postfix does.
+    RFC 5321 §4.1.1.2-3; a space after the colon is tolerated as Postfix
+    does.  Unless `strict` (Postfix strict_rfc821_envelopes, "no" by
+    default), an address without "<>" is accepted too: "FROM:bob@example.net".
     """
-    usage = "MAIL FROM:<address>" if sender else "RCPT TO:<address>"
     head, colon, rest = argument.partition(":")
-    if not colon or head.strip().upper() != keyword:
-        raise ArgumentError(SmtpReply.SYNTAX, {"usage": usage})
     rest = rest.lstrip(" ")
+    if not colon or head.strip().upper() != keyword or not rest:
+        raise CommandRefused(SmtpReply.MAIL_SYNTAX if sender else SmtpReply.RCPT_SYNTAX)
     bad = SmtpReply.BAD_SENDER if sender else SmtpReply.BAD_RECIPIENT
-    if not rest.startswith("<") or ">" not in rest:
-        raise ArgumentError(bad)
+    if not rest.startswith("<"):
+        if strict:
+            raise CommandRefused(bad)
+        path, _, tail = rest.partition(" ")
+        return PathArgument(check_path(f"<{path}>", sender), parse_params(tail))
+    if ">" not in rest:
+        raise CommandRefused(bad)
     end = rest.index(">") + 1
     path, tail = rest[:end], rest[end:]
     if tail and not tail.startswith(" "):
-        raise ArgumentError(bad)
+        raise CommandRefused(bad)
     return PathArgument(check_path(path, sender), parse_params(tail))
 
 
@@ -113,12 +128,12 @@ def check_path(path: str, sender: bool) -> str:
     """
     bad = SmtpReply.BAD_SENDER if sender else SmtpReply.BAD_RECIPIENT
     if len(path) > MAX_PATH:
-        raise ArgumentError(SmtpReply.PATH_TOO_LONG)
+        raise CommandRefused(SmtpReply.PATH_TOO_LONG)
     inner = path[1:-1]
     if inner.startswith("@"):
         route, colon, inner = inner.partition(":")
         if not colon or not all(is_domain(hop[1:]) for hop in route.split(",")):
-            raise ArgumentError(bad)
+            raise CommandRefused(bad)
     if inner == "" and sender:
         return ""
     if not sender and inner.lower() == "postmaster":
@@ -128,12 +143,12 @@ def check_path(path: str, sender: bool) -> str:
 
 
 def check_mailbox(mailbox: str, bad: SmtpReply) -> None:
-    """Raise `ArgumentError(bad)` unless `mailbox` is local-part@domain."""
+    """Raise `CommandRefused(bad)` unless `mailbox` is local-part@domain."""
     local, at, domain = mailbox.rpartition("@")
     if not at or not is_local_part(local) or not _is_domain_or_literal(domain):
-        raise ArgumentError(bad)
+        raise CommandRefused(bad)
     if len(local) > MAX_LOCAL_PART or len(domain) > MAX_DOMAIN:
-        raise ArgumentError(SmtpReply.PATH_TOO_LONG)
+        raise CommandRefused(SmtpReply.PATH_TOO_LONG)
 
 
 # RFC 5321 §4.1.2: Dot-string = Atom *("." Atom); atext per RFC 5322 §3.2.3
@@ -167,9 +182,38 @@ def parse_params(text: str) -> dict[str, str | None]:
     for item in text.split():
         match = _PARAM.fullmatch(item)
         if match is None:
-            raise ArgumentError(SmtpReply.UNKNOWN_PARAMETER, {"param": item})
+            raise CommandRefused(SmtpReply.UNKNOWN_PARAMETER, {"param": item})
         params[match.group(1).upper()] = match.group(2)
     return params
+
+
+BODY_TYPES = frozenset({"7BIT", "8BITMIME"})  # RFC 6152 §2
+
+
+def check_mail_params(params: dict[str, str | None], esmtp: bool, max_size: int) -> int | None:
+    """Check MAIL's ESMTP parameters; return the SIZE= value, if any.
+
+    Only SIZE (RFC 1870) and BODY (RFC 6152) are known, and only after EHLO.
+    """
+    size = None
+    for key, value in params.items():
+        if not esmtp or key not in ("SIZE", "BODY"):
+            raise CommandRefused(SmtpReply.UNKNOWN_PARAMETER, {"param": key})
+        if key == "BODY" and (value or "").upper() not in BODY_TYPES:
+            raise CommandRefused(SmtpReply.BAD_BODY)
+        if key == "SIZE":
+            size = _size_param(value, max_size)
+    return size
+
+
+def _size_param(value: str | None, max_size: int) -> int:
+    """RFC 1870 §3: SIZE=digits; over the limit is 552 at MAIL (§6.1)."""
+    if value is None or not value.isdigit() or not value.isascii():
+        raise CommandRefused(SmtpReply.BAD_SIZE)
+    size = int(value)
+    if 0 < max_size < size:
+        raise CommandRefused(SmtpReply.MESSAGE_TOO_BIG)
+    return size
 
 
 def dot_stuff(content: bytes) -> bytes:
@@ -180,3 +224,47 @@ def dot_stuff(content: bytes) -> bytes:
     """
     return stuff_lines(split_lines(content))
 
+
+@dataclass
+class ContentReader:
+    """The message after DATA's 354, read line by line (or piece by piece).
+
+    End of data is only <CRLF>.<CRLF> (RFC 5321 §4.1.1.4): the "." line and
+    the line before it must both end in CRLF.  A line ending in a bare LF
+    still ends its line and is stored with CRLF, but a lone "." next to a
+    bare LF is neither the end nor content: it is dropped, as Postfix does
+    with smtpd_forbid_bare_newline = normalize (the default since 3.9), so
+    no second message can be smuggled behind it (CVE-2023-51764).
+
+    A long line arrives in pieces (Postfix line_length_limit) that are
+    joined again, so no line length is refused; only a message over
+    `limit` octets is (RFC 1870; 0 = no limit).
+    """
+
+    limit: int
+    content: bytearray = field(default_factory=bytearray)
+    too_big: bool = False
+    _line_start: bool = True  # the next piece begins a line
+    _after_crlf: bool = True  # the line before ended in CRLF (DATA's own line does)
+
+    def take(self, piece: Line) -> bool:
+        """Add one piece of input; True when it was the end of data."""
+        lone_dot = self._line_start and piece.complete and piece.content == TERMINATOR
+        if lone_dot and piece.ending == CRLF and self._after_crlf:
+            return True
+        if not lone_dot:
+            # RFC 5321 §4.5.2: a leading "." is removed before length or storage
+            data = unstuff_line(piece.content) if self._line_start else piece.content
+            self._store(data + CRLF if piece.complete else data)
+        if piece.complete:
+            self._after_crlf = piece.ending == CRLF
+        self._line_start = piece.complete
+        return False
+
+    def _store(self, data: bytes) -> None:
+        if self.too_big:
+            return
+        self.content += data
+        if 0 < self.limit < len(self.content):
+            self.too_big = True  # keep reading up to the end, store nothing more
+            self.content.clear()

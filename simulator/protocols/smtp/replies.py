@@ -140,8 +140,14 @@ class SmtpReply(Enum):
     # Errors the state machine answers by itself
     UNKNOWN_COMMAND = "unknown_command"
     LINE_TOO_LONG = "line_too_long"
-    SYNTAX = "syntax"
+    TOO_MANY_ERRORS = "too_many_errors"
     HELO_SYNTAX = "helo_syntax"
+    MAIL_SYNTAX = "mail_syntax"
+    RCPT_SYNTAX = "rcpt_syntax"
+    DATA_SYNTAX = "data_syntax"
+    RSET_SYNTAX = "rset_syntax"
+    VRFY_SYNTAX = "vrfy_syntax"
+    AUTH_SYNTAX = "auth_syntax"
     BAD_SENDER = "bad_sender"
     BAD_RECIPIENT = "bad_recipient"
     PATH_TOO_LONG = "path_too_long"
@@ -198,8 +204,15 @@ REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
     R.AUTH_MECHANISM: (504, "5.5.4", "Unsupported authentication mechanism"),
     R.UNKNOWN_COMMAND: (500, "5.5.2", "Error: command not recognized"),
     R.LINE_TOO_LONG: (500, "5.5.0", "Error: line too long"),  # RFC 5321 §4.5.3.1.10
-    R.SYNTAX: (501, "5.5.4", "Syntax: {usage}"),
+    # Postfix smtpd_hard_error_limit (20), then the session ends
+    R.TOO_MANY_ERRORS: (421, "4.7.0", "{hostname} Error: too many errors"),
     R.HELO_SYNTAX: (501, None, "Syntax: {verb} hostname"),
+    R.MAIL_SYNTAX: (501, "5.5.4", "Syntax: MAIL FROM:<address>"),
+    R.RCPT_SYNTAX: (501, "5.5.4", "Syntax: RCPT TO:<address>"),
+    R.DATA_SYNTAX: (501, "5.5.4", "Syntax: DATA"),
+    R.RSET_SYNTAX: (501, "5.5.4", "Syntax: RSET"),
+    R.VRFY_SYNTAX: (501, "5.5.4", "Syntax: VRFY address"),
+    R.AUTH_SYNTAX: (501, "5.5.4", "Syntax: AUTH mechanism"),
     R.BAD_SENDER: (501, "5.1.7", "Bad sender address syntax"),
     R.BAD_RECIPIENT: (501, "5.1.3", "Bad recipient address syntax"),
     R.PATH_TOO_LONG: (501, "5.5.4", "Path too long"),  # RFC 5321 §4.5.3.1.10
@@ -224,6 +237,28 @@ REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
     R.TIMEOUT: (421, "4.4.2", "{hostname} Error: timeout exceeded"),
 }
 del R
+
+
+class Extension(Enum):
+    """The EHLO keywords the server can offer (RFC 5321 §4.1.1.1), Postfix's order."""
+
+    PIPELINING = "PIPELINING"  # RFC 2920
+    SIZE = "SIZE {size}"  # RFC 1870 §4: the fixed maximum message size
+    SIZE_UNLIMITED = "SIZE"  # RFC 1870 §4: no fixed maximum (message_size_limit = 0)
+    AUTH = "AUTH PLAIN"  # RFC 4954 §3, SASL PLAIN (RFC 4616)
+    ENHANCEDSTATUSCODES = "ENHANCEDSTATUSCODES"  # RFC 2034
+    EIGHTBITMIME = "8BITMIME"  # RFC 6152
+
+
+def ehlo_reply(hostname: str, max_size: int, offer_auth: bool) -> Reply:
+    """The EHLO answer: the greeting line, then one keyword per line (RFC 5321 §4.1.1.1)."""
+    extensions = [Extension.PIPELINING, Extension.SIZE if max_size else Extension.SIZE_UNLIMITED]
+    if offer_auth:
+        extensions.append(Extension.AUTH)
+    extensions += [Extension.ENHANCEDSTATUSCODES, Extension.EIGHTBITMIME]
+    first = reply(SmtpReply.HELO_OK, hostname=hostname)
+    keywords = tuple(extension.value.format(size=max_size) for extension in extensions)
+    return Reply(first.code, first.enhanced, first.lines + keywords)
 
 
 def reply(key: SmtpReply, **fields: str) -> Reply:

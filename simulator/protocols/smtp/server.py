@@ -2,28 +2,41 @@
 
 The server answers everything that needs no policy by itself and hands
 the agent one decision at a time (MAIL, RCPT, the message, AUTH), which
-the agent answers with `respond()`.  States move only along `TRANSITIONS`.
+the agent answers with `respond()`.  Every answer, the machine's own or the
+agent's, goes through `_answer()`, where it is counted, changes the session
+and moves the state; `_move()` is the only code that applies `TRANSITIONS`
+(the one input that moves without a reply of its own is an AUTH initial
+response, RFC 4954 §4).  Every text comes from `REPLIES`.
+
+Error limits follow Postfix smtpd: each 4yz/5yz answer is an error, and a
+message accepted for delivery forgives them.  From smtpd_soft_error_limit
+errors on, Postfix sleeps smtpd_error_sleep_time before each reply; this
+machine cannot sleep, so it adds that time to `reply_delay` for the agent
+to honour.  At smtpd_hard_error_limit it says 421 and closes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from simulator.protocols.common import (
     CRLF,
     NEED_DATA,
+    Line,
     LineBuffer,
     LineTooLong,
     NeedData,
-    unstuff_line,
 )
-from simulator.protocols.smtp.auth import Base64Error, decode_plain
+from simulator.protocols.smtp.auth import MECHANISM, plain_response
 from simulator.protocols.smtp.commands import (
     UNIMPLEMENTED,
-    ArgumentError,
     Command,
+    CommandRefused,
+    ContentReader,
     Verb,
+    check_mail_params,
     parse_command,
     parse_path_argument,
 )
@@ -35,13 +48,16 @@ from simulator.protocols.smtp.events import (
     RcptToReceived,
     ServerEvent,
 )
-from simulator.protocols.smtp.replies import Reply, SmtpReply, reply
-from simulator.protocols.smtp.states import TRANSITIONS, ServerState
+from simulator.protocols.smtp.replies import Reply, SmtpReply, ehlo_reply, reply
+from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState
 
 MAX_COMMAND_LINE = 512  # RFC 5321 §4.5.3.1.4, octets incl. CRLF
-MAX_TEXT_LINE = 1000  # RFC 5321 §4.5.3.1.6, octets incl. CRLF
 MAX_AUTH_LINE = 12288  # RFC 4954 §4: AUTH lines may be this long
-BODY_TYPES = frozenset({"7BIT", "8BITMIME"})  # RFC 6152 §2
+LINE_LENGTH_LIMIT = 2048  # Postfix line_length_limit: longer content lines come in pieces
+
+#: What a handler gives back: the machine's reply, a decision for the agent,
+#: or None when the command has already been dealt with.
+Outcome = Reply | ServerEvent | None
 
 
 @dataclass(frozen=True)
@@ -54,37 +70,17 @@ class SmtpServerConfig:
     auth_required: bool = False  # RFC 6409 §4.3: 530 before AUTH
     max_message_size: int = 10240000  # Postfix message_size_limit (0 = none)
     max_recipients: int = 1000  # Postfix smtpd_recipient_limit
+    smtpd_helo_required: bool = False  # Postfix default: MAIL before HELO/EHLO is fine
+    strict_rfc821_envelopes: bool = False  # Postfix default: "MAIL FROM:a@b" without <>
+    smtpd_soft_error_limit: int = 10  # Postfix: from here on, each reply is delayed
+    smtpd_hard_error_limit: int = 20  # Postfix: 421 and hang up
+    smtpd_error_sleep_time: float = 1.0  # Postfix: seconds per delayed reply
+    # RFC 4616 §2: (authcid, authzid) pairs allowed to act as someone else
+    sasl_act_as: frozenset[tuple[str, str]] = frozenset()
 
 
 class SmtpUsageError(RuntimeError):
     """The agent called the server out of order (a bug, not bad input)."""
-
-
-@dataclass
-class _MessageBuffer:
-    """Lines between DATA and the final dot, with the limits checked."""
-
-    limit: int
-    content: bytearray = field(default_factory=bytearray)
-    too_big: bool = False
-    too_long: bool = False
-
-    def add(self, line: bytes | LineTooLong) -> None:
-        if isinstance(line, LineTooLong) or len(line) + len(CRLF) > MAX_TEXT_LINE:
-            self.too_long = True
-        if self.too_big or self.too_long:
-            return
-        self.content += unstuff_line(line) + CRLF
-        if 0 < self.limit < len(self.content):
-            self.too_big = True
-            self.content.clear()
-
-    def refusal(self) -> SmtpReply | None:
-        if self.too_big:
-            return SmtpReply.MESSAGE_TOO_BIG  # RFC 1870 §6.3 / RFC 5321 §4.5.3.1.10
-        if self.too_long:
-            return SmtpReply.LINE_TOO_LONG
-        return None
 
 
 class SmtpServer:
@@ -97,16 +93,27 @@ class SmtpServer:
         self.esmtp = False
         self.authenticated_user: str | None = None
         self.envelope: Envelope | None = None
+        self.error_count = 0
+        #: Seconds the agent should wait before sending `data_to_send()`
+        #: (Postfix smtpd_error_sleep_time per reply past the soft limit).
+        self.reply_delay = 0.0
         self._lines = LineBuffer(MAX_AUTH_LINE)
         self._out = bytearray()
-        self._pending: ServerEvent | None = None
+        self._pending: tuple[Verb, ServerEvent] | None = None  # (input, decision asked)
         self._refusing = False  # RFC 5321 §3.1: after a 554 greeting
-        self._message: _MessageBuffer | None = None
-        self._handlers: dict[Verb, Callable[[Command], ServerEvent | None]] = {
+        self._content: ContentReader | None = None
+        self._handlers: dict[Verb, Callable[[Command], Outcome]] = {
             Verb.HELO: self._hello, Verb.EHLO: self._hello, Verb.MAIL: self._mail,
             Verb.RCPT: self._rcpt, Verb.DATA: self._data, Verb.RSET: self._rset,
             Verb.NOOP: self._noop, Verb.VRFY: self._vrfy, Verb.QUIT: self._quit,
             Verb.AUTH: self._auth,
+        }  # fmt: skip
+        # What an answer that moves the state does to the session, by input.
+        self._effects: dict[Verb, Callable[[Any, Reply], None]] = {
+            Verb.HELO: self._introduced, Verb.EHLO: self._introduced,
+            Verb.RSET: self._reset, Verb.MAIL: self._sender_accepted,
+            Verb.RCPT: self._recipient_accepted, Verb.DATA: self._content_begins,
+            Verb.DATA_END: self._transaction_over, Verb.AUTH_RESPONSE: self._sasl_over,
         }  # fmt: skip
 
     # ---- public API ----
@@ -131,119 +138,133 @@ class SmtpServer:
             self._lines.feed(data)
 
     def next_event(self) -> ServerEvent | NeedData:
-        """Process buffered lines until a decision is needed or bytes run out."""
+        """Process buffered input until a decision is needed or bytes run out."""
         if self._pending is not None:
             raise SmtpUsageError("respond() to the pending event first")
         while self.state not in (ServerState.CONNECTED, ServerState.CLOSED):
-            line = self._lines.next_line()
-            if line is None:
+            if not self._step():
                 break
-            event = self._handle_line(line)
-            if event is not None:
-                self._pending = event
-                return event
+            if self._pending is not None:
+                return self._pending[1]
         return NEED_DATA
 
     def respond(self, reply: Reply) -> None:
         """Answer the pending decision; a positive reply advances the state."""
-        event, self._pending = self._pending, None
-        if event is None:
+        pending, self._pending = self._pending, None
+        if pending is None:
             raise SmtpUsageError("no decision is pending")
-        self._send(reply)
-        self._apply(event, reply)
-        if reply.code == 421:  # RFC 5321 §3.8: 421 closes the channel
-            self.state = ServerState.CLOSED
+        verb, event = pending
+        self._answer(verb, reply, event)
 
     def close(self, reply: Reply) -> None:
         """Queue a last reply (e.g. 421) and end the session."""
         self._pending = None
         self._send(reply)
-        self.state = ServerState.CLOSED
+        self._hang_up()
 
     def data_to_send(self) -> bytes:
-        """Everything queued since the last call."""
+        """Everything queued since the last call; `reply_delay` starts again at 0."""
         data = bytes(self._out)
         self._out.clear()
+        self.reply_delay = 0.0
         return data
 
     # ---- engine ----
 
-    def _send(self, reply: Reply) -> None:
-        self._out += reply.to_bytes()
+    def _step(self) -> bool:
+        """Take one line (or content piece) of input; False if none is complete."""
+        if self.state is ServerState.DATA:
+            piece = self._lines.next_piece(LINE_LENGTH_LIMIT)
+            if piece is not None:
+                self._content_piece(piece)
+            return piece is not None
+        line = self._lines.next_framed()
+        if line is not None:
+            (self._sasl_line if self.state is ServerState.AUTH else self._command_line)(line)
+        return line is not None
+
+    def _conclude(self, verb: Verb | None, outcome: Outcome, subject: object = None) -> None:
+        """Send the machine's reply to an input, or hand its decision to the agent."""
+        if isinstance(outcome, Reply):
+            self._answer(verb, outcome, subject)
+        elif outcome is not None and verb is not None:
+            self._pending = (verb, outcome)
+
+    def _answer(self, verb: Verb | None, answer: Reply, subject: object) -> None:
+        """Send `answer` to input `verb`; the one place the state moves."""
+        self._send(answer)
+        if answer.code == 421:  # RFC 5321 §3.8: 421 closes the channel
+            self._hang_up()
+            return
+        moves = answer.is_positive or verb in ENDS_ON_ANY_REPLY
+        if verb is not None and moves:
+            effect = self._effects.get(verb)
+            if effect is not None:
+                effect(subject, answer)
+            self._move(verb)
+        if answer.code >= 400:
+            self._count_error()
+
+    def _move(self, verb: Verb) -> None:
+        self.state = TRANSITIONS[self.state][verb]
+
+    def _hang_up(self) -> None:
+        self.state = ServerState.CLOSED
+
+    def _count_error(self) -> None:
+        """Postfix smtpd: every error counts; at the hard limit, 421 and close."""
+        self.error_count += 1
+        if self.error_count >= self.config.smtpd_hard_error_limit:
+            self._send(reply(SmtpReply.TOO_MANY_ERRORS, hostname=self.config.hostname))
+            self._hang_up()
 
     def _greeting(self) -> Reply:
         config = self.config
         return reply(SmtpReply.GREETING, hostname=config.hostname, software=config.software)
 
-    def _answer(self, key: SmtpReply, **fields: str) -> None:
-        self._send(reply(key, **fields))
+    def _send(self, answer: Reply) -> None:
+        if self.error_count >= self.config.smtpd_soft_error_limit:
+            self.reply_delay += self.config.smtpd_error_sleep_time  # Postfix smtpd_chat.c
+        self._out += answer.to_bytes()
 
-    def _advance(self, verb: Verb) -> None:
-        self.state = TRANSITIONS[self.state][verb]
+    # ---- commands ----
 
-    def _apply(self, event: ServerEvent, answer: Reply) -> None:
-        if isinstance(event, MailFromReceived):
-            if answer.is_positive:
-                self.envelope = Envelope(event.reverse_path, ())
-                self._advance(Verb.MAIL)
-        elif isinstance(event, RcptToReceived):
-            if answer.is_positive and self.envelope is not None:
-                rcpt_to = (*self.envelope.rcpt_to, event.forward_path)
-                self.envelope = replace(self.envelope, rcpt_to=rcpt_to)
-                self._advance(Verb.RCPT)
-        elif isinstance(event, MessageReceived):
-            self.envelope = None  # RFC 5321 §4.1.1.4: any reply ends the transaction
-            self._advance(Verb.DATA_END)
-        else:
-            if 200 <= answer.code < 300:
-                self.authenticated_user = event.username
-            self._advance(Verb.AUTH_RESPONSE)
-
-    def _handle_line(self, line: bytes | LineTooLong) -> ServerEvent | None:
-        if self.state is ServerState.DATA:
-            return self._data_line(line)
-        if self.state is ServerState.AUTH:
-            return self._auth_line(line)
-        return self._command_line(line)
-
-    def _command_line(self, line: bytes | LineTooLong) -> ServerEvent | None:
+    def _command_line(self, line: Line | LineTooLong) -> None:
         if isinstance(line, LineTooLong):
-            self._answer(SmtpReply.LINE_TOO_LONG)
-            return None
-        command = parse_command(line.decode("ascii", "replace"))
-        limit = MAX_AUTH_LINE if command.verb is Verb.AUTH else MAX_COMMAND_LINE
-        if len(line) + len(CRLF) > limit:
-            self._answer(SmtpReply.LINE_TOO_LONG)
-            return None
-        refusal = self._refusal(command.verb)
-        if refusal is not None:
-            self._answer(refusal)
-            return None
-        assert command.verb is not None  # _refusal() rejects unknown verbs
+            self._conclude(None, reply(SmtpReply.LINE_TOO_LONG))
+            return
+        command = parse_command(line.content.decode("ascii", "replace"))
         try:
-            return self._handlers[command.verb](command)
-        except ArgumentError as error:
-            self._answer(error.reply, **error.fields)
-            return None
+            verb = self._admit(command, len(line.content) + len(CRLF))
+            outcome = self._handlers[verb](command)
+        except CommandRefused as refusal:
+            outcome = reply(refusal.reply, **refusal.fields)
+        self._conclude(command.verb, outcome, command)
 
-    def _refusal(self, verb: Verb | None) -> SmtpReply | None:
-        """The reply refusing `verb` before its arguments are looked at."""
+    def _admit(self, command: Command, length: int) -> Verb:
+        """The verb of a command that may run now; else `CommandRefused`."""
+        verb = command.verb
+        limit = MAX_AUTH_LINE if verb is Verb.AUTH else MAX_COMMAND_LINE
+        if length > limit:
+            raise CommandRefused(SmtpReply.LINE_TOO_LONG)
         if self._refusing and verb is not Verb.QUIT:
-            return SmtpReply.NO_SERVICE
+            raise CommandRefused(SmtpReply.NO_SERVICE)
         if verb is None:
-            return SmtpReply.UNKNOWN_COMMAND
+            raise CommandRefused(SmtpReply.UNKNOWN_COMMAND)
         if verb in UNIMPLEMENTED:
-            return SmtpReply.NOT_IMPLEMENTED
+            raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
+        if self.helo_name is None and self._needs_helo(verb):
+            raise CommandRefused(SmtpReply.NEED_HELO)
         if verb not in TRANSITIONS[self.state]:
-            return self._sequence_error(verb)
-        return None
+            raise CommandRefused(self._sequence_error(verb))
+        return verb
+
+    def _needs_helo(self, verb: Verb) -> bool:
+        """AUTH always does (Postfix smtpd_sasl_proto.c); MAIL if smtpd_helo_required."""
+        return verb is Verb.AUTH or (verb is Verb.MAIL and self.config.smtpd_helo_required)
 
     def _sequence_error(self, verb: Verb) -> SmtpReply:
         """Postfix's 503 texts for a command in the wrong state (smtpd.c)."""
-        if verb is Verb.AUTH and not self.config.offer_auth:
-            return SmtpReply.AUTH_NOT_ENABLED
-        if self.state is ServerState.GREETED:
-            return SmtpReply.NEED_HELO
         if verb is Verb.MAIL:
             return SmtpReply.NESTED_MAIL
         if verb is Verb.RCPT:
@@ -251,150 +272,133 @@ class SmtpServer:
         if verb is Verb.DATA:  # Postfix smtpd.c data_cmd()
             in_mail = self.state is ServerState.MAIL
             return SmtpReply.NO_VALID_RECIPIENTS if in_mail else SmtpReply.NEED_RCPT
+        if verb is Verb.AUTH and not self.config.offer_auth:
+            return SmtpReply.AUTH_NOT_ENABLED
         return SmtpReply.MAIL_IN_PROGRESS
 
-    # ---- commands answered by the machine itself ----
-
-    def _hello(self, command: Command) -> None:
+    def _hello(self, command: Command) -> Reply:
         assert command.verb is not None
         if not command.argument:
-            raise ArgumentError(SmtpReply.HELO_SYNTAX, {"verb": command.verb.value})
-        self.helo_name = command.argument
-        self.esmtp = command.verb is Verb.EHLO
-        self.envelope = None  # RFC 5321 §4.1.4: EHLO resets a transaction
-        self._advance(command.verb)
-        self._send(self._ehlo_reply() if self.esmtp else self._helo_reply())
+            raise CommandRefused(SmtpReply.HELO_SYNTAX, {"verb": command.verb.value})
+        config = self.config
+        if command.verb is Verb.HELO:
+            return reply(SmtpReply.HELO_OK, hostname=config.hostname)
+        return ehlo_reply(config.hostname, config.max_message_size, config.offer_auth)
 
-    def _helo_reply(self) -> Reply:
-        return reply(SmtpReply.HELO_OK, hostname=self.config.hostname)
-
-    def _ehlo_reply(self) -> Reply:
-        """RFC 5321 §4.1.1.1: greeting line, then one extension per line."""
-        extensions = [f"SIZE {self.config.max_message_size}"]  # RFC 1870
-        if self.config.offer_auth:
-            extensions.append("AUTH PLAIN")  # RFC 4954
-        extensions += ["ENHANCEDSTATUSCODES", "8BITMIME"]  # RFC 2034, RFC 6152
-        first = self._helo_reply()
-        return Reply(first.code, first.enhanced, first.lines + tuple(extensions))
-
-    def _rset(self, command: Command) -> None:
+    def _rset(self, command: Command) -> Reply:
         if command.argument:
-            raise ArgumentError(SmtpReply.SYNTAX, {"usage": "RSET"})
-        self.envelope = None
-        self._advance(Verb.RSET)
-        self._answer(SmtpReply.OK)
+            raise CommandRefused(SmtpReply.RSET_SYNTAX)
+        return reply(SmtpReply.OK)
 
-    def _noop(self, command: Command) -> None:
-        self._advance(Verb.NOOP)  # RFC 5321 §4.1.1.9: any argument is ignored
-        self._answer(SmtpReply.OK)
+    def _noop(self, command: Command) -> Reply:
+        return reply(SmtpReply.OK)  # RFC 5321 §4.1.1.9: any argument is ignored
 
-    def _vrfy(self, command: Command) -> None:
+    def _vrfy(self, command: Command) -> Reply:
         if not command.argument:
-            raise ArgumentError(SmtpReply.SYNTAX, {"usage": "VRFY address"})
-        self._advance(Verb.VRFY)
-        self._answer(SmtpReply.VRFY_CANNOT)  # RFC 5321 §3.5.3
+            raise CommandRefused(SmtpReply.VRFY_SYNTAX)
+        return reply(SmtpReply.VRFY_CANNOT)  # RFC 5321 §3.5.3
 
-    def _quit(self, command: Command) -> None:
-        self._answer(SmtpReply.BYE)
-        self._advance(Verb.QUIT)
+    def _quit(self, command: Command) -> Reply:
+        return reply(SmtpReply.BYE)
 
     # ---- the mail transaction ----
 
     def _mail(self, command: Command) -> MailFromReceived:
         if self.config.auth_required and self.authenticated_user is None:
-            raise ArgumentError(SmtpReply.AUTH_REQUIRED)  # RFC 6409 §4.3
-        parsed = parse_path_argument(command.argument, "FROM", sender=True)
-        size = self._mail_params(parsed.params)
+            raise CommandRefused(SmtpReply.AUTH_REQUIRED)  # RFC 6409 §4.3
+        strict = self.config.strict_rfc821_envelopes
+        parsed = parse_path_argument(command.argument, "FROM", sender=True, strict=strict)
+        size = check_mail_params(parsed.params, self.esmtp, self.config.max_message_size)
         return MailFromReceived(parsed.path, size)
 
-    def _mail_params(self, params: dict[str, str | None]) -> int | None:
-        """Check MAIL's ESMTP parameters; return the SIZE= value, if any."""
-        size = None
-        for key, value in params.items():
-            if not self.esmtp or key not in ("SIZE", "BODY"):
-                raise ArgumentError(SmtpReply.UNKNOWN_PARAMETER, {"param": key})
-            if key == "BODY" and (value or "").upper() not in BODY_TYPES:
-                raise ArgumentError(SmtpReply.BAD_BODY)
-            if key == "SIZE":
-                size = self._size_param(value)
-        return size
-
-    def _size_param(self, value: str | None) -> int:
-        """RFC 1870 §3: SIZE=digits; over the limit is 552 at MAIL (§6.1)."""
-        if value is None or not value.isdigit() or not value.isascii():
-            raise ArgumentError(SmtpReply.BAD_SIZE)
-        size = int(value)
-        if 0 < self.config.max_message_size < size:
-            raise ArgumentError(SmtpReply.MESSAGE_TOO_BIG)
-        return size
-
     def _rcpt(self, command: Command) -> RcptToReceived:
-        parsed = parse_path_argument(command.argument, "TO", sender=False)
+        strict = self.config.strict_rfc821_envelopes
+        parsed = parse_path_argument(command.argument, "TO", sender=False, strict=strict)
         if parsed.params:
-            raise ArgumentError(SmtpReply.UNKNOWN_PARAMETER, {"param": next(iter(parsed.params))})
+            param = next(iter(parsed.params))
+            raise CommandRefused(SmtpReply.UNKNOWN_PARAMETER, {"param": param})
         envelope = self.envelope
         if envelope is not None and len(envelope.rcpt_to) >= self.config.max_recipients:
-            raise ArgumentError(SmtpReply.TOO_MANY_RECIPIENTS)  # RFC 5321 §4.5.3.1.10
+            raise CommandRefused(SmtpReply.TOO_MANY_RECIPIENTS)  # RFC 5321 §4.5.3.1.10
         return RcptToReceived(parsed.path)
 
-    def _data(self, command: Command) -> None:
+    def _data(self, command: Command) -> Reply:
         if command.argument:
-            raise ArgumentError(SmtpReply.SYNTAX, {"usage": "DATA"})
-        self._advance(Verb.DATA)
-        self._message = _MessageBuffer(self.config.max_message_size)
-        self._answer(SmtpReply.START_DATA)
+            raise CommandRefused(SmtpReply.DATA_SYNTAX)
+        return reply(SmtpReply.START_DATA)
 
-    def _data_line(self, line: bytes | LineTooLong) -> MessageReceived | None:
-        message = self._message
-        assert message is not None
-        if line != b".":
-            message.add(line)
-            return None
-        self._message = None
-        refusal = message.refusal()
-        if refusal is None and self.envelope is not None:
-            return MessageReceived(self.envelope, bytes(message.content))
-        self._answer(refusal or SmtpReply.LOCAL_ERROR)
-        self.envelope = None
-        self._advance(Verb.DATA_END)
-        return None
+    def _content_piece(self, piece: Line) -> None:
+        content = self._content
+        assert content is not None  # set when DATA moved the state here
+        if not content.take(piece):
+            return
+        outcome: Outcome = reply(SmtpReply.LOCAL_ERROR)  # no envelope: cannot happen
+        if content.too_big:  # RFC 1870 §6.3 / RFC 5321 §4.5.3.1.10
+            outcome = reply(SmtpReply.MESSAGE_TOO_BIG)
+        elif self.envelope is not None:
+            outcome = MessageReceived(self.envelope, bytes(content.content))
+        self._conclude(Verb.DATA_END, outcome)
 
     # ---- AUTH PLAIN (RFC 4954, RFC 4616) ----
 
-    def _auth(self, command: Command) -> AuthReceived | None:
+    def _auth(self, command: Command) -> Outcome:
         if not self.config.offer_auth:
-            raise ArgumentError(SmtpReply.AUTH_NOT_ENABLED)
+            raise CommandRefused(SmtpReply.AUTH_NOT_ENABLED)
         if self.authenticated_user is not None:
-            raise ArgumentError(SmtpReply.ALREADY_AUTHENTICATED)
+            raise CommandRefused(SmtpReply.ALREADY_AUTHENTICATED)
         mechanism, _, initial = command.argument.partition(" ")
         if not mechanism:
-            raise ArgumentError(SmtpReply.SYNTAX, {"usage": "AUTH mechanism"})
-        if mechanism.upper() != "PLAIN":
-            raise ArgumentError(SmtpReply.AUTH_MECHANISM)
-        self._advance(Verb.AUTH)
+            raise CommandRefused(SmtpReply.AUTH_SYNTAX)
+        if mechanism.upper() != MECHANISM:
+            raise CommandRefused(SmtpReply.AUTH_MECHANISM)
         if not initial.strip():
-            self._answer(SmtpReply.AUTH_CONTINUE)
-            return None
-        return self._auth_response(initial.strip())
+            return reply(SmtpReply.AUTH_CONTINUE)  # the empty challenge moves to AUTH
+        # RFC 4954 §4: an initial response answers the empty challenge at once
+        self._move(Verb.AUTH)
+        self._sasl_response(initial.strip())
+        return None
 
-    def _auth_line(self, line: bytes | LineTooLong) -> AuthReceived | None:
+    def _sasl_line(self, line: Line | LineTooLong) -> None:
         if isinstance(line, LineTooLong):
-            return self._auth_finish(SmtpReply.AUTH_BAD_BASE64)
-        return self._auth_response(line.decode("ascii", "replace").strip())
+            self._conclude(Verb.AUTH_RESPONSE, reply(SmtpReply.AUTH_BAD_BASE64))
+        else:
+            self._sasl_response(line.content.decode("ascii", "replace").strip())
 
-    def _auth_response(self, text: str) -> AuthReceived | None:
-        if text == "*":
-            return self._auth_finish(SmtpReply.AUTH_ABORTED)  # RFC 4954 §4
-        try:
-            credentials = decode_plain(text)
-        except Base64Error:
-            return self._auth_finish(SmtpReply.AUTH_BAD_BASE64)
-        if credentials is None:
-            return self._auth_finish(SmtpReply.AUTH_FAILED)
-        return AuthReceived(
-            "PLAIN", credentials.authzid, credentials.username, credentials.password
-        )
+    def _sasl_response(self, text: str) -> None:
+        outcome = plain_response(text, self.config.sasl_act_as)
+        if isinstance(outcome, SmtpReply):
+            self._conclude(Verb.AUTH_RESPONSE, reply(outcome))
+            return
+        event = AuthReceived(MECHANISM, outcome.authzid, outcome.username, outcome.password)
+        self._conclude(Verb.AUTH_RESPONSE, event)
 
-    def _auth_finish(self, key: SmtpReply) -> None:
-        self._answer(key)
-        self._advance(Verb.AUTH_RESPONSE)
+    # ---- what answers that move the state do to the session ----
+
+    def _introduced(self, command: Command, answer: Reply) -> None:
+        self.helo_name = command.argument
+        self.esmtp = command.verb is Verb.EHLO
+        self.envelope = None  # RFC 5321 §4.1.4: HELO/EHLO reset a transaction
+
+    def _reset(self, command: Command, answer: Reply) -> None:
+        self.envelope = None
+
+    def _sender_accepted(self, event: MailFromReceived, answer: Reply) -> None:
+        self.envelope = Envelope(event.reverse_path, ())
+
+    def _recipient_accepted(self, event: RcptToReceived, answer: Reply) -> None:
+        if self.envelope is not None:
+            rcpt_to = (*self.envelope.rcpt_to, event.forward_path)
+            self.envelope = replace(self.envelope, rcpt_to=rcpt_to)
+
+    def _content_begins(self, command: Command, answer: Reply) -> None:
+        self._content = ContentReader(self.config.max_message_size)
+
+    def _transaction_over(self, event: MessageReceived | None, answer: Reply) -> None:
+        self.envelope = None  # RFC 5321 §4.1.1.4: any reply ends the transaction
+        self._content = None
+        if answer.code < 300:
+            self.error_count = 0  # Postfix: a received message forgives earlier errors
+
+    def _sasl_over(self, event: AuthReceived | None, answer: Reply) -> None:
+        if event is not None and answer.code < 300:
+            self.authenticated_user = event.authzid or event.username

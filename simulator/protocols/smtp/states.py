@@ -2,6 +2,8 @@
 
 `TRANSITIONS` is the server's: for each state, the state a successful
 command leads to; a verb missing from a state is out of sequence (503).
+A command moves on when its reply is positive (2yz, 3yz); the two
+pseudo-inputs in `ENDS_ON_ANY_REPLY` move on whatever the reply.
 `CLIENT_TRANSITIONS` is the client's: for each command whose reply it
 awaits, the commands (states) that may follow.  Tests and
 `mailsim explain smtp` read these tables; the engines obey them.
@@ -18,7 +20,7 @@ class ServerState(Enum):
     """Where an SMTP server session stands."""
 
     CONNECTED = "connected"  # before the greeting; greet() -> GREETED
-    GREETED = "greeted"  # 220 sent, waiting for HELO/EHLO
+    GREETED = "greeted"  # 220 sent, no HELO/EHLO yet
     READY = "ready"  # introduced, no transaction
     MAIL = "mail"  # MAIL accepted, need RCPT
     RCPT = "rcpt"  # at least one RCPT accepted
@@ -31,9 +33,10 @@ S = ServerState
 #: State after a command that succeeded; a verb missing here is out of sequence.
 TRANSITIONS: dict[ServerState, dict[Verb, ServerState]] = {
     S.CONNECTED: {},
-    S.GREETED: {
+    S.GREETED: {  # Postfix smtpd_helo_required = no: MAIL needs no HELO first
         Verb.HELO: S.READY, Verb.EHLO: S.READY, Verb.NOOP: S.GREETED,
         Verb.RSET: S.GREETED, Verb.VRFY: S.GREETED, Verb.QUIT: S.CLOSED,
+        Verb.MAIL: S.MAIL,
     },
     S.READY: {
         Verb.HELO: S.READY, Verb.EHLO: S.READY, Verb.NOOP: S.READY,
@@ -55,6 +58,11 @@ TRANSITIONS: dict[ServerState, dict[Verb, ServerState]] = {
     S.CLOSED: {},
 }  # fmt: skip
 del S
+
+#: Inputs that end their state whatever the reply: any reply to the final
+#: dot ends the transaction (RFC 5321 §4.1.1.4), any reply to the SASL
+#: response ends the exchange (RFC 4954 §4).
+ENDS_ON_ANY_REPLY: frozenset[Verb] = frozenset({Verb.DATA_END, Verb.AUTH_RESPONSE})
 
 
 class ClientState(Enum):
