@@ -11,7 +11,9 @@ from simulator.views.states import StateTableView
 
 def test_smtp_rows_group_commands_by_next_state() -> None:
     rows = dict(StateTableView("SMTP", smtp.TRANSITIONS).rows())
-    assert rows["GREETED"] == "HELO, EHLO → READY; NOOP, RSET, VRFY → stays; QUIT → CLOSED"
+    assert rows["GREETED"] == (
+        "HELO, EHLO → READY; NOOP, RSET, VRFY → stays; QUIT → CLOSED; MAIL → MAIL"
+    )
     assert "DATA → DATA" in rows["RCPT"]
     assert rows["DATA"] == "<CRLF>.<CRLF> → READY"
     assert rows["CLOSED"] == ""
@@ -20,7 +22,7 @@ def test_smtp_rows_group_commands_by_next_state() -> None:
 def test_pop3_quit_in_transaction_leads_to_update() -> None:
     rows = dict(StateTableView("POP3", pop3.TRANSITIONS).rows())
     assert rows["TRANSACTION"].endswith("QUIT → UPDATE")
-    assert "PASS → TRANSACTION" in rows["AUTHORIZATION"]
+    assert "PASS, AUTH → TRANSACTION" in rows["AUTHORIZATION"]
 
 
 def test_table_fits_80_columns() -> None:

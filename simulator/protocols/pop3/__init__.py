@@ -6,19 +6,21 @@ lines, answers what the protocol alone can answer, and returns an event only
 when the agent must act; `data_to_send()` hands out the queued bytes.
 
 The server walks AUTHORIZATION → TRANSACTION → UPDATE → CLOSED along the
-literal `TRANSITIONS` table; every status line comes from the `REPLIES`
-table.  Two decisions belong to the agent: `CredentialsReceived` (answer
-with `login(maildrop)` or `reject_login()`) and `UpdateRequested`, the
-deletions to apply after QUIT.  Deletion marks live only in the session: a
-session that ends any other way (`close()`, a dropped connection) deletes
-nothing (RFC 1939 §6).
+literal `TRANSITIONS` table (`states.py`); every status line comes from the
+`REPLIES` table.  Two decisions belong to the agent: `CredentialsReceived`
+(from USER/PASS or SASL PLAIN, RFC 5034; answer with `login(maildrop)` or
+`reject_login()`) and `UpdateRequested`, the deletions to apply after QUIT.
+Deletion marks live only in the session: a session that ends any other way
+(`close()`, a dropped connection, too many bad commands) deletes nothing
+(RFC 1939 §6).
 
 The client runs the whole dialogue by itself, one command at a time, along
 `CLIENT_TRANSITIONS`: greeting, USER, PASS, STAT, UIDL, then RETR (and DELE)
 for every message whose unique-id it does not know yet, then QUIT.
 
 Multi-line responses are dot-stuffed on the way out and un-stuffed on the
-way in (RFC 1939 §3).  Hostile bytes never raise: the server answers -ERR,
+way in (RFC 1939 §3); their lines may be of any length, only status lines
+are limited (RFC 2449 §4).  Hostile bytes never raise: the server answers -ERR,
 the client ends the session with `SessionClosed(ok=False)`.
 """
 
@@ -37,14 +39,13 @@ from simulator.protocols.pop3.client import (
 from simulator.protocols.pop3.maildrop import MaildropEntry
 from simulator.protocols.pop3.replies import REPLIES, Pop3Reply
 from simulator.protocols.pop3.server import (
-    TRANSITIONS,
     CredentialsReceived,
     Pop3Server,
     Pop3ServerConfig,
     Pop3ServerEvent,
-    Pop3State,
     UpdateRequested,
 )
+from simulator.protocols.pop3.states import TRANSITIONS, Pop3State
 from simulator.protocols.pop3.wire import Verb
 
 POP3_PORT = 110  # RFC 1939 §3

@@ -10,6 +10,7 @@ from simulator.protocols.common import (
     CRLF,
     NEED_DATA,
     TERMINATOR,
+    Line,
     LineBuffer,
     LineTooLong,
     NeedData,
@@ -17,8 +18,9 @@ from simulator.protocols.common import (
 )
 from simulator.protocols.pop3.replies import ClientNote
 from simulator.protocols.pop3.wire import (
+    BODY_PIECE,
     ERR,
-    MAX_RESPONSE_LINE,
+    MAX_STATUS_LINE,
     Verb,
     parse_number,
     printable,
@@ -131,10 +133,11 @@ class Pop3Client:
     def __init__(self, config: Pop3ClientConfig) -> None:
         self.config = config
         self.state = Pop3ClientState.GREETING
-        self._lines = LineBuffer(MAX_RESPONSE_LINE)
+        self._lines = LineBuffer(MAX_STATUS_LINE)
         self._outbox = bytearray()
         self._events: deque[LoginFailed | MessageRetrieved | SessionClosed] = deque()
         self._body: list[bytes] | None = None  # a multi-line response being read
+        self._partial = bytearray()  # the pieces so far of a long body line
         self._uids: dict[int, str] = {}
         self._to_fetch: deque[int] = deque()
         self._current = 0  # the message number of RETR / DELE in flight
@@ -153,12 +156,8 @@ class Pop3Client:
     def next_event(self) -> Pop3ClientEvent:
         """Read replies, queue the next command, and report what happened."""
         while not self._events:
-            if self.closed:
+            if self.closed or not self._read():
                 return NEED_DATA
-            line = self._lines.next_line()
-            if line is None:
-                return NEED_DATA
-            self._on_line(line)
         return self._events.popleft()
 
     def data_to_send(self) -> bytes:
@@ -174,13 +173,30 @@ class Pop3Client:
 
     # -- reading replies ----------------------------------------------------
 
-    def _on_line(self, line: bytes | LineTooLong) -> None:
+    def _read(self) -> bool:
+        """Take one status line or body piece; False when none is complete yet.
+
+        Status lines are limited (RFC 2449 §4); lines of a multi-line
+        response are not (RFC 1939 §3), so they are read in pieces.
+        """
+        if self._body is not None:
+            piece = self._lines.next_piece(BODY_PIECE)
+            if piece is not None:
+                self._on_body_piece(self._body, piece)
+            return piece is not None
+        line = self._lines.next_framed()
         if isinstance(line, LineTooLong):
             self._finish(ok=False, text=ClientNote.LINE_TOO_LONG.value.format(length=line.length))
-        elif self._body is not None:
-            self._on_body_line(self._body, line)
-        else:
-            self._on_status_line(line)
+        elif line is not None:
+            self._on_status_line(line.content)
+        return line is not None
+
+    def _on_body_piece(self, body: list[bytes], piece: Line) -> None:
+        self._partial += piece.content
+        if piece.complete:
+            line = bytes(self._partial)
+            self._partial.clear()
+            self._on_body_line(body, line)
 
     def _on_status_line(self, line: bytes) -> None:
         status = status_of(line)
@@ -267,4 +283,5 @@ class Pop3Client:
     def _finish(self, ok: bool, text: str) -> None:
         self.state = Pop3ClientState.CLOSED
         self._body = None
+        self._partial.clear()
         self._events.append(SessionClosed(ok=ok, text=text))

@@ -24,6 +24,9 @@ class Pop3Reply(Enum):
     SYS_PERM = auto()
     NO_USERNAME = auto()
     APOP_UNSUPPORTED = auto()
+    SASL_CONTINUE = auto()
+    AUTH_MECHANISM = auto()
+    AUTH_ABORTED = auto()
     STAT = auto()
     LIST_ALL = auto()
     SCAN_LISTING = auto()
@@ -41,6 +44,8 @@ class Pop3Reply(Enum):
     UNKNOWN_COMMAND = auto()
     WRONG_STATE = auto()
     LINE_TOO_LONG = auto()
+    TOO_MANY_BAD_LOGIN = auto()
+    TOO_MANY_BAD = auto()
     AUTOLOGOUT = auto()
     SHUTDOWN = auto()
 
@@ -56,6 +61,9 @@ REPLIES: dict[Pop3Reply, str] = {
     Pop3Reply.SYS_PERM: "-ERR [SYS/PERM] Mailbox unavailable.",  # RFC 3206 §4
     Pop3Reply.NO_USERNAME: "-ERR No username given.",
     Pop3Reply.APOP_UNSUPPORTED: "-ERR APOP not supported.",  # RFC 1939 §7: optional
+    Pop3Reply.SASL_CONTINUE: "+ ",  # RFC 5034 §4: continuation with an empty PLAIN challenge
+    Pop3Reply.AUTH_MECHANISM: "-ERR Unsupported authentication mechanism.",
+    Pop3Reply.AUTH_ABORTED: "-ERR Authentication aborted by client.",  # RFC 5034 §4: "*"
     Pop3Reply.STAT: "+OK {count} {size}",  # RFC 1939 §5 drop listing
     Pop3Reply.LIST_ALL: "+OK {count} messages:",
     Pop3Reply.SCAN_LISTING: "+OK {number} {size}",  # RFC 1939 §5 scan listing
@@ -73,13 +81,22 @@ REPLIES: dict[Pop3Reply, str] = {
     Pop3Reply.UNKNOWN_COMMAND: "-ERR Unknown command: {verb}",
     Pop3Reply.WRONG_STATE: "-ERR {verb} not allowed in {state} state.",
     Pop3Reply.LINE_TOO_LONG: "-ERR Input line too long.",  # RFC 2449 §4: 255 octets
+    # Dovecot pop3-login: bad commands in a row before login, then hang up
+    Pop3Reply.TOO_MANY_BAD_LOGIN: "-ERR Too many invalid bad commands.",
+    # Dovecot pop3 (after login): the same, after more than 20 in a row
+    Pop3Reply.TOO_MANY_BAD: "-ERR Too many bad commands.",
     Pop3Reply.AUTOLOGOUT: "-ERR Disconnected for inactivity.",  # Dovecot, after 10 min
     Pop3Reply.SHUTDOWN: "-ERR Server shutting down.",
 }
 
-# RFC 2449 §6; RFC 3206 §6.  USER only before login; no PIPELINING, STLS or SASL.
-CAPABILITIES_AUTHORIZATION = ("CAPA", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "USER")
-CAPABILITIES_TRANSACTION = ("CAPA", "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE")
+# RFC 2449 §6, RFC 3206 §6, in Dovecot's order.  USER and SASL (RFC 5034 §6)
+# only before login; no STLS.
+CAPABILITIES_AUTHORIZATION = (
+    "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN",
+)  # fmt: skip
+CAPABILITIES_TRANSACTION = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE")
+#: What a bare AUTH lists (Dovecot's answer, from RFC 1734-era clients).
+SASL_MECHANISMS = ("PLAIN",)
 
 
 def reply_line(reply: Pop3Reply, **fields: object) -> bytes:

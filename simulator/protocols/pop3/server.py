@@ -1,102 +1,72 @@
-"""The POP3 server side: one session from greeting to sign-off (RFC 1939)."""
+"""The POP3 server side: one session from greeting to sign-off (RFC 1939).
+
+Logins come as USER/PASS or as SASL PLAIN (RFC 5034); either way the agent
+decides.  Like Dovecot, the server hangs up on a client that sends bad
+commands in a row: before login after `login_max_bad_commands` of them
+(pop3-login), after login after more than `max_bad_commands` (pop3).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 
-from simulator.protocols.common import NEED_DATA, LineBuffer, LineTooLong, NeedData, stuff_lines
+from simulator.protocols.common import (
+    CRLF,
+    NEED_DATA,
+    Line,
+    LineBuffer,
+    LineTooLong,
+    NeedData,
+    stuff_lines,
+)
 from simulator.protocols.pop3.maildrop import CommandError, MaildropEntry, SessionMaildrop
 from simulator.protocols.pop3.replies import (
     CAPABILITIES_AUTHORIZATION,
     CAPABILITIES_TRANSACTION,
+    SASL_MECHANISMS,
     Pop3Reply,
     reply_line,
 )
+from simulator.protocols.pop3.states import ARITY, DECIDED_BY_AGENT, TRANSITIONS, Pop3State
 from simulator.protocols.pop3.wire import (
     MAX_COMMAND_LINE,
+    MAX_SASL_LINE,
     Verb,
     parse_number,
     parse_verb,
     printable,
 )
-
-
-class Pop3State(Enum):
-    """Session states of RFC 1939 §3, plus CLOSED once the session is over."""
-
-    AUTHORIZATION = "AUTHORIZATION"
-    TRANSACTION = "TRANSACTION"
-    UPDATE = "UPDATE"
-    CLOSED = "CLOSED"
-
-
-_A, _T = Pop3State.AUTHORIZATION, Pop3State.TRANSACTION
-
-# The verbs each state accepts and the state each one leads to (RFC 1939 §4-7).
-# PASS reaches TRANSACTION only when the agent accepts it with `login()`.
-# UPDATE accepts nothing: the server leaves it for CLOSED on its own.
-TRANSITIONS: dict[Pop3State, dict[Verb, Pop3State]] = {
-    Pop3State.AUTHORIZATION: {
-        Verb.USER: _A,
-        Verb.PASS: _T,
-        Verb.APOP: _A,
-        Verb.CAPA: _A,
-        Verb.QUIT: Pop3State.CLOSED,  # RFC 1939 §4: QUIT here skips UPDATE
-    },
-    Pop3State.TRANSACTION: {
-        Verb.STAT: _T,
-        Verb.LIST: _T,
-        Verb.RETR: _T,
-        Verb.DELE: _T,
-        Verb.NOOP: _T,
-        Verb.RSET: _T,
-        Verb.TOP: _T,
-        Verb.UIDL: _T,
-        Verb.CAPA: _T,
-        Verb.QUIT: Pop3State.UPDATE,  # RFC 1939 §6
-    },
-    Pop3State.UPDATE: {},
-    Pop3State.CLOSED: {},
-}
-
-# Verbs whose transition waits for a decision by the agent.
-DECIDED_BY_AGENT = frozenset({Verb.PASS})
-
-# (fewest, most) arguments per verb, RFC 1939 §5-7; None = no upper limit.
-# USER and PASS take the rest of the line as one argument (RFC 1939 §7).
-ARITY: dict[Verb, tuple[int, int | None]] = {
-    Verb.USER: (1, None),
-    Verb.PASS: (1, None),
-    Verb.APOP: (0, None),
-    Verb.CAPA: (0, 0),
-    Verb.STAT: (0, 0),
-    Verb.LIST: (0, 1),
-    Verb.RETR: (1, 1),
-    Verb.DELE: (1, 1),
-    Verb.NOOP: (0, 0),
-    Verb.RSET: (0, 0),
-    Verb.TOP: (2, 2),
-    Verb.UIDL: (0, 1),
-    Verb.QUIT: (0, 0),
-}
+from simulator.protocols.sasl import MECHANISM, Base64Error, decode_plain, may_act_as
 
 
 @dataclass(frozen=True)
 class Pop3ServerConfig:
-    """What a POP3 server says about itself."""
+    """What a POP3 server says about itself, and its limits (Dovecot's)."""
 
     hostname: str
     software: str = "Dovecot"
+    # Dovecot login-common CLIENT_MAX_BAD_COMMANDS (10; newer pop3-login uses 3):
+    # the bad command in a row that makes pop3-login hang up
+    login_max_bad_commands: int = 10
+    # Dovecot pop3 CLIENT_MAX_BAD_COMMANDS: more bad commands in a row than this
+    # after login and the session ends (without UPDATE)
+    max_bad_commands: int = 20
+    # RFC 4616 §2: (authcid, authzid) pairs allowed to act as someone else
+    sasl_act_as: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
 class CredentialsReceived:
-    """USER and PASS arrived: answer with `login()` or `reject_login()`."""
+    """USER and PASS, or AUTH PLAIN, arrived: answer with `login()` or `reject_login()`.
+
+    `authzid` is the identity a SASL client asked to act as (RFC 4616 §2);
+    the machine has already refused one that `username` may not take.
+    """
 
     username: str
     password: str
+    authzid: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,15 +88,19 @@ class Pop3Server:
         self.config = config
         self.state = Pop3State.AUTHORIZATION
         self.username: str | None = None
-        self._lines = LineBuffer(MAX_COMMAND_LINE)
+        self._lines = LineBuffer(MAX_SASL_LINE)
         self._outbox = bytearray()
         self._candidate: str | None = None  # USER given, PASS awaited
         self._pending: CredentialsReceived | None = None
+        self._pending_verb = Verb.PASS  # the command the pending credentials came with
+        self._sasl_continues = False  # "+ " sent: the next line is a SASL response
+        self._bad_commands = 0  # in a row, as Dovecot counts them
         self._maildrop = SessionMaildrop(())
         self._handlers: dict[Verb, _Handler] = {
             Verb.USER: self._user,
             Verb.PASS: self._pass,
             Verb.APOP: self._apop,
+            Verb.AUTH: self._auth,
             Verb.CAPA: self._capa,
             Verb.STAT: self._stat,
             Verb.LIST: self._list,
@@ -162,7 +136,7 @@ class Pop3Server:
         if self.state is Pop3State.UPDATE:
             self.state = Pop3State.CLOSED
         while not self.closed:
-            line = self._lines.next_line()
+            line = self._lines.next_framed()
             if line is None:
                 return NEED_DATA
             event = self._handle_line(line)
@@ -175,8 +149,8 @@ class Pop3Server:
         session_maildrop = SessionMaildrop(maildrop)  # may raise ValueError: bad snapshot
         credentials = self._take_pending()
         self._maildrop = session_maildrop
-        self.username = credentials.username
-        self.state = TRANSITIONS[Pop3State.AUTHORIZATION][Verb.PASS]
+        self.username = credentials.authzid or credentials.username
+        self._advance(self._pending_verb)
         self._reply(Pop3Reply.LOGGED_IN)
 
     def reject_login(self, in_use: bool = False, reply: Pop3Reply | None = None) -> None:
@@ -210,31 +184,48 @@ class Pop3Server:
     def _reply(self, reply: Pop3Reply, body: bytes = b"", **fields: object) -> None:
         self._outbox += reply_line(reply, **fields) + body
 
-    def _handle_line(self, line: bytes | LineTooLong) -> _AgentEvent | None:
-        if isinstance(line, LineTooLong):
-            self._reply(Pop3Reply.LINE_TOO_LONG)
-            return None
-        word, _, rest = line.partition(b" ")
-        verb = parse_verb(word)
-        if verb is None:
-            self._reply(Pop3Reply.UNKNOWN_COMMAND, verb=printable(word))
-            return None
-        if verb not in TRANSITIONS[self.state]:
-            self._reply(Pop3Reply.WRONG_STATE, verb=verb.value, state=self.state.value)
-            return None
-        return self._dispatch(verb, rest)
+    def _advance(self, verb: Verb) -> None:
+        """The one place the state moves along `TRANSITIONS`."""
+        self.state = TRANSITIONS[self.state][verb]
 
-    def _dispatch(self, verb: Verb, rest: bytes) -> _AgentEvent | None:
-        before = self.state
+    def _handle_line(self, line: Line | LineTooLong) -> _AgentEvent | None:
+        if self._sasl_continues:
+            self._sasl_continues = False
+            text = b"" if isinstance(line, LineTooLong) else line.content
+            return self._sasl_response(text.decode("ascii", "replace").strip())
         try:
-            self._check_arity(verb, rest)
+            verb, rest = self._admit(line)
             event = self._handlers[verb](rest)
         except CommandError as error:
             self._reply(error.reply, **error.fields)
+            self._bad_command()
             return None
+        self._bad_commands = 0
         if verb not in DECIDED_BY_AGENT:
-            self.state = TRANSITIONS[before][verb]
+            self._advance(verb)
         return event
+
+    def _admit(self, line: Line | LineTooLong) -> tuple[Verb, bytes]:
+        """The verb and arguments of a command that may run now, or CommandError."""
+        if isinstance(line, LineTooLong) or len(line.content) + len(CRLF) > MAX_COMMAND_LINE:
+            raise CommandError(Pop3Reply.LINE_TOO_LONG)
+        word, _, rest = line.content.partition(b" ")
+        verb = parse_verb(word)
+        if verb is None:
+            raise CommandError(Pop3Reply.UNKNOWN_COMMAND, verb=printable(word))
+        if verb not in TRANSITIONS[self.state]:
+            raise CommandError(Pop3Reply.WRONG_STATE, verb=verb.value, state=self.state.value)
+        self._check_arity(verb, rest)
+        return verb, rest
+
+    def _bad_command(self) -> None:
+        """Dovecot hangs up on a client that keeps sending bad commands."""
+        self._bad_commands += 1
+        if self.state is Pop3State.AUTHORIZATION:
+            if self._bad_commands >= self.config.login_max_bad_commands:
+                self.close(Pop3Reply.TOO_MANY_BAD_LOGIN)
+        elif self._bad_commands > self.config.max_bad_commands:
+            self.close(Pop3Reply.TOO_MANY_BAD)
 
     @staticmethod
     def _check_arity(verb: Verb, rest: bytes) -> None:
@@ -245,7 +236,7 @@ class Pop3Server:
         if most is not None and count > most:
             raise CommandError(Pop3Reply.TOO_MANY_ARGUMENTS, verb=verb.value)
 
-    # -- AUTHORIZATION commands (RFC 1939 §4, §7) ---------------------------
+    # -- AUTHORIZATION commands (RFC 1939 §4, §7; RFC 5034) ------------------
 
     def _user(self, rest: bytes) -> None:
         self._candidate = rest.decode("utf-8", "replace")
@@ -255,12 +246,45 @@ class Pop3Server:
         if self._candidate is None:
             raise CommandError(Pop3Reply.NO_USERNAME)
         # RFC 1939 §7: the whole rest of the line is the password, spaces included.
-        self._pending = CredentialsReceived(self._candidate, rest.decode("utf-8", "replace"))
-        return self._pending
+        password = rest.decode("utf-8", "replace")
+        return self._ask(Verb.PASS, CredentialsReceived(self._candidate, password))
 
     def _apop(self, rest: bytes) -> None:
         # RFC 1939 §7: no timestamp in our greeting, so no APOP.
         raise CommandError(Pop3Reply.APOP_UNSUPPORTED)
+
+    def _auth(self, rest: bytes) -> CredentialsReceived | None:
+        args = _args(rest)
+        if not args:  # Dovecot: a bare AUTH lists the mechanisms
+            self._reply(Pop3Reply.OK, stuff_lines(name.encode("ascii") for name in SASL_MECHANISMS))
+            return None
+        if args[0].upper() != MECHANISM:
+            raise CommandError(Pop3Reply.AUTH_MECHANISM)
+        if len(args) == 2:  # RFC 5034 §4: an initial response
+            return self._sasl_response(args[1])
+        self._sasl_continues = True
+        self._reply(Pop3Reply.SASL_CONTINUE)
+        return None
+
+    def _sasl_response(self, text: str) -> CredentialsReceived | None:
+        """The client's PLAIN message (RFC 4616): credentials for the agent, or -ERR."""
+        if text == "*":
+            self._reply(Pop3Reply.AUTH_ABORTED)  # RFC 5034 §4
+            return None
+        try:
+            credentials = decode_plain(text)
+        except Base64Error:
+            credentials = None
+        if credentials is None or not may_act_as(credentials, self.config.sasl_act_as):
+            self._reply(Pop3Reply.AUTH_FAILED)  # RFC 4616 §2: authzid not allowed
+            return None
+        self._candidate = None
+        event = CredentialsReceived(credentials.username, credentials.password, credentials.authzid)
+        return self._ask(Verb.AUTH, event)
+
+    def _ask(self, verb: Verb, event: CredentialsReceived) -> CredentialsReceived:
+        self._pending, self._pending_verb = event, verb
+        return event
 
     def _capa(self, rest: bytes) -> None:
         authorizing = self.state is Pop3State.AUTHORIZATION

@@ -9,9 +9,14 @@ from simulator.protocols.common import CRLF, split_lines
 
 # RFC 2449 §4: a command line is at most 255 octets including the CRLF.
 MAX_COMMAND_LINE = 255
-# RFC 5322 §2.1.1: 998 octets + CRLF per message line, plus one stuffed "."
-# (RFC 1939 §3); status lines are at most 512 octets (RFC 2449 §4).
-MAX_RESPONSE_LINE = 1001
+# A SASL response line (RFC 5034 §4) is no command, so the 255 octets do not
+# bind it; like SMTP AUTH (RFC 4954 §4) we take up to 12288 octets.
+MAX_SASL_LINE = 12288
+# RFC 2449 §4: a status line is at most 512 octets including the CRLF.
+# Lines of a multi-line response have no limit at all (RFC 1939 §3): a
+# client reads long ones in pieces of this size and joins them.
+MAX_STATUS_LINE = 512
+BODY_PIECE = 4096
 
 OK = b"+OK"  # RFC 1939 §3: status indicators, always upper case
 ERR = b"-ERR"
@@ -20,11 +25,12 @@ _NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 class Verb(Enum):
-    """POP3 command keywords (RFC 1939 §4-7, RFC 2449 §5)."""
+    """POP3 command keywords (RFC 1939 §4-7, RFC 2449 §5, RFC 5034 §4)."""
 
     USER = "USER"
     PASS = "PASS"
     APOP = "APOP"
+    AUTH = "AUTH"
     CAPA = "CAPA"
     STAT = "STAT"
     LIST = "LIST"
