@@ -56,6 +56,7 @@ def session(body_line: bytes) -> list[bytes]:
     ]  # fmt: skip
 
 
+LOGIN_COMMANDS = [b"USER alice", b"PASS secret", b"STAT", b"UIDL"]
 LONG_BODY_LINES = [
     # (line as sent, line as delivered): RFC 1939 §3 un-stuffs one leading dot
     pytest.param(b"x" * 513, b"x" * 513, id="513"),
@@ -70,8 +71,7 @@ LONG_BODY_LINES = [
 @pytest.mark.parametrize(("sent", "delivered"), LONG_BODY_LINES)
 def test_long_message_lines_are_fetched_and_deleted(sent: bytes, delivered: bytes) -> None:
     commands, events = converse(session(sent))
-    assert commands == [b"USER alice", b"PASS secret", b"STAT", b"UIDL", b"RETR 1", b"DELE 1",
-                        b"QUIT"]  # fmt: skip
+    assert commands == [*LOGIN_COMMANDS, b"RETR 1", b"DELE 1", b"QUIT"]
     message, closed = events
     assert isinstance(message, MessageRetrieved)
     assert message.content == b"Subject: long\r\n\r\n" + delivered + b"\r\nend\r\n"
@@ -265,5 +265,5 @@ def test_auth_plain_hands_the_identity_to_the_agent() -> None:
 
 def test_pipelined_login_and_quit_are_answered_in_order() -> None:
     lines = exchange(make_server(), LOGGED_IN + b"STAT\r\nDELE 1\r\nQUIT\r\n")
-    assert lines == [b"+OK", b"+OK Logged in.", b"+OK 1 22", b"+OK Marked to be deleted.",
-                     b"+OK Logging out, messages deleted."]  # fmt: skip
+    deleted = [b"+OK Marked to be deleted.", b"+OK Logging out, messages deleted."]
+    assert lines == [b"+OK", b"+OK Logged in.", b"+OK 1 22", *deleted]
