@@ -1,37 +1,34 @@
-"""The `mailsim` command line: run, validate and list scenarios; schema; state tables.
+"""The `mailsim` command line: its commands, options and exit statuses.
 
-`mailsim` alone runs the bundled default scenario.  Every face here only
-reads the trace: the dialogue is printed by a trace sink as records are
-emitted, and the summary is computed from the finished trace.  Mistakes in
-a scenario file end with a plain message and exit status 2.
+`mailsim` alone runs the bundled default scenario.  This module only reads
+the command line and dispatches; `simulator.faces` holds what each command
+does with a `Simulation`.  Mistakes in a scenario file end with a plain
+message and exit status 2; Ctrl-C ends a run cleanly with status 130.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
-
 from simulator import __version__, catalog
-from simulator.protocols import pop3, smtp
-from simulator.scenario import ScenarioError, load_scenario, scenario_json_schema
-from simulator.simulation import Simulation
-from simulator.trace import JsonlWriter
-from simulator.views import LivePrinter, SummaryView
-from simulator.views.states import StateTableView
-
-#: The state tables `mailsim explain` can draw.
-STATE_TABLES = {
-    "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
-    "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
-}
+from simulator.scenario.errors import ScenarioError
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad scenario file or bad arguments, like argparse itself
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+#: What `--view` can show after (or instead of) the live transcript.
+VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
+#: The protocols whose server state tables `mailsim explain` can draw.
+PROTOCOLS = ("pop3", "smtp")
+EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
+
+
+class UsageError(Exception):
+    """A command line that names something that does not exist: exit 2, one line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,13 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["run"])
     try:
         status: int = args.handler(args)
-    except ScenarioError as error:
-        _complain(str(error))
+    except (ScenarioError, UsageError) as error:
+        complain(str(error))
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        complain("mailsim: interrupted")
+        return EXIT_INTERRUPTED
     return status
 
 
-def _complain(text: str) -> None:
+def complain(text: str) -> None:
     """Tell the user what went wrong, on stderr, one unwrapped line per problem."""
     sys.stderr.write(text.rstrip("\n") + "\n")
 
@@ -61,35 +61,109 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
+    _add_step(commands)
+    _add_export(commands)
 
-    run = commands.add_parser("run", help="run a scenario and show its dialogues")
-    run.add_argument(
+    show = commands.add_parser("show", help="show a scenario's lesson and where its file is")
+    show.add_argument("scenario", help="a scenario file or bundled name")
+    show.set_defaults(handler=_lazy("show"))
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(handler=_lazy("validate"))
+
+    listing = commands.add_parser("list", help="list the bundled scenarios and their lessons")
+    listing.set_defaults(handler=_lazy("listing"))
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(handler=_lazy("schema"))
+
+    explain = commands.add_parser("explain", help="draw a protocol server's state table")
+    explain.add_argument("protocol", choices=PROTOCOLS)
+    explain.add_argument("--format", choices=("table", "mermaid"), default="table",
+                         help="a table for the terminal, or a Mermaid stateDiagram-v2")
+    explain.set_defaults(handler=_lazy("explain"))
+    return parser
+
+
+def _scenario_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "scenario", nargs="?", default=catalog.DEFAULT_SCENARIO,
         help=f"a scenario file or bundled name (default: {catalog.DEFAULT_SCENARIO})",
     )
-    run.add_argument("--seed", type=_seed, help="override the scenario's random seed (>= 0)")
+    command.add_argument("--seed", type=_seed, help="override the scenario's random seed (>= 0)")
+
+
+def _filter_arguments(command: argparse.ArgumentParser) -> None:
+    group = command.add_argument_group("filters (what the transcript shows)")
+    group.add_argument("--protocol", action="append", metavar="NAME",
+                       choices=("smtp", "pop3", "dns", "tcp", "mail"),
+                       help="only this protocol: smtp, pop3, dns, tcp or mail (repeatable)")
+    group.add_argument("--host", metavar="NAME", help="only what this host sends or receives")
+    group.add_argument("--message", metavar="ID", help="only this Message-ID, both sides")
+    group.add_argument("--session", metavar="ID", help="only this session (s1, s2, ...)")
+
+
+def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser("run", help="run a scenario and show its dialogues")
+    _scenario_argument(run)
     run.add_argument("--trace", metavar="FILE", type=Path,
                      help="also write the trace as JSON lines to FILE")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="print only the summary, not every protocol line")
     run.add_argument("--full", action="store_true",
-                     help="show every line of message bodies instead of folding them")
-    run.set_defaults(handler=_run)
+                     help="show every line: whole bodies at every hop, empty mailbox checks")
+    run.add_argument("--explain", action="store_true",
+                     help="explain each step in plain words under it")
+    run.add_argument("--view", action="append", choices=VIEWS, metavar="VIEW",
+                     help=f"what to show: {', '.join(VIEWS)} (repeatable; "
+                          "default: transcript and summary)")
+    run.add_argument("--speed", type=_speed, metavar="N",
+                     help="pace the transcript: N simulated seconds per real second")
+    run.add_argument("--until", type=_time, metavar="TIME",
+                     help="stop at this simulated time (e.g. 90s, 5m) instead of the end")
+    _filter_arguments(run)
+    run.set_defaults(handler=_lazy("run"))
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("files", nargs="+", metavar="FILE")
-    validate.set_defaults(handler=_validate)
 
-    listing = commands.add_parser("list", help="list the bundled scenarios")
-    listing.set_defaults(handler=_list)
+def _add_step(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    step = commands.add_parser(
+        "step", help="step through a scenario one happening at a time",
+        description="Step through a scenario: Enter for the next happening, ? for help. "
+                    "Reads commands line by line when input is not a terminal.",
+    )
+    _scenario_argument(step)
+    step.add_argument("--explain", action="store_true",
+                      help="start with explanations on (e toggles them)")
+    step.set_defaults(handler=_lazy("step"))
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
-    schema.set_defaults(handler=_schema)
 
-    explain = commands.add_parser("explain", help="draw a protocol server's state table")
-    explain.add_argument("protocol", choices=sorted(STATE_TABLES))
-    explain.set_defaults(handler=_explain)
-    return parser
+def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser("export", help="export a view for slides: svg, html, txt, mermaid")
+    _scenario_argument(export)
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="txt",
+                        help="svg, html or txt of any view; mermaid of the sequence view")
+    export.add_argument("--view", choices=VIEWS, default="sequence",
+                        help=f"which view: {', '.join(VIEWS)} (default: sequence)")
+    export.add_argument("--width", type=int, default=100, metavar="COLUMNS",
+                        help="terminal width to lay the view out for (default: 100)")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE instead of standard output")
+    _filter_arguments(export)
+    export.set_defaults(handler=_lazy("export"))
+
+
+def _lazy(name: str) -> object:
+    """The handler `faces.<name>`, imported on first use so `--help` stays quick."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from simulator import faces
+
+        result: int = getattr(faces, name)(args)
+        return result
+
+    return handler
 
 
 def _seed(text: str) -> int:
@@ -103,56 +177,24 @@ def _seed(text: str) -> int:
     return seed
 
 
-def _run(args: argparse.Namespace) -> int:
-    simulation = Simulation.load(args.scenario, args.seed)
-    console = Console(highlight=False)
-    if not args.quiet:
-        simulation.trace.subscribe(LivePrinter(console, full=args.full))
-    if args.trace is None:
-        simulation.run()
-    else:
-        try:
-            with args.trace.open("w", encoding="utf-8") as stream:
-                simulation.trace.subscribe(JsonlWriter(stream))
-                simulation.run()
-        except OSError as error:
-            _complain(f"mailsim: cannot write {args.trace}: {error.strerror}")
-            return EXIT_USAGE
-    console.print()
-    console.print(SummaryView(simulation.fates()))
-    return EXIT_OK
+def _speed(text: str) -> float:
+    """A --speed value: a positive number of simulated seconds per real second."""
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not 0 < speed < 1e9:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 such as 1 or 60, got {text!r}")
+    return speed
 
 
-def _validate(args: argparse.Namespace) -> int:
-    console = Console(highlight=False)
-    failed = False
-    for name in args.files:
-        try:
-            scenario = load_scenario(catalog.resolve(name))
-        except ScenarioError as error:
-            _complain(str(error))
-            failed = True
-            continue
-        console.print(f"{name}: OK ({scenario.name})", markup=False)
-    return EXIT_USAGE if failed else EXIT_OK
+def _time(text: str) -> float:
+    """A --until value: a simulated time written like a scenario's durations."""
+    from simulator.scenario.units import parse_duration
 
-
-def _list(args: argparse.Namespace) -> int:
-    console = Console(highlight=False)
-    files = catalog.bundled()
-    if not files:
-        console.print("No bundled scenarios found.")
-    for path in files:
-        console.print(f"{path.stem:<24} {catalog.title_of(path)}", markup=False)
-    return EXIT_OK
-
-
-def _explain(args: argparse.Namespace) -> int:
-    title, transitions = STATE_TABLES[args.protocol]
-    Console(highlight=False).print(StateTableView(title, transitions))
-    return EXIT_OK
-
-
-def _schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
-    return EXIT_OK
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected a time such as "90s", "5m" or "2h", got {text!r}'
+        ) from None

@@ -257,8 +257,11 @@ def test_validate_needs_a_file(capsys: Capsys) -> None:
 def test_list_names_both_bundled_scenarios(capsys: Capsys) -> None:
     status, out, _ = cli(["list"], capsys)
     assert status == 0
-    rows = [line.split(None, 1) for line in out.splitlines()]
-    assert rows == [["01-first-email", "First e-mail"], ["02-unknown-user", "Unknown user"]]
+    rows = [line.split(None, 1) for line in out.splitlines()[:2]]
+    assert rows == [
+        ["01-first-email", "First e-mail: submission, MX, relay, delivery, POP3"],
+        ["02-unknown-user", "Unknown user: 550 5.1.1 at RCPT, then a bounce"],
+    ]
 
 
 def test_schema_prints_a_json_schema(capsys: Capsys) -> None:
@@ -329,3 +332,132 @@ def test_a_trace_that_cannot_be_written_during_the_run_exits_2(capsys: Capsys) -
     status, _, err = cli(["run", "-q", "--trace", "/dev/full"], capsys)
     assert status == EXIT_USAGE
     assert err.strip() == "mailsim: cannot write /dev/full: No space left on device"
+
+
+# --- Ctrl-C, outputs that would overwrite the input --------------------------------
+
+
+def test_ctrl_c_closes_the_books_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    from simulator.simulation import Simulation
+
+    original = Simulation.run
+
+    def interrupted_run(self: Simulation, until: float | None = None) -> list[object]:
+        original(self, 10.5)  # the message is in mail.example.org's queue
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Simulation, "run", interrupted_run)
+    out = tmp_path / "t.jsonl"
+    status, _, err = cli(["run", "-q", "--trace", str(out)], capsys)
+    assert status == 130
+    assert len(err.strip().splitlines()) == 1 and "interrupted at 10.5" in err
+    records = list(read_jsonl(out.open(encoding="utf-8")))
+    assert records[-1].kind is Kind.SIM_END and records[-1].data["interrupted"] is True
+    assert [r.data["recipient"] for r in records if r.kind is Kind.MAIL_QUEUED] == [
+        "bob@example.net"
+    ]
+
+
+def test_a_real_sigint_stops_cleanly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    scenario = tmp_path / "long.yaml"
+    text = (catalog.resolve("01-first-email")).read_text(encoding="utf-8")
+    scenario.write_text(text.replace("duration: 5m", "duration: 100d"), encoding="utf-8")
+    trace = tmp_path / "t.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", str(scenario), "-q", "--trace", str(trace)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while (not trace.exists() or trace.stat().st_size < 50_000) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    last = trace.read_text(encoding="utf-8").splitlines()[-1]
+    assert json.loads(last)["kind"] == "sim.end"
+
+
+def test_a_trace_over_the_scenario_file_is_refused(tmp_path: Path, capsys: Capsys) -> None:
+    scenario = tmp_path / "same.yaml"
+    original = catalog.resolve("01-first-email").read_text(encoding="utf-8")
+    scenario.write_text(original, encoding="utf-8")
+    status, out, err = cli(["run", str(scenario), "--trace", str(scenario)], capsys)
+    assert status == EXIT_USAGE
+    assert len(err.strip().splitlines()) == 1 and "is the scenario being run" in err
+    assert scenario.read_text(encoding="utf-8") == original
+    assert out == ""
+
+
+# --- views, filters, time limits, exports, lessons -----------------------------------
+
+
+def test_until_stops_early_and_reports_what_waits(tmp_path: Path, capsys: Capsys) -> None:
+    out = tmp_path / "t.jsonl"
+    status, shown, _ = cli(["run", "--until", "10.5s", "-q", "--trace", str(out)], capsys)
+    assert status == 0
+    records = list(read_jsonl(out.open(encoding="utf-8")))
+    assert records[-1].data["interrupted"] is True
+    assert "queued" in shown
+
+
+@pytest.mark.parametrize("view", ["sequence", "follow", "summary", "topology"])
+def test_each_view_can_be_chosen(view: str, capsys: Capsys) -> None:
+    status, out, _ = cli(["run", "02-unknown-user", "--view", view], capsys)
+    assert status == 0
+    assert "SMTP EHLO" not in out  # no live transcript, only the view asked for
+    expected = {"sequence": "550", "follow": "bounced", "summary": "bounced",
+                "topology": "mail.example.net"}[view]
+    assert expected in out
+
+
+def test_filters_keep_one_protocol(capsys: Capsys) -> None:
+    status, out, _ = cli(["run", "--protocol", "dns", "--view", "transcript"], capsys)
+    assert status == 0
+    assert "example.net MX" in out and PROTOCOL_LINE not in out
+
+
+def test_explain_adds_narration(capsys: Capsys) -> None:
+    _, plain, _ = cli(["run"], capsys)
+    _, explained, _ = cli(["run", "--explain"], capsys)
+    assert len(explained.splitlines()) > len(plain.splitlines())
+
+
+@pytest.mark.parametrize("fmt", ["txt", "svg", "html", "mermaid"])
+def test_export_writes_each_format(fmt: str, tmp_path: Path, capsys: Capsys) -> None:
+    target = tmp_path / f"out.{fmt}"
+    status, _, err = cli(["export", "02-unknown-user", "--format", fmt, "-o", str(target)],
+                         capsys)
+    assert status == 0, err
+    text = target.read_text(encoding="utf-8")
+    first = {"txt": "", "svg": "<svg", "html": "<!DOCTYPE html>", "mermaid": "sequenceDiagram"}
+    assert text.lstrip().startswith(first[fmt])
+    assert "550" in text
+
+
+def test_export_mermaid_only_draws_sequences(capsys: Capsys) -> None:
+    status, _, err = cli(["export", "--format", "mermaid", "--view", "summary"], capsys)
+    assert status == EXIT_USAGE and "sequence view only" in err
+
+
+def test_explain_draws_a_mermaid_state_diagram(capsys: Capsys) -> None:
+    status, out, _ = cli(["explain", "smtp", "--format", "mermaid"], capsys)
+    assert status == 0 and out.startswith("stateDiagram-v2")
+
+
+def test_show_prints_the_lesson_and_the_file(capsys: Capsys) -> None:
+    status, out, _ = cli(["show", "02-unknown-user"], capsys)
+    assert status == 0
+    assert "02-unknown-user.yaml" in out and "?" in out
+
+
+def test_list_points_to_show_and_step(capsys: Capsys) -> None:
+    status, out, _ = cli(["list"], capsys)
+    assert status == 0
+    assert "mailsim show NAME" in out and "mailsim step NAME" in out

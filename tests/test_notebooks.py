@@ -24,3 +24,6 @@ def test_notebook_runs(path: Path) -> None:
                    for o in outputs)
     assert "delivered" in text
     assert "Received: from mail.example.org" in text
+    if path.stem == "01-first-email":  # steps, inspects, and shows the sequence and follow views
+        assert "sim.start" in text and "tcp.connect" in text
+        assert "queue" in text and "End to end" in text

@@ -286,7 +286,7 @@ class LivePrinter:
     def __call__(self, record: TraceRecord) -> None:
         """Take one record; print what the transcript says is ready."""
         if record.kind is Kind.SIM_START:
-            self._start(record)
+            self.lay_out(record)
         self._widen_clock(record.time)
         if self._narrator is not None:
             words = self._narrator.explain(record)
@@ -298,7 +298,8 @@ class LivePrinter:
         """Print everything held back."""
         self._print(self._transcript.flush())
 
-    def _start(self, record: TraceRecord) -> None:
+    def lay_out(self, record: TraceRecord) -> None:
+        """Size the columns from a `sim.start` record (without printing it)."""
         self._paced = record.time
         duration = record.data.get("duration")
         if isinstance(duration, int | float):

@@ -1,0 +1,273 @@
+"""What each `mailsim` command does: drive a `Simulation` and show its trace.
+
+`cli` reads the command line and calls one function here per command.
+They print rich renderables from `simulator.views` and never reach into
+agents: what is shown comes from the trace, the scenario model, or the
+simulation's inspectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from rich.console import Console, RenderableType
+
+from simulator import catalog
+from simulator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, complain
+from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from simulator.simulation import Simulation
+from simulator.trace import JsonlWriter
+
+if TYPE_CHECKING:
+    from simulator.views import LivePrinter
+
+#: Fewer columns than this make a cramped export; more make a tiny one.
+EXPORT_WIDTHS = range(40, 401)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`mailsim run`: the lesson, the live transcript, then the chosen views."""
+    from simulator.lessons import LessonView
+
+    path = catalog.resolve(args.scenario)
+    scenario = load_scenario(path)
+    _refuse_overwriting(path, args.trace)
+    simulation = Simulation(scenario, args.seed)
+    console = Console(highlight=False)
+    views = args.view or ["transcript", "summary"]
+    live = "transcript" in views and not args.quiet
+    if live and scenario.lesson is not None:
+        console.print(LessonView(scenario, path, brief=True))
+    if live:
+        printer = _printer(console, args, scenario, speed=args.speed)
+        simulation.trace.subscribe(printer)
+    try:
+        with _trace_file(args.trace) as stream:
+            if stream is not None:
+                simulation.trace.subscribe(JsonlWriter(stream))
+            status = _play(simulation, args.until)
+    except OSError as error:
+        complain(f"mailsim: cannot write {args.trace}: {error.strerror or error}")
+        return EXIT_USAGE
+    if live:
+        printer.flush()
+    for view in views:
+        if view != "transcript":
+            console.print()
+            console.print(_view(simulation, view, args))
+    return status
+
+
+def _play(simulation: Simulation, until: float | None) -> int:
+    """Run to the end (or to `until`) and close the books, even after Ctrl-C."""
+    try:
+        simulation.run(until)
+    except KeyboardInterrupt:
+        simulation.finish()
+        complain(f"mailsim: interrupted at {simulation.now:.3f} s of simulated time; "
+                 "the trace says what was still queued")
+        return EXIT_INTERRUPTED
+    simulation.finish()
+    return EXIT_OK
+
+
+def step(args: argparse.Namespace) -> int:
+    """`mailsim step`: the interactive (or scripted) stepper."""
+    from simulator.lessons import LessonView
+    from simulator.stepper import Stepper, command_lines
+
+    path = catalog.resolve(args.scenario)
+    scenario = load_scenario(path)
+    console = Console(highlight=False)
+    if scenario.lesson is not None:
+        console.print(LessonView(scenario, path, brief=True))
+    highlights = scenario.lesson.highlight if scenario.lesson else ()
+    stepper = Stepper(lambda: Simulation(scenario, args.seed), console,
+                      explain=args.explain, highlights=highlights)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print("Enter steps, ? shows every command, q quits.", style="dim")
+    stepper.run(command_lines(console, interactive, sys.stdin), echo=not interactive)
+    return EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    """`mailsim export`: a view as SVG, HTML, text or Mermaid, for slides."""
+    from simulator.views import record_console, sequence_mermaid
+
+    if args.width not in EXPORT_WIDTHS:
+        raise UsageError(f"mailsim: --width must be between {EXPORT_WIDTHS.start} and "
+                         f"{EXPORT_WIDTHS.stop - 1} columns, got {args.width}")
+    path = catalog.resolve(args.scenario)
+    scenario = load_scenario(path)
+    _refuse_overwriting(path, args.output)
+    simulation = Simulation(scenario, args.seed)
+    simulation.run()
+    if args.format == "mermaid":
+        if args.view != "sequence":
+            raise UsageError("mailsim: --format mermaid draws the sequence view only")
+        text = sequence_mermaid(simulation.trace, **_filters(args))
+    else:
+        text = record_console(_view(simulation, args.view, args), args.width, args.format)
+    return _write_out(text, args.output)
+
+
+def show(args: argparse.Namespace) -> int:
+    """`mailsim show`: a scenario's lesson and where its file is."""
+    from simulator.lessons import LessonView
+
+    path = catalog.resolve(args.scenario)
+    Console(highlight=False).print(LessonView(load_scenario(path), path))
+    return EXIT_OK
+
+
+def validate(args: argparse.Namespace) -> int:
+    """`mailsim validate`: check files, one line per problem, exit 2 if any."""
+    console = Console(highlight=False)
+    failed = False
+    for name in args.files:
+        try:
+            scenario = load_scenario(catalog.resolve(name))
+        except ScenarioError as error:
+            complain(str(error))
+            failed = True
+            continue
+        console.print(f"{name}: OK ({scenario.name})", markup=False)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def listing(args: argparse.Namespace) -> int:
+    """`mailsim list`: the bundled scenarios with their lesson titles."""
+    from simulator.lessons import lesson_title
+
+    console = Console(highlight=False)
+    files = catalog.bundled()
+    if not files:
+        console.print("No bundled scenarios found.")
+    for path in files:
+        console.print(f"{path.stem:<24} {lesson_title(path)}", markup=False)
+    if files:
+        console.print("\nmailsim show NAME tells a scenario's lesson; mailsim step NAME "
+                      "walks through it.", style="dim")
+    return EXIT_OK
+
+
+def schema(args: argparse.Namespace) -> int:
+    """`mailsim schema`: the JSON Schema of scenario files."""
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def explain(args: argparse.Namespace) -> int:
+    """`mailsim explain`: a protocol server's state table, as a table or Mermaid."""
+    from simulator.protocols import pop3, smtp
+    from simulator.views import states_mermaid
+    from simulator.views.states import StateTableView
+
+    title, transitions = {
+        "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
+        "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
+    }[args.protocol]
+    if args.format == "mermaid":
+        sys.stdout.write(states_mermaid(title, transitions))
+    else:
+        Console(highlight=False).print(StateTableView(title, transitions))
+    return EXIT_OK
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _filters(args: argparse.Namespace) -> dict[str, object]:
+    """The transcript filters given on the command line, as view keywords."""
+    return {
+        "protocols": args.protocol, "host": args.host,
+        "message": _message_id(args.message), "session": args.session,
+    }
+
+
+def _message_id(text: str | None) -> str | None:
+    """A Message-ID as the trace writes it, with angle brackets."""
+    if text is None:
+        return None
+    return text if text.startswith("<") else f"<{text}>"
+
+
+def _printer(
+    console: Console, args: argparse.Namespace, scenario: Scenario, speed: float | None
+) -> LivePrinter:
+    from simulator.narration import Narrator
+    from simulator.views import LivePrinter
+
+    highlights = scenario.lesson.highlight if scenario.lesson else ()
+    narrator = Narrator() if args.explain else None
+    return LivePrinter(console, full=args.full, highlights=highlights, speed=speed,
+                       narrator=narrator, **_filters(args))
+
+
+def _view(simulation: Simulation, name: str, args: argparse.Namespace) -> RenderableType:
+    """One of the views `--view` names, of a finished (or stopped) simulation."""
+    from simulator.views import (
+        DialogueView,
+        FollowView,
+        SequenceView,
+        SummaryView,
+        TopologyView,
+    )
+
+    records = simulation.trace
+    if name == "summary":
+        return SummaryView(simulation.fates())
+    if name == "sequence":
+        return SequenceView(records, **_filters(args))
+    if name == "topology":
+        return TopologyView(simulation.scenario)
+    if name == "follow":
+        return FollowView(records, _followed(simulation, args.message))
+    return DialogueView(records, full=args.full, **_filters(args))
+
+
+def _followed(simulation: Simulation, message: str | None) -> str:
+    """The Message-ID to follow: the one asked for, or the first one written."""
+    if message is not None:
+        return _message_id(message) or ""
+    composed = simulation.select("mail.composed")
+    if not composed:
+        raise UsageError("mailsim: nothing was sent in this run, so there is no message to "
+                         "follow")
+    return composed[0].message or ""
+
+
+@contextmanager
+def _trace_file(path: Path | None) -> Iterator[IO[str] | None]:
+    """The --trace file opened for writing (or None), closed on leaving."""
+    if path is None:
+        yield None
+        return
+    with path.open("w", encoding="utf-8") as stream:
+        yield stream
+
+
+def _refuse_overwriting(scenario: Path, output: Path | None) -> None:
+    """Never write a trace or an export over the scenario file being read."""
+    if output is not None and output.exists() and output.samefile(scenario):
+        raise UsageError(f"mailsim: {output} is the scenario being run; "
+                         "choose another file for the output")
+
+
+def _write_out(text: str, output: Path | None) -> int:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        complain(f"mailsim: cannot write {output}: {error.strerror or error}")
+        return EXIT_USAGE
+    return EXIT_OK
