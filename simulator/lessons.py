@@ -3,8 +3,9 @@
 A scenario file may carry a `lesson:` block: a one-line title, what the
 scenario shows, what to look for, questions for students, and the
 transcript lines to highlight.  `LessonView` shows it as one panel (in a
-terminal or in Jupyter), with the file it comes from; `brief=True` leaves
-the questions out, for the few lines printed before a run.
+terminal or in Jupyter), with the file it comes from; `brief=True` keeps
+only what to look for and the highlights, for the lines printed before a
+run.
 `lesson_title` gives the one line `mailsim list` shows for a file.
 """
 
@@ -55,11 +56,19 @@ class LessonView(JupyterMixin):
         )
 
     def _lesson_parts(self, lesson: Lesson) -> Iterator[RenderableType]:
+        if self.brief:  # before a run: only what to watch for, in a few lines
+            if lesson.look_for:
+                yield Text("What to look for", style=HEADING_STYLE)
+                yield _items(lesson.look_for, numbered=False)
+            if lesson.highlight:
+                yield Text.assemble(("Highlighted: ", HEADING_STYLE),
+                                    "  ".join(lesson.highlight))
+            return
         yield Text("What it shows", style=HEADING_STYLE)
         yield Text(lesson.shows.rstrip())
         if lesson.look_for:
             yield from _section("What to look for", [_items(lesson.look_for, numbered=False)])
-        if lesson.questions and not self.brief:
+        if lesson.questions:
             yield from _section("Questions", [_items(lesson.questions, numbered=True)])
         if lesson.highlight:
             yield from _section("Highlighted in the transcript", [_patterns(lesson.highlight)])
@@ -69,17 +78,19 @@ class LessonView(JupyterMixin):
         yield Text(description or "This scenario has no lesson block.")
 
     def _footer(self, lesson: Lesson | None) -> Iterator[RenderableType]:
+        if self.brief:
+            if self.path is not None:
+                yield Text(f"mailsim show {self.path.stem}: the whole lesson, with questions "
+                           "for the class.", style=HINT_STYLE)
+            return
         yield Text()
         if self.path is not None:
             yield Text.assemble(("File: ", HINT_STYLE), (str(self.path), ""), overflow="fold")
         name = self.path.stem if self.path is not None else None
         if name is None:
             return
-        if self.brief and lesson is not None and lesson.questions:
-            yield Text(f"mailsim show {name} asks questions about this run.", style=HINT_STYLE)
-        elif not self.brief:
-            yield Text(f"Run it with mailsim run {name}, or step through it with "
-                       f"mailsim step {name}.", style=HINT_STYLE)
+        yield Text(f"Run it with mailsim run {name}, or step through it with "
+                   f"mailsim step {name}.", style=HINT_STYLE)
 
 
 def _section(heading: str, body: Sequence[RenderableType]) -> Iterator[RenderableType]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from rich.console import Console
 from rich.text import Text
 
-from simulator.narration import Narrator, narration_text
+from simulator.narration import Narrator
 from simulator.scenario.units import parse_duration
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
@@ -120,8 +120,9 @@ class Stepper:
         self.simulation = simulation
         #: Where each step left the simulation: (trace records, simulated time).
         self.history: list[tuple[int, float]] = []
-        self._printer = LivePrinter(self.console, highlights=self._highlights)
         self._narrator = Narrator()
+        self._printer = LivePrinter(self.console, highlights=self._highlights,
+                                    narrator=_Switched(self._narrator, self.state))
 
     @property
     def steps(self) -> int:
@@ -224,29 +225,30 @@ class Stepper:
             simulation.step()
         simulation.run(until=now)  # the clock, as a run to a time left it
         self.history = kept
-        self._printer.lay_out(simulation.trace.records[0])
-        self._say(f"back to step {self.steps} (replayed from the start)")
         previous = kept[-2][0] if len(kept) > 1 else 0
-        self._show(list(simulation.trace.records[previous:count]), force=True)
+        replayed = simulation.trace.records
+        self._printer.lay_out(replayed[0])
+        for record in replayed[:previous]:
+            self._narrator.explain(record)
+        self._say(f"back to step {self.steps} (replayed from the start)")
+        self._show(list(replayed[previous:count]), force=True)
 
     # -- what is shown --------------------------------------------------------
 
     def _show(self, records: list[TraceRecord], force: bool = False) -> bool:
         """Print the records the filter lets through; True if any was."""
-        shown = [r for r in records if force or self.state.shown(r)]
+        shown = False
         for record in records:
-            if record.kind is Kind.SIM_START or record in shown:
-                self._printer(record)  # sim.start also sets the printer's columns
+            if force or self.state.shown(record):
+                self._printer(record)  # prints it, with its explanation when they are on
+                shown = True
+            elif record.kind is Kind.SIM_START:
+                self._printer.lay_out(record)
+                self._narrator.explain(record)
+            else:
+                self._narrator.explain(record)  # hidden, but the narrator reads every record
         self._printer.flush()
-        if self.state.explain:
-            for record in shown:
-                words = self._narrator.explain(record)
-                if words:
-                    self.console.print(narration_text(words))
-        else:
-            for record in records:
-                self._narrator.explain(record)  # keep its memory of the run up to date
-        return bool(shown)
+        return shown
 
     def _filter(self, args: list[str]) -> None:
         if not args:
@@ -307,6 +309,18 @@ class Stepper:
     def _say(self, text: str) -> bool:
         self.console.print(Text(text, style="yellow"))
         return True
+
+
+class _Switched:
+    """The narrator as the printer sees it: it reads every record, speaks only when on."""
+
+    def __init__(self, narrator: Narrator, state: StepperState) -> None:
+        self._narrator = narrator
+        self._state = state
+
+    def explain(self, record: TraceRecord) -> str | None:
+        words = self._narrator.explain(record)
+        return words if self._state.explain else None
 
 
 def _with_filter(shown: RecordFilter, word: str) -> RecordFilter:

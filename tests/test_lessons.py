@@ -156,11 +156,15 @@ def test_lesson_view_shows_everything_within_the_width(path: Path, width: int) -
     assert all(pattern in out for pattern in scenario.lesson.highlight)
 
 
-def test_brief_lesson_view_leaves_the_questions_for_mailsim_show() -> None:
+def test_brief_lesson_view_keeps_what_to_look_for_in_a_few_lines() -> None:
     path = catalog.resolve("02-unknown-user")
-    out = render(LessonView(load_scenario(path), path, brief=True), 80)
-    assert "What it shows" in out and "Questions" not in out
+    scenario = load_scenario(path)
+    out = render(LessonView(scenario, path, brief=True), 80)
+    assert "What to look for" in out and "Highlighted" in out
+    assert "What it shows" not in out and "Questions" not in out
     assert "mailsim show 02-unknown-user" in out
+    assert scenario.lesson is not None
+    assert len(out.splitlines()) < len(render(LessonView(scenario, path), 80).splitlines()) / 2
 
 
 def test_lesson_view_without_a_lesson_shows_the_description() -> None:
