@@ -172,8 +172,8 @@ class MailQueue:
         agents = []
         for destination, rcpts in _by_destination(message.recipients, self.mta.is_local).items():
             message.waiting.update(rcpts)
-            agent = "virtual" if destination == LOCAL else f"smtp {destination}"
-            name = f"{agent} {self.mta.hostname}: {message.queue_id}"
+            name = (f"virtual {self.mta.hostname}: {message.queue_id}" if destination == LOCAL
+                    else f"smtp {self.mta.hostname}: {message.queue_id} to {destination}")
             agents.append(self.ctx.start(name, self._deliver(message, destination, rcpts)))
         yield self.ctx.env.all_of(agents)
         message.in_progress = False

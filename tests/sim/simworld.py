@@ -21,14 +21,21 @@ exactly once per recipient (`assert_one_final_record_each`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
 from simulator.agents.transfer import transfer
-from simulator.fates import Fate, MessageFate, address_key, enhanced_status, message_fates
+from simulator.fates import (
+    UNKNOWN_ORIGIN,
+    Fate,
+    MessageFate,
+    address_key,
+    enhanced_status,
+    message_fates,
+)
 from simulator.net.connection import Endpoint
 from simulator.protocols.message import header_values
 from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
@@ -186,6 +193,24 @@ def assert_one_final_record_each(trace: Iterable[TraceRecord]) -> None:
     messages = {message for message, _ in composed}
     stray = sorted((key for key in finals if key[0] in messages and key not in composed), key=str)
     assert not stray, f"final records for recipients the message was not composed for: {stray}"
+
+
+def assert_books_closed(records: Sequence[TraceRecord]) -> list[MessageFate]:
+    """A finished run: `sim.end` last, and each composed copy settled exactly once.
+
+    The fates follow the composed copies one for one, in order, each
+    delivered, bounced or queued -- none in flight, none of unknown origin --
+    and the trace says which with exactly one final record per copy.
+    """
+    assert records[-1].kind is Kind.SIM_END
+    composed = [r for r in records if r.kind is Kind.MAIL_COMPOSED]
+    copies = dict.fromkeys((r.message, address_key(to)) for r in composed for to in r.data["to"])
+    fates = message_fates(records)
+    assert [(f.message_id, address_key(f.recipient)) for f in fates] == list(copies)
+    assert [f for f in fates if f.origin == UNKNOWN_ORIGIN] == []
+    assert {f.fate for f in fates} <= {Fate.DELIVERED, Fate.BOUNCED, Fate.QUEUED}
+    assert_one_final_record_each(records)
+    return fates
 
 
 def fates_by_recipient(trace: Trace) -> dict[str, MessageFate]:
