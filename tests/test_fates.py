@@ -270,3 +270,17 @@ def test_enhanced_status(reply: str, status: str | None) -> None:
 )
 def test_address_key(address: str, key: str) -> None:
     assert address_key(address) == key
+
+
+def test_two_spellings_of_one_mailbox_each_have_a_fate(scribe: Scribe) -> None:
+    # The MDA stores one copy for bob@ and BOB@ (one mailbox) and writes a
+    # delivery record for each address; each composed address is settled once.
+    scribe.composed(0.0, M1, [BOB, "BOB@example.net"])
+    scribe.delivered(1.0, M1, BOB)
+    scribe.at(1.0, Kind.MAIL_DELIVERED, "mail.example.net", message=M1,
+              recipient="BOB@example.net", mailbox=BOB, hops=2, duplicate_of=BOB)
+    fates = message_fates(scribe.trace)
+    assert [(f.recipient, f.fate, f.hops) for f in fates] == [
+        (BOB, Fate.DELIVERED, 2),
+        ("BOB@example.net", Fate.DELIVERED, 2),
+    ]
