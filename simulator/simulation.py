@@ -207,13 +207,16 @@ class Simulation:
         return records + self._take()
 
     def _advance_clock(self, to: float) -> None:
-        """Move the clock to `to` when no event falls before or at it.
+        """Move the clock to `to` when no event falls before it.
 
-        `Environment.run(until)` stops by an event of its own, which SimPy
-        puts back, empty, at the head of the queue; one more step drops it.
+        `Environment.run(until)` stops by an urgent event of its own, which
+        runs before the ordinary events due at `to` too (only a process's
+        start or an interrupt is urgent, and those are never scheduled
+        ahead); SimPy puts it back, empty, at the head of the queue, and
+        one more step drops it.
         """
         env = self.world.env
-        if env.peek() > to > env.now:
+        if env.peek() >= to > env.now:
             env.run(until=to)
             env.step()
 

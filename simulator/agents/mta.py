@@ -199,8 +199,10 @@ class SmtpSession:
         rcpts = event.envelope.rcpt_to
         target = f"\nfor <{rcpts[0]}>" if len(rcpts) == 1 else ""
         date = trace_date(self.mta.ctx.clock())
+        # Postfix names the client by its HELO, or by its host name when it sent none.
+        helo = self.server.helo_name or client
         return (
-            f"from {self.server.helo_name} ({client} [{address}])\n"
+            f"from {helo} ({client} [{address}])\n"
             f"by {self.mta.hostname} ({self.mta.config.software}) with {protocol} id {queue_id}"
             f"{target}; {date}"
         )

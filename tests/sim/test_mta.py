@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import pytest
+import simpy
 from simworld import (
     ALICE,
     ALICE_PC_ADDRESS,
@@ -38,6 +41,7 @@ from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
 from simulator.agents.queue import RetryPolicy
 from simulator.fates import Fate
+from simulator.net.connection import EOF_MARK, Endpoint
 from simulator.net.dns import MxRecord
 from simulator.net.topology import Host, Link
 from simulator.protocols.message import Draft
@@ -431,3 +435,23 @@ def test_mail_caught_mid_relay_at_the_end_is_queued_in_progress() -> None:
     assert queued.host == ORG_MTA
     assert queued.data["reason"] == "delivery in progress"
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.QUEUED
+
+
+def test_mail_without_helo_names_the_client_host_in_received() -> None:
+    """Postfix (smtpd_helo_required = no) takes MAIL before HELO; Received: then names the host."""
+    world = build(two_providers())
+
+    def stranger() -> Generator[simpy.events.Event, Any, None]:
+        yield world.env.timeout(1.0)
+        endpoint = yield from world.ctx.network.connect("stranger", NET_MTA, SMTP_PORT)
+        assert isinstance(endpoint, Endpoint)
+        endpoint.send(b"MAIL FROM:<someone@example.com>\r\nRCPT TO:<" + BOB.encode()
+                      + b">\r\nDATA\r\n" + PLAIN + b".\r\nQUIT\r\n")
+        while (yield endpoint.recv()) != EOF_MARK:
+            pass
+        endpoint.close()
+
+    world.env.process(stranger())
+    run_world(world)
+    stored = one(mailbox(world, NET_MTA, BOB))
+    assert headers(stored, "Received")[0].startswith("from stranger (stranger [")

@@ -161,3 +161,12 @@ def test_the_package_exports_the_api() -> None:
     assert finished.finished and finished.seed == 4
     assert [f.fate.value for f in finished.fates()] == ["delivered"]
     assert simulator.Simulation is Simulation
+
+
+def test_the_clock_reaches_the_end_even_with_an_event_due_exactly_then() -> None:
+    simulation = Simulation.load("01-first-email")  # bob checks mail every 2 min: 120, 240, 360 s
+    simulation.run(until=240.0)
+    assert simulation.now == 240.0
+    assert simulation.select(Kind.TCP_CONNECT)[-1].time < 240.0  # the 240 s check is still due
+    simulation.run(until=240.5)
+    assert simulation.select(Kind.TCP_CONNECT)[-1].time >= 240.0
