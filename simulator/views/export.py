@@ -180,4 +180,4 @@ def record_console(
         return console.export_svg(title=title)
     if fmt == "html":
         return console.export_html(inline_styles=True)
-    return console.export_text()
+    return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())

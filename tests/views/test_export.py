@@ -166,3 +166,12 @@ def test_record_console_formats(traces: Any) -> None:
 def test_record_console_rejects_unknown_formats(traces: Any) -> None:
     with pytest.raises(ValueError, match="expected one of svg, html, txt"):
         record_console(SequenceView(traces["01-first-email"]), 80, "png")
+
+
+def test_the_export_text_has_no_trailing_blanks() -> None:
+    import simulator
+    from simulator.views import FollowView, record_console
+
+    text = record_console(FollowView(simulator.run("01-first-email").trace,
+                                     "<1c5e9fb100889776@example.org>"), 80, "txt")
+    assert "Hello Bob" in text and all(line == line.rstrip() for line in text.splitlines())
