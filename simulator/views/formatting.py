@@ -77,33 +77,3 @@ def short_message_id(message_id: str, width: int = 12) -> str:
     bare = message_id.strip().strip("<>")
     left = bare.split("@", 1)[0] or bare
     return left if len(left) <= width else left[: width - 1] + ELLIPSIS
-
-
-# Durations and bandwidths as a scenario file spells them ("8ms", "50Mbit").
-# Views may not import the scenario package, so these mirror
-# `simulator.scenario.units.format_duration` / `format_bandwidth`;
-# tests/views/test_topology.py checks that both give the same words.
-_SECONDS_PER_UNIT = {"d": 86_400.0, "h": 3600.0, "m": 60.0}
-_BITS_PER_UNIT = {"G": 1e9, "M": 1e6, "k": 1e3}  # SI, decimal
-
-
-def scenario_duration(seconds: float) -> str:
-    """Seconds the short way a scenario file writes them: 600 → "10m", 0.008 → "8ms"."""
-    for unit, size in _SECONDS_PER_UNIT.items():
-        count = seconds / size
-        if count >= 1 and math.isclose(count, round(count), abs_tol=1e-9):
-            return f"{round(count)}{unit}"
-    if seconds >= 1:
-        return f"{seconds:g}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:g}ms"
-    return f"{seconds * 1e6:g}us" if seconds else "0s"
-
-
-def scenario_bandwidth(bits_per_second: float) -> str:
-    """Bits per second the short way a scenario file writes them: 1e8 → "100Mbit"."""
-    for prefix, size in _BITS_PER_UNIT.items():
-        count = bits_per_second / size
-        if count >= 1:
-            return f"{count:g}{prefix}bit"
-    return f"{bits_per_second:g}bit"

@@ -23,7 +23,8 @@ from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
 
-from simulator.views.formatting import scenario_bandwidth, scenario_duration, visible
+from simulator.scenario.units import format_bandwidth, format_duration
+from simulator.views.formatting import visible
 
 ROUTER = "router"
 
@@ -52,8 +53,8 @@ class TopologyView(JupyterMixin):
         """One row per link, both ends, latency and bandwidth."""
         table = _table("Links", "Between", "And", "Latency", "Bandwidth")
         for end, other, link in self.scenario.links():
-            table.add_row(end, other, scenario_duration(link.latency),
-                          scenario_bandwidth(link.bandwidth))
+            table.add_row(end, other, format_duration(link.latency),
+                          format_bandwidth(link.bandwidth))
         return table
 
     def domains(self) -> Table:
@@ -71,7 +72,7 @@ class TopologyView(JupyterMixin):
             for local, user in domain.users.items():
                 client_host = user.mua or Text("none", "dim")
                 client = visible(user.client) if user.mua else ""
-                every = scenario_duration(user.check_every) if user.mua else ""
+                every = format_duration(user.check_every) if user.mua else ""
                 table.add_row(f"{local}@{domain_name}", client_host, client, every)
         return table
 

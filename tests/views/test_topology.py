@@ -9,9 +9,7 @@ from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
 from simulator.scenario import load_scenario
-from simulator.scenario.units import format_bandwidth, format_duration
 from simulator.simulation import Simulation
-from simulator.views.formatting import scenario_bandwidth, scenario_duration
 from simulator.views.topology import TopologyView
 
 WIDTHS = (80, 100, 120, 160)
@@ -56,14 +54,3 @@ def test_user_without_a_client_and_domain_without_mx() -> None:
     assert row(text, "bob@example.net") == ["bob@example.net", "none"]
     assert row(text, "example.org")[1:5] == ["none:", "the", "domain's", "A"]
 
-
-@pytest.mark.parametrize(
-    "seconds", [0, 5e-6, 0.001, 0.008, 0.0405, 0.25, 1, 1.5, 59, 60, 90, 600, 3600, 86400, 4e5]
-)
-def test_durations_read_as_in_scenario_files(seconds: float) -> None:
-    assert scenario_duration(seconds) == format_duration(seconds)
-
-
-@pytest.mark.parametrize("bits", [1, 9600, 56e3, 1e6, 50e6, 1e8, 1e9, 2.5e9, 1e12])
-def test_bandwidths_read_as_in_scenario_files(bits: float) -> None:
-    assert scenario_bandwidth(bits) == format_bandwidth(bits)
