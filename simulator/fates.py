@@ -15,19 +15,17 @@ read back from a JSONL file as well as on a live `Trace`.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from simulator.protocols.addresses import normalise_address
+from simulator.protocols.status import find_enhanced_status
 from simulator.trace import Kind, TraceRecord
 
 #: `origin` of a fate whose message was never seen being composed.
 UNKNOWN_ORIGIN = "unknown"
-
-# RFC 3463 §2: class.subject.detail, e.g. "5.1.1" or "4.4.1".
-_ENHANCED_CODE = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 class Fate(StrEnum):
@@ -96,21 +94,10 @@ def message_fates(records: Iterable[TraceRecord]) -> list[MessageFate]:
     return ledger.fates()
 
 
-def enhanced_status(reply: str) -> str | None:
-    """The RFC 3463 enhanced status code in a server reply, if any."""
-    match = _ENHANCED_CODE.search(reply)
-    return match.group(1) if match else None
-
-
-def address_key(address: str) -> str:
-    """A mailbox address in the form used to match records.
-
-    Angle brackets and blanks are dropped and the domain is lower-cased;
-    the local part stays as is, being case-sensitive (RFC 5321 §2.4).
-    """
-    bare = address.strip().strip("<>").strip()
-    local, at, domain = bare.rpartition("@")
-    return f"{local}{at}{domain.lower()}" if at else bare
+#: The RFC 3463 enhanced status code in a server reply, if any.
+enhanced_status = find_enhanced_status
+#: A mailbox address in the form used to match records (RFC 5321 §2.4).
+address_key = normalise_address
 
 
 class _Ledger:

@@ -19,6 +19,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.session import Patience, pump, serve
 from simulator.net.connection import Endpoint
+from simulator.protocols.addresses import mailbox_key
 from simulator.protocols.message import first_header, prepend_header, received_count
 from simulator.protocols.pop3 import (
     POP3_PORT,
@@ -86,9 +87,13 @@ class Mda:
     ) -> None:
         self.ctx = ctx
         self.hostname = hostname
-        self.mailboxes = {addr.lower(): Mailbox(addr.lower(), pw) for addr, pw in accounts.items()}
+        self.mailboxes = {
+            mailbox_key(addr): Mailbox(mailbox_key(addr), pw) for addr, pw in accounts.items()
+        }
         #: address -> mailbox address, e.g. postmaster@example.org -> alice@example.org
-        self.aliases = {alias.lower(): target.lower() for alias, target in (aliases or {}).items()}
+        self.aliases = {
+            mailbox_key(alias): mailbox_key(target) for alias, target in (aliases or {}).items()
+        }
         self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
         listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
         serve(ctx, f"pop3d {hostname}:{POP3_PORT}", listener,
@@ -96,7 +101,7 @@ class Mda:
 
     def mailbox_of(self, address: str) -> Mailbox | None:
         """The mailbox mail for `address` goes to, through an alias if need be."""
-        key = address.lower()
+        key = mailbox_key(address)
         return self.mailboxes.get(self.aliases.get(key, key))
 
     def has_user(self, address: str) -> bool:
@@ -105,7 +110,7 @@ class Mda:
 
     def authenticate(self, address: str, password: str) -> bool:
         """Whether these credentials open a mailbox (also used for SMTP AUTH)."""
-        mailbox = self.mailboxes.get(address.lower())
+        mailbox = self.mailboxes.get(mailbox_key(address))
         return mailbox is not None and mailbox.password == password
 
     def deliver(
@@ -175,7 +180,7 @@ class Pop3Session:
         if not self.mda.authenticate(username, password):
             self.server.reject_login()
             return
-        mailbox = self.mda.mailboxes[username.lower()]
+        mailbox = self.mda.mailboxes[mailbox_key(username)]
         if mailbox.locked:
             self.server.reject_login(in_use=True)
             return

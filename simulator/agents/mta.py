@@ -22,9 +22,9 @@ from simulator.agents.mda import Mda
 from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy, local_message_id
 from simulator.agents.session import Patience, pump, serve
 from simulator.net.connection import Endpoint
+from simulator.protocols.addresses import domain_of, is_postmaster, normalise_domain
 from simulator.protocols.message import (
     add_missing_headers,
-    domain_of,
     prepend_header,
     received_count,
     trace_date,
@@ -81,7 +81,7 @@ class Mta:
 
     def attach_mailstore(self, domain: str, mda: Mda) -> None:
         """Deliver mail for `domain` into `mda`'s mailboxes."""
-        self.mailstores[domain.lower()] = mda
+        self.mailstores[normalise_domain(domain)] = mda
 
     def is_local(self, address: str) -> bool:
         """Whether `address` belongs to a domain this MTA is final for."""
@@ -101,7 +101,7 @@ class Mta:
         A bare `<Postmaster>` must always be accepted (RFC 5321 §4.5.1); it
         means the postmaster of the (alphabetically) first domain served here.
         """
-        if recipient.lower() == "postmaster":
+        if is_postmaster(recipient):
             return reply(SmtpReply.RCPT_OK)
         if self.is_local(recipient):
             mda = self.mailstore_for(recipient)
@@ -172,7 +172,7 @@ class SmtpSession:
             content = self.complete_headers(content, event.envelope.mail_from, queue_id)
         content = prepend_header(content, "Received", self.received_value(event, queue_id))
         envelope = event.envelope
-        rcpts = tuple(self.mta.postmaster() if r.lower() == "postmaster" else r
+        rcpts = tuple(self.mta.postmaster() if is_postmaster(r) else r
                       for r in envelope.rcpt_to)
         envelope = Envelope(mail_from=envelope.mail_from, rcpt_to=rcpts)
         queue.enqueue(QueuedMessage.arrived(queue_id, envelope, content, self.mta.ctx.env.now))

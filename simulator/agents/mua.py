@@ -20,13 +20,8 @@ from simulator.agents.context import SimContext
 from simulator.agents.session import Patience, pump
 from simulator.agents.transfer import transfer
 from simulator.net.connection import ConnectError
-from simulator.protocols.message import (
-    Draft,
-    compose,
-    domain_of,
-    first_header,
-    unique_recipients,
-)
+from simulator.protocols.addresses import domain_of
+from simulator.protocols.message import Draft, compose, first_header, unique_recipients
 from simulator.protocols.pop3 import (
     POP3_PORT,
     LoginFailed,

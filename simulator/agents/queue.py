@@ -30,8 +30,8 @@ from simulator.agents.context import SimContext
 from simulator.agents.mda import Copies
 from simulator.agents.relay import Hop, relay
 from simulator.agents.verdicts import Outcome, Verdict
+from simulator.protocols.addresses import domain_of
 from simulator.protocols.message import (
-    domain_of,
     first_header,
     prepend_header,
     trace_date,

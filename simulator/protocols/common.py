@@ -1,8 +1,19 @@
-"""Pieces shared by every line-based protocol: line framing, dot-stuffing, sentinels.
+"""Pieces shared by every line-based protocol: framing, dot-stuffing, session events.
 
 Framing reports how each line ended -- CRLF, a bare LF, or not yet (a piece
 of a longer line) -- because the protocols care: SMTP ends a message only
 with <CRLF>.<CRLF> (RFC 5321 §4.1.1.4), whatever a bare LF may do elsewhere.
+Beside lines, the reader hands out exactly N octets, for data announced by
+its length rather than ended by a line: IMAP literals (RFC 9051 §4.3) and
+BDAT chunks (RFC 3030 §2).
+
+A client machine tells its caller how a session ended when no reply says
+so with events of its own, as h11 does: `ConnectionClosed` (end of input:
+the peer closed its side), `TimedOut`, `ConnectionBroken` and
+`RemoteProtocolError` (the peer's bytes broke the protocol).  A caller that
+asks a machine for something the protocol forbids gets a
+`LocalProtocolError` raised at once: that is our mistake, not the peer's.
+No machine ever makes up a reply the peer did not send.
 """
 
 from __future__ import annotations
@@ -24,6 +35,41 @@ class NeedData(Enum):
 
 
 NEED_DATA = NeedData.NEED_DATA
+#: What `receive_data()` is given when the peer has closed its side (as in h11).
+END_OF_INPUT = b""
+
+
+# ---- how a session can end without a reply saying so ----
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """End of input: the peer closed its side before the dialogue was over."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """The caller stopped waiting: the peer stayed silent too long."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionBroken:
+    """The connection failed under the session (a reset, no route any more)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteProtocolError:
+    """The peer's bytes broke the protocol; `detail` says how, in our words."""
+
+    detail: str
+
+
+#: Everything that can cut a session short without a reply from the peer.
+Interruption = ConnectionClosed | TimedOut | ConnectionBroken | RemoteProtocolError
+
+
+class LocalProtocolError(Exception):
+    """Our side asked the machine for something the protocol forbids now (a bug)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +97,17 @@ class LineTooLong:
 
 
 class LineBuffer:
-    """Splits a byte stream into lines ending in CRLF or a bare LF.
+    """Reads a byte stream as lines ending in CRLF or a bare LF, or as counted octets.
 
-    Two ways to read, chosen per call so a protocol can switch at a line
-    boundary: `next_framed()` for commands and status lines, where a line
-    longer than `max_length` (counted with its ending, as RFC 5321
-    §4.5.3.1 does) is discarded up to its end and reported once as
-    `LineTooLong`, so a hostile peer cannot make the buffer grow; and
+    Three ways to read, chosen per call so a protocol can switch at a line
+    boundary: `next_framed()` (or `next_line()`) for commands and status
+    lines, where a line longer than `max_length` (counted with its ending,
+    as RFC 5321 §4.5.3.1 does) is discarded up to its end and reported once
+    as `LineTooLong`, so a hostile peer cannot make the buffer grow;
     `next_piece(size)` for message content, where a long line is handed
-    out in pieces the reader joins again (Postfix `line_length_limit`).
+    out in pieces the reader joins again (Postfix `line_length_limit`); and
+    `take(n)` for exactly `n` octets whatever they hold (an IMAP literal,
+    RFC 9051 §4.3; a BDAT chunk, RFC 3030 §2).
     """
 
     def __init__(self, max_length: int) -> None:
@@ -106,6 +154,20 @@ class LineBuffer:
         """Like `next_framed()`, for readers that do not need the ending."""
         framed = self.next_framed()
         return framed.content if isinstance(framed, Line) else framed
+
+    def take(self, size: int) -> bytes | None:
+        """Exactly `size` octets, CR and LF included, or None until they are all here.
+
+        Call it where the protocol announced `size` octets (after the line
+        ending in "{size}" or "BDAT size"); the line reading goes on after them.
+        """
+        if size < 0:
+            raise LocalProtocolError(f"cannot take {size} octets")
+        if len(self._buffer) < size:
+            return None
+        chunk = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return chunk
 
     def _take(self, end: int) -> Line:
         """Remove the line whose LF is at `end` from the buffer."""

@@ -17,6 +17,8 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime
 
+from simulator.protocols.addresses import normalise_address
+
 #: Generating with this policy gives CRLF line endings and 78-column folding.
 WIRE_POLICY = email.policy.SMTP
 
@@ -108,21 +110,16 @@ def header_block(content: bytes) -> bytes:
     return head + b"\r\n" if sep else content
 
 
-def domain_of(address: str) -> str:
-    """The domain part of an address, lower-cased."""
-    return address.rpartition("@")[2].lower()
-
-
 def unique_recipients(recipients: Sequence[str]) -> list[str]:
     """Recipients without repeats, as Postfix's duplicate filter keeps them.
 
-    Only the domain is compared without regard to case: the local part may
-    be case-sensitive (RFC 5321 §2.4).
+    Addresses are compared in their normalised form: only the domain
+    without regard to case, the local part may be case-sensitive (RFC 5321
+    §2.4).
     """
     seen: dict[str, str] = {}
     for rcpt in recipients:
-        local, _, domain = rcpt.rpartition("@")
-        seen.setdefault(f"{local}@{domain.lower()}", rcpt)
+        seen.setdefault(normalise_address(rcpt), rcpt)
     return list(seen.values())
 
 
