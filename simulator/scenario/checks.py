@@ -16,7 +16,12 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
-from simulator.scenario.errors import MAX_PROBLEMS_SHOWN, Location, format_location
+from simulator.scenario.errors import (
+    MAX_PROBLEMS_SHOWN,
+    Location,
+    format_location,
+    more_problems,
+)
 from simulator.scenario.limits import MAX_CHECKS
 from simulator.scenario.units import format_duration
 
@@ -40,7 +45,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
     )
     found = list(islice(everything, MAX_FINDINGS + 1))
     if len(found) > MAX_FINDINGS:
-        found[-1] = ((), "... and more problems; fix the ones above first")
+        found[-1] = ((), more_problems(None).message)
     return found
 
 

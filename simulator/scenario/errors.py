@@ -7,7 +7,8 @@ brackets — ``hosts.mail.example.org.links[0].latency``.
 Whatever a file holds, a problem is shown on one line: control characters,
 line breaks and other invisible characters in file names, keys and values
 are written as escapes (``\x1b``, ``\n``, ``\u2028``), long keys and values are
-shortened, and only the first problems of a very broken file are listed.
+shortened.  Of a very broken file, only the first `MAX_PROBLEMS_SHOWN`
+problems are worded and listed (`more_problems` says how many are left).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ Location = tuple[str | int, ...]
 
 _MAX_SHOWN = 40  # characters of a value shown in a message
 _MAX_KEY_SHOWN = 80  # characters of one key shown in a field path
-MAX_PROBLEMS_SHOWN = 50
+MAX_PROBLEMS_SHOWN = 50  # problems worded and listed; the rest are counted
 _MAX_INT_BITS = 64  # larger integers are described by their size, not written out
 _DIGITS_PER_BIT = math.log10(2)
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -55,11 +56,7 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         path = printable(self.path)
-        shown = [f"{path}: {problem}" for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
-        hidden = len(self.problems) - MAX_PROBLEMS_SHOWN
-        if hidden > 0:
-            shown.append(f"{path}: ... and {hidden} more problems; fix the ones above first")
-        return "\n".join(shown)
+        return "\n".join(f"{path}: {problem}" for problem in self.problems)
 
 
 class CrossReferenceError(ValueError):
@@ -74,6 +71,12 @@ class CrossReferenceError(ValueError):
         super().__init__(
             "; ".join(f"{format_location(loc)}: {message}" for loc, message in self.problems)
         )
+
+
+def more_problems(count: int | None) -> Problem:
+    """The last line of a long list: how many problems were not listed (None: unknown)."""
+    how_many = "more problems" if count is None else f"{count} more problems"
+    return Problem("", f"... and {how_many}; fix the ones above first")
 
 
 def format_location(location: Iterable[str | int]) -> str:
@@ -114,6 +117,12 @@ def shorten(text: str, limit: int = _MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _digits(number: int) -> int:
+    """How many decimal digits `number` (> 0) has, without writing it out."""
+    digits = int((number.bit_length() - 1) * _DIGITS_PER_BIT) + 1
+    return digits + 1 if number >= 10**digits else digits
+
+
 def describe(value: Any) -> str:
     """Show a user's value briefly for a message: ``"fast"``, ``12``, ``a list``."""
     if value is None:
@@ -123,7 +132,7 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f'"{shorten(value)}"'
     if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-        return f"a number of about {int(value.bit_length() * _DIGITS_PER_BIT) + 1} digits"
+        return f"a number of {_digits(abs(value))} digits"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):

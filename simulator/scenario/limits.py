@@ -26,7 +26,7 @@ MAX_NUMBER_LENGTH = 100  # characters of one number written in the file
 
 # Times.  A simulated year is plenty, and keeps every date in range.
 MAX_DURATION = 365 * 86400.0  # seconds: any duration, time or interval
-MAX_CHECKS = 100_000  # POP3 checks one mail client may make in a run
+MAX_CHECKS = 1_000_000  # POP3 checks one mail client may make in a run: every 32s for a year
 
 # Counts.
 MAX_HOSTS = 1000
@@ -49,9 +49,13 @@ MAX_BODY = 1_000_000  # in UTF-8 still under Postfix's message_size_limit (10,24
 MAX_TXT = 1000
 
 # C0 and C1 control characters, DEL, the Unicode line and paragraph
-# separators (what a terminal acts on or a line splitter breaks at), and
-# lone UTF-16 surrogates (no character at all: UTF-8 cannot carry them).
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# separators (what a terminal acts on or a line splitter breaks at), the
+# bidirectional overrides and isolates that reorder what a reader sees
+# (CVE-2021-42574, "Trojan Source"), and lone UTF-16 surrogates (no
+# character at all: UTF-8 cannot carry them).
+_CONTROL_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _ALLOWED_IN_LONG_TEXT = "\r\n\t"
 

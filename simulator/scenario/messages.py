@@ -25,6 +25,7 @@ from simulator.scenario.errors import (
     Problem,
     describe,
     format_location,
+    more_problems,
     shorten,
 )
 
@@ -44,9 +45,8 @@ def problems_from(error: ValidationError, data: Any, root: type[BaseModel]) -> l
         else:
             location = format_location(_file_path(detail["loc"], data))
             problems.append(Problem(location, _message(detail, root)))
-    hidden = len(details) - MAX_PROBLEMS_SHOWN
-    if hidden > 0:
-        problems.append(Problem("", f"... and {hidden} more problems; fix the ones above first"))
+    if len(details) > MAX_PROBLEMS_SHOWN:
+        problems.append(more_problems(len(details) - MAX_PROBLEMS_SHOWN))
     return problems
 
 

@@ -17,7 +17,12 @@ refuses, before anything large is built:
 
 Parsing uses libyaml's C parser when PyYAML has it, with the same checks
 in Python; if the C parser finds any fault, the pure-Python parser reads
-the file again, so every message is worded the same on every machine.
+the file again, so every message is worded the same on every machine.  A
+file with a tab, a "?", a byte-order mark after its start or a comment
+straight after a block scalar's "|" or ">" is read by the pure-Python
+parser alone: libyaml accepts these where PyYAML's scanner refuses them
+(``to: [bob?]``), and a file must get the same answer wherever it is
+checked.  (The scenario fuzz test compares both parsers on its mutants.)
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
 _ALLOWED = "text, numbers, true/false, null, lists and mappings"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SCANNERS_DIFFER = re.compile("[\t?\ufeff]|[|>][-+0-9]*#")  # libyaml and PyYAML differ
 
 
 class RefusedYaml(yaml.MarkedYAMLError):
@@ -125,6 +131,8 @@ class _StrictConstructor(SafeConstructor):
     """Builds plain data only, from the plain YAML tags, and rejects repeated keys."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # "!!map" on a scalar or a list
+            return super().construct_mapping(node, deep=deep)  # which says so
         first_line: dict[Any, int] = {}
         for key_node, _value in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -228,7 +236,7 @@ FastLoader = _fast_loader()
 
 def read_yaml(text: str, *, fast: bool = True) -> Any:
     """The one YAML document in `text` as plain data (None if empty), or a `yaml.YAMLError`."""
-    if fast and FastLoader is not None:
+    if fast and FastLoader is not None and not _SCANNERS_DIFFER.search(text):
         try:
             return _load(FastLoader, text)
         except yaml.YAMLError:
