@@ -161,6 +161,8 @@ DURATIONS = [
     (12, 12.0),
     (0.5, 0.5),
     (0, 0.0),
+    ("365d", 365 * 86400.0),
+    (-0.0, 0.0),
 ]
 
 
@@ -174,6 +176,15 @@ def test_duration_rejects(text: object) -> None:
     with pytest.raises(ValidationError) as caught:
         TypeAdapter(Duration).validate_python(text)
     assert 'expected a duration such as "250ms", "5m" or "2h"' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["366d", "8761h", 365 * 86400 + 1, 10**400, float("inf"), "9" * 400 + "s"]
+)
+def test_duration_is_at_most_a_year(text: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Duration).validate_python(text)
+    assert "must be at most 365d (a simulated year)" in str(caught.value)
 
 
 BANDWIDTHS = [
@@ -201,6 +212,13 @@ def test_bandwidth_rejects(text: object) -> None:
     with pytest.raises(ValidationError) as caught:
         TypeAdapter(Bandwidth).validate_python(text)
     assert 'expected a bandwidth such as "100Mbit" or "56kbit"' in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["0.5bit", 0.5, "1001Gbit", 1e13, float("inf"), 10**400])
+def test_bandwidth_is_between_1bit_and_1000gbit(text: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Bandwidth).validate_python(text)
+    assert "must be between 1bit and 1000Gbit" in str(caught.value)
 
 
 @pytest.mark.parametrize(
