@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_step(commands)
     _add_export(commands)
+    _add_generate(commands)
 
     show = commands.add_parser("show", help="show a scenario's lesson and where its file is")
     show.add_argument("scenario", help="a scenario file or bundled name")
@@ -154,6 +155,30 @@ def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.set_defaults(handler=_lazy("export"))
 
 
+def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    generate = commands.add_parser(
+        "generate", help="write a generated world: providers, users and their traffic",
+        description="Write a scenario file of mail providers joined by a backbone, each with "
+                    "a mail server and users whose clients check POP3, and traffic spread "
+                    "over the hours; a few messages go to unknown users and bounce.",
+    )
+    generate.add_argument("--domains", type=_count, default=5, metavar="N",
+                          help="mail domains, one provider each (default: 5)")
+    generate.add_argument("--users", type=_count, default=20, metavar="N",
+                          help="users per domain, each with a mail client (default: 20)")
+    generate.add_argument("--messages", type=_count, default=1000, metavar="N",
+                          help="messages sent (default: 1000)")
+    generate.add_argument("--hours", type=_hours, default=1.0, metavar="H",
+                          help="simulated hours the traffic is spread over (default: 1)")
+    generate.add_argument("--check-every", type=_time, default=300.0, metavar="TIME",
+                          help="how often each mail client checks POP3 (default: 5m)")
+    generate.add_argument("--seed", type=_seed, default=0,
+                          help="seed of the generator and of the scenario (default: 0)")
+    generate.add_argument("-o", "--output", type=Path, metavar="FILE",
+                          help="write to FILE instead of standard output")
+    generate.set_defaults(handler=_lazy("generate"))
+
+
 def _lazy(name: str) -> object:
     """The handler `faces.<name>`, imported on first use so `--help` stays quick."""
 
@@ -175,6 +200,23 @@ def _seed(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return seed
+
+
+def _count(text: str) -> int:
+    """A --domains, --users or --messages value: a whole number, zero or more."""
+    return _seed(text)
+
+
+def _hours(text: str) -> float:
+    """A --hours value: a positive number of hours, at most a simulated year."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = 0.0
+    if not 0 < hours <= 365 * 24:
+        raise argparse.ArgumentTypeError(f"expected a number of hours > 0 such as 1 or 0.5, "
+                                         f"got {text!r}")
+    return hours
 
 
 def _speed(text: str) -> float:

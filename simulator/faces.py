@@ -20,7 +20,13 @@ from rich.console import Console, RenderableType
 
 from simulator import catalog
 from simulator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, complain
-from simulator.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_json_schema,
+    validate_scenario,
+)
 from simulator.simulation import Simulation
 from simulator.trace import JsonlWriter
 
@@ -115,6 +121,30 @@ def export(args: argparse.Namespace) -> int:
         text = sequence_mermaid(simulation.trace, **_filters(args))
     else:
         text = record_console(_view(simulation, args.view, args), args.width, args.format)
+    return _write_out(text, args.output)
+
+
+def generate(args: argparse.Namespace) -> int:
+    """`mailsim generate`: a generated world as a commented scenario file."""
+    from simulator.generate import generate_world, world_yaml
+    from simulator.scenario.limits import MAX_FILE_BYTES, MAX_MESSAGES
+
+    if args.messages > MAX_MESSAGES:
+        raise UsageError(f"mailsim: a scenario file holds at most {MAX_MESSAGES} messages; "
+                         "for more, build the world in Python (simulator.generate)")
+    try:
+        world = generate_world(args.domains, args.users, args.messages, hours=args.hours,
+                               check_every=args.check_every, seed=args.seed)
+    except ValueError as error:
+        raise UsageError(f"mailsim: {error}") from None
+    validate_scenario(world, source="<generated world>")
+    text = world_yaml(world)
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        fits = args.messages * MAX_FILE_BYTES // size
+        raise UsageError(f"mailsim: the generated file takes {size:,} bytes, more than the "
+                         f"{MAX_FILE_BYTES:,} bytes a scenario file may hold; about {fits} "
+                         "messages would fit")
     return _write_out(text, args.output)
 
 
