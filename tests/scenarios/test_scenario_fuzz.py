@@ -312,7 +312,7 @@ def test_every_mutant_is_accepted_or_answered_in_plain_lines(
     assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(
         failures[:MAX_FAILURES_SHOWN])
     assert valid >= MUTANTS // 20, "too few valid mutants: the mutations are too rough"
-    assert runs >= 1
+    assert runs >= 1 or valid == 0
 
 
 def run_problems(path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
