@@ -165,7 +165,7 @@ class Pop3Session:
         """Greet, then serve commands until the client leaves."""
         self.server.greet()
         patience = Patience(POP3_AUTOLOGOUT, self.server.close)
-        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof, patience)
+        yield from pump(self.endpoint, self.server, self.on_event, patience)
         self.release()
 
     def on_event(self, event: object) -> None:
@@ -187,9 +187,6 @@ class Pop3Session:
         mailbox.locked = True
         self.mailbox = mailbox
         self.server.login([MaildropEntry(m.uid, m.content) for m in mailbox.messages])
-
-    def on_eof(self) -> None:
-        """The client vanished: nothing is deleted (RFC 1939 §6)."""
 
     def release(self) -> None:
         """Unlock the mailbox at the end of the session."""

@@ -139,7 +139,7 @@ class SmtpSession:
         """Greet, then answer commands until the client leaves."""
         self.server.greet()
         patience = Patience(SERVER_TIMEOUT, self.on_timeout)
-        yield from pump(self.endpoint, self.server, self.on_event, self.on_eof, patience)
+        yield from pump(self.endpoint, self.server, self.on_event, patience, self.reply_delay)
 
     def on_event(self, event: object) -> None:
         """Answer the decisions the SMTP machine asks for."""
@@ -154,8 +154,9 @@ class SmtpSession:
         elif isinstance(event, MessageReceived):
             self.server.respond(self.accept_message(event))
 
-    def on_eof(self) -> None:
-        """The client hung up; an unfinished transaction is simply dropped."""
+    def reply_delay(self) -> float:
+        """Seconds to wait before the queued replies go out (Postfix smtpd_error_sleep_time)."""
+        return self.server.reply_delay
 
     def on_timeout(self) -> None:
         """The client fell silent: say goodbye with a 421 (Postfix smtpd)."""

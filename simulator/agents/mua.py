@@ -169,7 +169,7 @@ class Mua:
             delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
         ))
         patience = Patience(POP3_CLIENT_TIMEOUT, client.connection_lost)
-        yield from pump(endpoint, client, self._on_pop3_event, client.connection_lost, patience)
+        yield from pump(endpoint, client, self._on_pop3_event, patience)
 
     def _on_pop3_event(self, event: object) -> None:
         if isinstance(event, MessageRetrieved):

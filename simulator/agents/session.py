@@ -1,4 +1,11 @@
-"""Driving a sans-I/O protocol machine over a simulated connection."""
+"""Driving a sans-I/O protocol machine over a simulated connection.
+
+`pump` is the session layer: it moves bytes between an endpoint and a
+protocol machine, records every line the machine sends (`recording.Wire`),
+tells the machine when the peer has closed (`END_OF_INPUT`, as h11 does) or
+stayed silent too long, and waits before sending when the machine asks it
+to (Postfix smtpd_error_sleep_time).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,11 @@ from typing import Any, Protocol
 import simpy
 
 from simulator.agents.context import SimContext
+from simulator.agents.recording import LineRecorder, LineSource, Wire
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
-from simulator.protocols.common import NEED_DATA
+from simulator.protocols.common import END_OF_INPUT, NEED_DATA
+
+__all__ = ["LineRecorder", "LineSource", "Machine", "Patience", "Wire", "pump", "serve"]
 
 
 class Machine(Protocol):
@@ -31,7 +41,7 @@ class Patience:
     """How long one side waits for the peer, and what it does when tired.
 
     `on_timeout` tells the machine (a server queues its 421 or `-ERR`; a
-    client treats the connection as lost); the connection is then closed.
+    client reports `TimedOut`); the connection is then closed.
     """
 
     seconds: float
@@ -39,6 +49,8 @@ class Patience:
 
 
 Session = Callable[[Endpoint], Generator[simpy.events.Event, Any, None]]
+#: Seconds to wait before sending what the machine has queued now.
+ReplyDelay = Callable[[], float]
 
 
 def serve(ctx: SimContext, name: str, listener: Listener, session: Session) -> None:
@@ -59,58 +71,67 @@ def pump(
     endpoint: Endpoint,
     machine: Machine,
     on_event: Callable[[Any], None],
-    on_eof: Callable[[], None],
     patience: Patience,
+    reply_delay: ReplyDelay | None = None,
 ) -> Generator[simpy.events.Event, Any, None]:
     """Move bytes between `endpoint` and `machine` until the session ends.
 
     Every event the machine hands out goes to `on_event`.  When the peer
-    closes first, `on_eof` tells the machine; when the peer stays silent
-    longer than `patience` allows, its `on_timeout` does.  Silence counts
-    from when the last bytes either side sent have arrived: a client whose
-    big message is still crossing a slow link is not kept waiting for a
-    reply to a dot the server has not read yet.  Our side is
-    closed at the end.
+    closes first, the machine is given `END_OF_INPUT`; when the peer stays
+    silent longer than `patience` allows, its `on_timeout` tells the
+    machine.  Either way the machine has its last word and the session
+    ends.  Silence counts from when the last bytes either side sent have
+    arrived: a client whose big message is still crossing a slow link is
+    not kept waiting for a reply to a dot the server has not read yet.
+    `reply_delay`, if given, is read before each send: that many seconds
+    pass before the bytes go.  Our side is closed at the end.
     """
-    env = endpoint.network.env
+    wire = Wire(endpoint)
+    env = wire.env
     while True:
         event = machine.next_event()
         if event is not NEED_DATA:
             on_event(event)
-            _flush(endpoint, machine)
+            yield from _flush(wire, machine, reply_delay)
             continue
-        _flush(endpoint, machine)
+        yield from _flush(wire, machine, reply_delay)
         if machine.closed:
             break
-        arrival = endpoint.recv()
+        arrival = wire.recv()
         yield arrival | env.timeout(patience.seconds)
         while not arrival.triggered and (endpoint.receiving() or endpoint.peer.receiving()):
             # Bytes still on the wire, theirs or ours: the peer is not idle.
             yield arrival | env.timeout(patience.seconds)
         if not arrival.triggered:
             arrival.cancel()
-            _give_up(endpoint, machine, on_event, patience.on_timeout)
-            break
-        if arrival.value == EOF_MARK:
-            _give_up(endpoint, machine, on_event, on_eof)
-            break
-        machine.receive_data(arrival.value)
-    endpoint.close()
+            patience.on_timeout()
+        elif arrival.value == EOF_MARK:
+            machine.receive_data(END_OF_INPUT)
+        else:
+            machine.receive_data(arrival.value)
+            continue
+        yield from _last_word(wire, machine, on_event, reply_delay)
+        break
+    wire.close()
 
 
-def _give_up(
-    endpoint: Endpoint, machine: Machine, on_event: Callable[[Any], None],
-    tell: Callable[[], None],
-) -> None:
-    """Tell the machine the session is over and let it have its last word."""
-    tell()
+def _last_word(
+    wire: Wire, machine: Machine, on_event: Callable[[Any], None], reply_delay: ReplyDelay | None
+) -> Generator[simpy.events.Event, Any, None]:
+    """The session is over: hand out the machine's last events, send its last bytes."""
     while (event := machine.next_event()) is not NEED_DATA:
         on_event(event)
-    _flush(endpoint, machine)
+    yield from _flush(wire, machine, reply_delay)
 
 
-def _flush(endpoint: Endpoint, machine: Machine) -> None:
-    """Send whatever the machine has queued."""
+def _flush(
+    wire: Wire, machine: Machine, reply_delay: ReplyDelay | None
+) -> Generator[simpy.events.Event, Any, None]:
+    """Send whatever the machine has queued, after its reply delay if any."""
+    delay = reply_delay() if reply_delay is not None else 0.0
     outgoing = machine.data_to_send()
-    if outgoing:
-        endpoint.send(outgoing)
+    if not outgoing:
+        return
+    if delay > 0:
+        yield wire.env.timeout(delay)
+    wire.send(outgoing)

@@ -100,5 +100,5 @@ def transfer(
     client = SmtpClient(config, [(envelope, content)])
     book = _Recipients(client, content)
     patience = Patience(SMTP_CLIENT_TIMEOUT, client.connection_lost)
-    yield from pump(endpoint, client, book.on_event, client.connection_lost, patience)
+    yield from pump(endpoint, client, book.on_event, patience)
     return book.replies

@@ -3,14 +3,18 @@
 A `Connection` is two `Endpoint`s.  Bytes sent by one endpoint arrive in
 the other's inbox after the route's transit time, in order.  Opening a
 connection costs one round trip (SYN, SYN-ACK) before the client may send;
-the server accepts it half a round trip later, when the ACK arrives.  Every
-line sent is appended to the trace as a `line` record, which is how the
-views show the dialogue.
+the server accepts it half a round trip later, when the ACK arrives.
 
-The Message-ID a connection carries belongs to the connection, not to one
-end: when an agent sets `endpoint.message`, the lines of both directions
-are tagged with it, so the server's replies (a `550` at RCPT) follow the
-message they answer just as the client's commands do.
+A connection carries bytes and never splits or reads them: the session
+layer that feeds it records the protocol lines (the network cannot tell a
+line from a TLS record or an IMAP literal).  The trace learns here only of
+connections opened, refused and closed.
+
+A connection can carry a label, `message`: the Message-ID of the mail under
+way, set by the agent that sends it.  It belongs to the connection, not to
+one end, so whoever records either direction can tag the server's replies
+(a `550` at RCPT) with the message they answer, just as the client's
+commands are.  The network itself never reads it.
 """
 
 from __future__ import annotations
@@ -86,14 +90,9 @@ class Endpoint:
         return conn.server if self is conn.client else conn.client
 
     def send(self, data: bytes) -> None:
-        """Put bytes on the wire; each line is recorded in the trace."""
+        """Put bytes on the wire, to arrive in order after the transit time."""
         if self.closed or not data:
             return
-        lines = data.split(b"\r\n")
-        if lines[-1] == b"":
-            lines.pop()
-        for line in lines:
-            self._trace_line(line)
         self._carry(data)
 
     def receiving(self) -> bool:
@@ -120,14 +119,6 @@ class Endpoint:
         )
         self._carry(EOF_MARK)
 
-    def _trace_line(self, line: bytes) -> None:
-        conn = self.connection
-        self.network.trace.emit(
-            Kind.LINE, self.host, line.decode("utf-8", "replace"), peer=self.peer_host,
-            protocol=conn.protocol, session=conn.session, message=conn.message,
-            role=self.role, port=conn.port,
-        )
-
     def _carry(self, data: bytes) -> None:
         env = self.network.env
         transit = self.network.transit_time(self.host, self.peer_host, len(data))
@@ -140,7 +131,7 @@ class Endpoint:
 
 @dataclass(eq=False)
 class Connection:
-    """A TCP connection: a session id, a port, two endpoints and the message it carries."""
+    """A TCP connection: a session id, a port, two endpoints and its `message` label."""
 
     session: str
     port: int

@@ -149,8 +149,10 @@ class Pop3Client:
         return self.state is Pop3ClientState.CLOSED
 
     def receive_data(self, data: bytes) -> None:
-        """Take bytes from the server; ignored once the session is over."""
-        if not self.closed:
+        """Take bytes from the server (b"" when it has closed); ignored once the session is over."""
+        if not data:
+            self.connection_lost()
+        elif not self.closed:
             self._lines.feed(data)
 
     def next_event(self) -> Pop3ClientEvent:

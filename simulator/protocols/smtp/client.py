@@ -87,8 +87,10 @@ class SmtpClient:
         return len(self.transactions) - 1
 
     def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the server; ignored once closed."""
-        if not self.closed:
+        """Feed bytes from the server (b"" when it has closed); ignored once closed."""
+        if not data:
+            self.connection_lost()
+        elif not self.closed:
             self._lines.feed(data)
 
     def next_event(self) -> ClientEvent | NeedData:
