@@ -13,15 +13,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulator import __version__, catalog
-from simulator.scenario.errors import ScenarioError
+from simulator import __version__
 
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad scenario file or bad arguments, like argparse itself
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+MAX_SEED = 2**63 - 1  # as a scenario's seed: a signed 64-bit integer
 
 #: What `--view` can show after (or instead of) the live transcript.
 VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
+#: The bundled scenario `mailsim` runs when none is named: `catalog.DEFAULT_SCENARIO`,
+#: written out here because importing the catalog loads the scenario models (slow --help).
+DEFAULT_SCENARIO = "01-first-email"
 #: The protocols whose server state tables `mailsim explain` can draw.
 PROTOCOLS = ("pop3", "smtp")
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
@@ -39,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["run"])
     try:
         status: int = args.handler(args)
-    except (ScenarioError, UsageError) as error:
+    except UsageError as error:
         complain(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -90,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _scenario_argument(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "scenario", nargs="?", default=catalog.DEFAULT_SCENARIO,
-        help=f"a scenario file or bundled name (default: {catalog.DEFAULT_SCENARIO})",
+        "scenario", nargs="?", default=DEFAULT_SCENARIO,
+        help=f"a scenario file or bundled name (default: {DEFAULT_SCENARIO})",
     )
     command.add_argument("--seed", type=_seed, help="override the scenario's random seed (>= 0)")
 
@@ -180,25 +183,36 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _lazy(name: str) -> object:
-    """The handler `faces.<name>`, imported on first use so `--help` stays quick."""
+    """The handler `faces.<name>`, imported on first use so `--help` stays quick.
+
+    A `ScenarioError` (a scenario file with mistakes) becomes a `UsageError`
+    here, where the scenario package is loaded anyway: `main` need not
+    import it to catch it.
+    """
 
     def handler(args: argparse.Namespace) -> int:
         from simulator import faces
+        from simulator.scenario.errors import ScenarioError
 
-        result: int = getattr(faces, name)(args)
+        try:
+            result: int = getattr(faces, name)(args)
+        except ScenarioError as error:
+            raise UsageError(str(error)) from None
         return result
 
     return handler
 
 
 def _seed(text: str) -> int:
-    """A --seed value: a whole number, zero or more, like the scenario's own."""
+    """A --seed value: a whole number from 0 to 2**63 - 1, like the scenario's own."""
     try:
-        seed = int(text)
+        seed = int(text) if len(text) <= 20 else -1
     except ValueError:
         seed = -1
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}, got {text[:40]!r}"
+        )
     return seed
 
 
