@@ -18,9 +18,16 @@ import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.session import Patience, pump
-from simulator.agents.transfer import transfer
+from simulator.agents.transfer import Answer, transfer
 from simulator.net.connection import ConnectError
 from simulator.protocols.addresses import domain_of
+from simulator.protocols.common import (
+    ConnectionBroken,
+    ConnectionClosed,
+    Interruption,
+    RemoteProtocolError,
+    TimedOut,
+)
 from simulator.protocols.message import Draft, compose, first_header, unique_recipients
 from simulator.protocols.pop3 import (
     POP3_PORT,
@@ -36,6 +43,13 @@ from simulator.trace import Kind
 POP3_CLIENT_TIMEOUT = 300.0
 #: The Outbox reason of a message that was still being sent when the run ended.
 SENDING = "still being sent"
+#: The Outbox reason when the submission session ended without a reply to the message.
+CUT_OFF_REASONS: dict[type[Interruption], str] = {
+    ConnectionClosed: "the server closed the connection",
+    TimedOut: "the server did not answer in time",
+    ConnectionBroken: "the connection broke",
+    RemoteProtocolError: "the server's reply made no sense",
+}
 
 
 @dataclass(frozen=True)
@@ -135,13 +149,13 @@ class Mua:
         )
         return message_id, content
 
-    def _submission_result(self, message_id: str, replies: dict[str, Reply]) -> None:
+    def _submission_result(self, message_id: str, replies: dict[str, Answer]) -> None:
         """Refused recipients are reported to the user; unsent ones wait."""
-        waiting = tuple(r for r, answer in replies.items() if answer.is_transient)
+        waiting = tuple(r for r, answer in replies.items() if _unsent(answer))
         if waiting:
-            self.outbox.append(Unsent(message_id, waiting, str(replies[waiting[0]])))
+            self.outbox.append(Unsent(message_id, waiting, _reason(replies[waiting[0]])))
         for rcpt, answer in replies.items():
-            if answer.is_permanent:
+            if isinstance(answer, Reply) and answer.is_permanent:
                 self.ctx.trace.emit(
                     Kind.MAIL_BOUNCED, self.host, f"{self.config.client}: sending failed: {answer}",
                     message=message_id, recipient=rcpt, status=answer.enhanced or "5.0.0",
@@ -184,3 +198,13 @@ class Mua:
         elif isinstance(event, LoginFailed):
             self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.config.client}: login failed: "
                                 f"{event.text}", protocol="pop3")
+
+
+def _unsent(answer: Answer) -> bool:
+    """Whether the message stays in the Outbox for this recipient: a 4yz, or no reply."""
+    return not isinstance(answer, Reply) or answer.is_transient
+
+
+def _reason(answer: Answer) -> str:
+    """Why it stays there, as the Outbox shows it: the server's reply, or what happened."""
+    return str(answer) if isinstance(answer, Reply) else CUT_OFF_REASONS[type(answer)]

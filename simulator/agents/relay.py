@@ -6,9 +6,11 @@ Postfix (smtp_addr.c), it then looks up the address of every exchanger
 before trying any, and if one of them is this very host -- by name or by
 address -- drops it together with every exchanger it is not preferred to.
 What is left is tried best first, address by address, until one takes part
-in an SMTP session on port 25; a session that breaks off (421, lost
-connection) moves on to the next one.  The result is one `Outcome` per
-recipient.
+in an SMTP session on port 25; a session that breaks off before any
+recipient got a reply of its own (a 421, a lost connection, a timeout, a
+reply that makes no sense) moves on to the next one.  The result is one
+`Outcome` per recipient: a server's reply, or the MTA's own verdict,
+chosen by reply code and event type alone.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.transfer import transfer
+from simulator.agents.transfer import Answer, transfer
 from simulator.agents.verdicts import Outcome, Verdict
 from simulator.net.connection import ConnectError
 from simulator.net.dns import MxRecord, Rcode, order_exchangers
-from simulator.protocols.smtp import SMTP_PORT, Envelope, SmtpClientConfig, SmtpReply, reply
+from simulator.protocols.smtp import SMTP_PORT, Envelope, Reply, SmtpClientConfig
 from simulator.trace import Kind
 
-#: Replies the SMTP client makes up itself when a session breaks off.
-_BROKEN_SESSION = {str(reply(SmtpReply.CONNECTION_LOST)), str(reply(SmtpReply.PROTOCOL_ERROR))}
+#: RFC 5321 §3.8: the server is closing the channel -- try the next exchanger.
+SERVICE_CLOSING = 421
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,17 +162,24 @@ def _try_address(
     if sessions is not None:
         sessions.update(dict.fromkeys(hop.recipients, endpoint.connection.session))
     envelope = Envelope(mail_from=hop.sender, rcpt_to=hop.recipients)
-    replies = yield from transfer(endpoint, SmtpClientConfig(helo_name=hostname), envelope,
+    answers = yield from transfer(endpoint, SmtpClientConfig(helo_name=hostname), envelope,
                                   hop.content)
-    lost = Outcome.of_verdict(Verdict.LOST_CONNECTION, **where)
-    if all(str(r) in _BROKEN_SESSION for r in replies.values()):
-        return lost
-    if all(r.code == 421 for r in replies.values()):  # the server closed: try the next one
-        return Outcome.of_reply(next(iter(replies.values())), exchange)
-    return {
-        rcpt: lost if str(answer) in _BROKEN_SESSION else Outcome.of_reply(answer, exchange)
-        for rcpt, answer in replies.items()
-    }
+    outcomes = {rcpt: _judge(answer, where) for rcpt, answer in answers.items()}
+    if all(_broke_off(answer) for answer in answers.values()):
+        return next(iter(outcomes.values()))  # nobody took anything: try the next one
+    return outcomes
+
+
+def _judge(answer: Answer, where: dict[str, str]) -> Outcome:
+    """A server's reply as it stands, or the verdict on what cut the session short."""
+    if isinstance(answer, Reply):
+        return Outcome.of_reply(answer, where["host"])
+    return Outcome.of_interruption(answer, **where)
+
+
+def _broke_off(answer: Answer) -> bool:
+    """Whether the session ended without a word on this recipient of its own."""
+    return not isinstance(answer, Reply) or answer.code == SERVICE_CLOSING
 
 
 def _all(hop: Hop, outcome: Outcome) -> dict[str, Outcome]:

@@ -6,6 +6,11 @@ Postfix `452 4.5.3 Error: too many recipients`).  Like Postfix's smtp
 client, `transfer` then sends those recipients in a further transaction on
 the same connection, right after the current one, as long as each
 transaction gets at least one recipient accepted.
+
+What `transfer` reports for each recipient is an `Answer`: the reply that
+settled it, or -- when no reply did -- the event that cut the session short
+(`ConnectionClosed`, `TimedOut`, `ConnectionBroken`, `RemoteProtocolError`).
+Callers decide on reply codes and event types, never on a reply's text.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import simpy
 
 from simulator.agents.session import Patience, pump
 from simulator.net.connection import Endpoint
+from simulator.protocols.common import Interruption
 from simulator.protocols.smtp import (
     Envelope,
     RecipientResult,
@@ -32,6 +38,9 @@ SMTP_CLIENT_TIMEOUT = 300.0
 TOO_MANY_RECIPIENTS = 452
 #: RFC 3463 X.5.3 "Too many recipients".
 TOO_MANY_RECIPIENTS_STATUS = "4.5.3"
+
+#: What became of one recipient in one session.
+Answer = Reply | Interruption
 
 
 def too_many_recipients(answer: Reply) -> bool:
@@ -51,7 +60,7 @@ class _Recipients:
     def __init__(self, client: SmtpClient, content: bytes) -> None:
         self.client = client
         self.content = content
-        self.replies: dict[str, Reply] = {}
+        self.replies: dict[str, Answer] = {}
         self._answered: dict[int, int] = {}  # transaction index -> RCPT replies so far
         self._accepted: dict[int, int] = {}  # transaction index -> RCPTs accepted
         # transaction index -> the recipients over the server's limit, with its reply
@@ -62,7 +71,7 @@ class _Recipients:
             self._on_rcpt(event)
         elif isinstance(event, TransactionResult):
             for recipient in event.envelope.rcpt_to:
-                self.replies.setdefault(recipient, event.reply)
+                self.replies.setdefault(recipient, event.outcome)
 
     def _on_rcpt(self, event: RecipientResult) -> None:
         index, answer = event.index, event.reply
@@ -90,15 +99,15 @@ class _Recipients:
 
 def transfer(
     endpoint: Endpoint, config: SmtpClientConfig, envelope: Envelope, content: bytes
-) -> Generator[simpy.events.Event, Any, dict[str, Reply]]:
-    """Run one SMTP session carrying one message; the final reply for each recipient.
+) -> Generator[simpy.events.Event, Any, dict[str, Answer]]:
+    """Run one SMTP session carrying one message; the final answer for each recipient.
 
     A recipient refused at RCPT keeps that refusal; the others get the
-    reply to the final dot of their transaction, or whatever reply ended
-    the session early.
+    reply to the final dot of their transaction, whatever reply ended the
+    session early, or the event that cut it short.
     """
     client = SmtpClient(config, [(envelope, content)])
     book = _Recipients(client, content)
-    patience = Patience(SMTP_CLIENT_TIMEOUT, client.connection_lost)
+    patience = Patience(SMTP_CLIENT_TIMEOUT, client.timed_out)
     yield from pump(endpoint, client, book.on_event, patience)
     return book.replies

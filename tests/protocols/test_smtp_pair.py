@@ -59,7 +59,8 @@ def pump(client: SmtpClient, server: SmtpServer, policy: Policy, rounds: int = 2
     """Move bytes both ways until both sides are closed; return client events."""
     events: list = []
     for _ in range(rounds):
-        client.receive_data(server.data_to_send())
+        if to_client := server.data_to_send():  # b"" would tell the client the server closed
+            client.receive_data(to_client)
         while (event := client.next_event()) is not NEED_DATA:
             events.append(event)
         server.receive_data(client.data_to_send())
@@ -94,7 +95,7 @@ def test_content_arrives_byte_identical():
     assert [m.content for m in policy.messages] == [TRICKY + b"\r\n"]
     assert policy.messages[0].envelope == envelope
     (result,) = results(events)
-    assert (result.reply.code, result.accepted) == (250, ("bob@example.org",))
+    assert (result.outcome.code, result.accepted) == (250, ("bob@example.org",))
     assert events[-1] == SessionClosed(reply(SmtpReply.BYE))
 
 
@@ -116,18 +117,18 @@ def test_multiple_transactions_each_get_one_result():
         (Envelope("", ("carol@example.org", "bob@example.org")), b"four\r\n"),
     ]
     events, policy = session(transactions)
-    assert [(r.index, r.reply.code) for r in results(events)] == [
+    assert [(r.index, r.outcome.code) for r in results(events)] == [
         (0, 250), (1, 550), (2, 550), (3, 250),
     ]  # fmt: skip
     assert [m.content for m in policy.messages] == [b"one\r\n", b"four\r\n"]
-    assert [str(r.reply) for r in results(events)][3] == "250 2.0.0 Ok: queued as Q2"
+    assert [str(r.outcome) for r in results(events)][3] == "250 2.0.0 Ok: queued as Q2"
 
 
 def test_auth_required_with_good_credentials():
     config = SmtpServerConfig(HOST, offer_auth=True, auth_required=True)
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     events, policy = session([(envelope, b"hi\r\n")], config, username="alice", password="secret")
-    assert [r.reply.code for r in results(events)] == [250]
+    assert [r.outcome.code for r in results(events)] == [250]
     assert len(policy.messages) == 1
 
 
@@ -135,7 +136,7 @@ def test_auth_required_with_bad_credentials():
     config = SmtpServerConfig(HOST, offer_auth=True, auth_required=True)
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     events, policy = session([(envelope, b"hi\r\n")], config, username="alice", password="guess")
-    assert [(r.reply.code, r.reply.enhanced) for r in results(events)] == [(535, "5.7.8")]
+    assert [(r.outcome.code, r.outcome.enhanced) for r in results(events)] == [(535, "5.7.8")]
     assert policy.messages == []
 
 
@@ -143,7 +144,7 @@ def test_auth_required_without_credentials_gets_530():
     config = SmtpServerConfig(HOST, offer_auth=True, auth_required=True)
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     events, policy = session([(envelope, b"hi\r\n")], config)
-    assert [(r.reply.code, r.reply.enhanced) for r in results(events)] == [(530, "5.7.0")]
+    assert [(r.outcome.code, r.outcome.enhanced) for r in results(events)] == [(530, "5.7.0")]
     assert policy.messages == []
 
 
@@ -151,7 +152,7 @@ def test_declared_size_over_the_limit_is_refused_at_mail():
     config = SmtpServerConfig(HOST, max_message_size=10)
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     events, _ = session([(envelope, b"x" * 50 + b"\r\n")], config)
-    assert [(r.reply.code, r.reply.enhanced) for r in results(events)] == [(552, "5.3.4")]
+    assert [(r.outcome.code, r.outcome.enhanced) for r in results(events)] == [(552, "5.3.4")]
 
 
 def test_refusing_server_and_client_agree():
@@ -160,7 +161,7 @@ def test_refusing_server_and_client_agree():
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     client = SmtpClient(SmtpClientConfig("c.example"), [(envelope, b"x\r\n")])
     events = pump(client, server, Policy())
-    assert [r.reply.code for r in results(events)] == [554]
+    assert [r.outcome.code for r in results(events)] == [554]
     assert events[-1] == SessionClosed(reply(SmtpReply.BYE))
 
 
@@ -175,7 +176,7 @@ def test_server_shutdown_mid_session():
     assert server.next_event() is NEED_DATA
     server.close(reply(SmtpReply.SHUTTING_DOWN, hostname=HOST))
     events = pump(client, server, Policy())
-    assert [(r.index, r.reply.code) for r in results(events)] == [(0, 421), (1, 421)]
+    assert [(r.index, r.outcome.code) for r in results(events)] == [(0, 421), (1, 421)]
 
 
 def test_client_moves_only_along_its_table():
@@ -185,7 +186,8 @@ def test_client_moves_only_along_its_table():
     client = SmtpClient(SmtpClientConfig("c.example"), [(envelope, b"x\r\n")] * 2)
     policy, seen = Policy(), [client.state]
     for _ in range(100):
-        client.receive_data(server.data_to_send())
+        if to_client := server.data_to_send():
+            client.receive_data(to_client)
         while client.next_event() is not NEED_DATA:
             pass
         seen.append(client.state)
@@ -195,7 +197,7 @@ def test_client_moves_only_along_its_table():
         if client.closed:
             break
     moves = [(a, b) for a, b in itertools.pairwise(seen) if a is not b]
-    assert moves and all(b in CLIENT_TRANSITIONS[a] for a, b in moves)
+    assert moves and all(b in CLIENT_TRANSITIONS[a].values() for a, b in moves)
     assert client.closed and server.closed
 
 
@@ -209,4 +211,4 @@ def test_any_content_arrives_byte_identical(bodies):
     envelope = Envelope("alice@example.com", ("bob@example.org",))
     events, policy = session([(envelope, content) for content in contents])
     assert [m.content for m in policy.messages] == contents
-    assert [r.reply.code for r in results(events)] == [250] * len(contents)
+    assert [r.outcome.code for r in results(events)] == [250] * len(contents)

@@ -6,9 +6,11 @@ import pytest
 
 from simulator.protocols.smtp import (
     CLIENT_TRANSITIONS,
+    COMMANDS,
     REPLIES,
     TRANSITIONS,
     UNIMPLEMENTED,
+    ClientInput,
     ClientState,
     Reply,
     ServerState,
@@ -84,25 +86,54 @@ def test_every_server_state_reachable_from_greeted():
     assert seen == set(ServerState) - {ServerState.CONNECTED}
 
 
-def test_every_client_state_has_a_row_and_can_close():
+def test_every_client_state_has_a_row_and_can_be_cut_off():
     assert set(CLIENT_TRANSITIONS) == set(ClientState)
-    assert CLIENT_TRANSITIONS[ClientState.CLOSED] == frozenset()
-    for state, targets in CLIENT_TRANSITIONS.items():
+    assert CLIENT_TRANSITIONS[ClientState.CLOSED] == {}
+    for state, row in CLIENT_TRANSITIONS.items():
         if state is not ClientState.CLOSED:
-            assert ClientState.CLOSED in targets
+            assert row[ClientInput.CUT_OFF] is ClientState.CLOSED  # no reply will come
 
 
 def test_every_client_state_reachable_from_greeting():
-    seen = _reachable(ClientState.GREETING, lambda s: CLIENT_TRANSITIONS[s])
+    seen = _reachable(ClientState.GREETING, lambda s: CLIENT_TRANSITIONS[s].values())
     assert seen == set(ClientState)
 
 
+def test_a_421_closes_from_every_state_but_quit():
+    for state, row in CLIENT_TRANSITIONS.items():
+        if state not in (ClientState.QUIT, ClientState.CLOSED):
+            assert row[ClientInput.CLOSING] is ClientState.CLOSED  # RFC 5321 §3.8
+
+
 def test_client_transaction_path():
-    assert ClientState.RCPT in CLIENT_TRANSITIONS[ClientState.MAIL]
-    assert ClientState.DATA in CLIENT_TRANSITIONS[ClientState.RCPT]
-    assert ClientState.CONTENT in CLIENT_TRANSITIONS[ClientState.DATA]
-    assert ClientState.MAIL in CLIENT_TRANSITIONS[ClientState.CONTENT]
-    assert CLIENT_TRANSITIONS[ClientState.QUIT] == {ClientState.CLOSED}
+    t = CLIENT_TRANSITIONS
+    assert t[ClientState.MAIL][ClientInput.ACCEPTED] is ClientState.RCPT
+    assert t[ClientState.RCPT][ClientInput.NEXT_RECIPIENT] is ClientState.RCPT
+    assert t[ClientState.RCPT][ClientInput.SOME_ACCEPTED] is ClientState.DATA
+    assert t[ClientState.RCPT][ClientInput.NONE_ACCEPTED] is ClientState.RSET
+    assert t[ClientState.DATA][ClientInput.GO_AHEAD] is ClientState.CONTENT
+    assert t[ClientState.CONTENT][ClientInput.MORE_MAIL] is ClientState.MAIL
+    assert t[ClientState.CONTENT][ClientInput.NO_MORE_MAIL] is ClientState.QUIT
+    assert t[ClientState.QUIT] == {ClientInput.ANY: ClientState.CLOSED,
+                                   ClientInput.CUT_OFF: ClientState.CLOSED}
+
+
+def test_ehlo_refused_for_good_falls_back_to_helo():
+    row = CLIENT_TRANSITIONS[ClientState.EHLO]
+    assert row[ClientInput.REFUSED_PERMANENTLY] is ClientState.HELO  # RFC 5321 §3.2
+    assert row[ClientInput.REFUSED_TEMPORARILY] is ClientState.QUIT
+
+
+def test_every_state_but_greeting_and_content_sends_a_command_on_entry():
+    assert set(COMMANDS) == set(ClientState) - {
+        ClientState.GREETING, ClientState.CONTENT, ClientState.CLOSED,
+    }  # fmt: skip
+    assert COMMANDS[ClientState.AUTH_CANCEL] == "*"  # RFC 4954 §4
+
+
+def test_every_client_input_is_used():
+    used = {given for row in CLIENT_TRANSITIONS.values() for given in row}
+    assert used == set(ClientInput)
 
 
 # ---- the reply table ----
@@ -139,7 +170,6 @@ def test_enhanced_code_class_matches_reply_class(key):
         (SmtpReply.LOCAL_ERROR, {}, "451 4.3.0 Error: queue file write error"),
         (SmtpReply.HOP_LIMIT, {}, "554 5.4.0 Error: too many hops"),
         (SmtpReply.MAILBOX_FULL, {"rcpt": "u@x.org"}, "552 5.2.2 <u@x.org>: Mailbox full"),
-        (SmtpReply.CONNECTION_LOST, {}, "421 4.4.2 Connection lost"),
         (SmtpReply.BYE, {}, "221 2.0.0 Bye"),
         (SmtpReply.START_DATA, {}, "354 End data with <CR><LF>.<CR><LF>"),
     ],

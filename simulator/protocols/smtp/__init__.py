@@ -7,8 +7,12 @@ command that needs no policy by itself (EHLO, NOOP, syntax and sequence
 errors...) and hands the agent one decision at a time -- MAIL, RCPT, the
 message, AUTH -- which the agent answers with `respond(reply)`.  The client
 runs prepared transactions on its own and reports each recipient's and each
-transaction's fate.  States move along the literal tables in `states.py`;
-every reply text lives in the one table in `replies.py`.  Message content
+transaction's fate; when no reply comes it says why with the events of
+`protocols.common` (`ConnectionClosed`, `TimedOut`, `ConnectionBroken`,
+`RemoteProtocolError`), never with a reply of its own making.  States move
+along the literal tables `TRANSITIONS` (server, `states.py`) and
+`CLIENT_TRANSITIONS` (client, `client_states.py`); every reply text lives
+in the one table in `replies.py`, every client command in `COMMANDS`.  Message content
 ends only with <CRLF>.<CRLF>; long content lines are accepted (Postfix
 line_length_limit); error limits follow Postfix smtpd (`reply_delay`
 carries its smtpd_error_sleep_time for the agent to honour).
@@ -16,6 +20,12 @@ carries its smtpd_error_sleep_time for the agent to honour).
 
 from simulator.protocols.smtp.auth import decode_plain, encode_plain
 from simulator.protocols.smtp.client import SmtpClient, SmtpClientConfig
+from simulator.protocols.smtp.client_states import (
+    CLIENT_TRANSITIONS,
+    COMMANDS,
+    ClientInput,
+    ClientState,
+)
 from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff
 from simulator.protocols.smtp.events import (
     AuthReceived,
@@ -31,19 +41,14 @@ from simulator.protocols.smtp.events import (
 )
 from simulator.protocols.smtp.replies import REPLIES, Extension, Reply, SmtpReply, reply
 from simulator.protocols.smtp.server import SmtpServer, SmtpServerConfig, SmtpUsageError
-from simulator.protocols.smtp.states import (
-    CLIENT_TRANSITIONS,
-    ENDS_ON_ANY_REPLY,
-    TRANSITIONS,
-    ClientState,
-    ServerState,
-)
+from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState
 
 SMTP_PORT = 25  # RFC 5321 §4.5.4: relay between MTAs
 SUBMISSION_PORT = 587  # RFC 6409 §3.1: message submission by users
 
 __all__ = [
     "CLIENT_TRANSITIONS",
+    "COMMANDS",
     "ENDS_ON_ANY_REPLY",
     "REPLIES",
     "SMTP_PORT",
@@ -52,6 +57,7 @@ __all__ = [
     "UNIMPLEMENTED",
     "AuthReceived",
     "ClientEvent",
+    "ClientInput",
     "ClientState",
     "Envelope",
     "Extension",

@@ -5,6 +5,14 @@ introduces itself (EHLO, falling back to HELO), authenticates with AUTH
 PLAIN when given credentials, then runs each transaction one command at a
 time (no pipelining) and says QUIT.  Every transaction gets exactly one
 `TransactionResult`, whatever the server or the connection does.
+
+The engine is small: a reply is checked (`_unexpected`), read by the
+handler of the current state, which does the bookkeeping and names the
+`ClientInput` it amounts to, and `_move` -- the one place the state
+changes -- follows `CLIENT_TRANSITIONS` and sends the new state's command.
+When no reply will come (the server closed, the caller timed out, the
+connection broke, the server's bytes made no sense) the client says so with
+that event; it never makes up a reply the server did not send.
 """
 
 from __future__ import annotations
@@ -13,8 +21,28 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from simulator.protocols.common import CRLF, NEED_DATA, LineBuffer, LineTooLong, NeedData
+from simulator.protocols.common import (
+    CRLF,
+    NEED_DATA,
+    ConnectionBroken,
+    ConnectionClosed,
+    Interruption,
+    LineBuffer,
+    LineTooLong,
+    LocalProtocolError,
+    NeedData,
+    RemoteProtocolError,
+    TimedOut,
+)
 from simulator.protocols.smtp.auth import encode_plain
+from simulator.protocols.smtp.client_states import (
+    CLIENT_TRANSITIONS,
+    COMMANDS,
+    SIZE_PARAMETER,
+    ClientInput,
+    ClientState,
+    Violation,
+)
 from simulator.protocols.smtp.commands import dot_stuff
 from simulator.protocols.smtp.events import (
     ClientEvent,
@@ -23,12 +51,11 @@ from simulator.protocols.smtp.events import (
     SessionClosed,
     TransactionResult,
 )
-from simulator.protocols.smtp.replies import Reply, SmtpReply, reply
-from simulator.protocols.smtp.states import CLIENT_TRANSITIONS, ClientState
+from simulator.protocols.smtp.replies import Reply
 
 MAX_REPLY_LINE = 512  # RFC 5321 §4.5.3.1.5, octets incl. CRLF
 MAX_REPLY_LINES = 100  # our bound on one multi-line reply from a hostile peer
-
+CLOSING_CODE = 421  # RFC 5321 §3.8: the server is closing the transmission channel
 
 @dataclass(frozen=True)
 class SmtpClientConfig:
@@ -44,7 +71,7 @@ class SmtpClient:
 
     def __init__(self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]):
         if any(not envelope.rcpt_to for envelope, _ in transactions):
-            raise ValueError("every transaction needs at least one recipient")
+            raise LocalProtocolError("every transaction needs at least one recipient")
         self.config = config
         self.transactions = list(transactions)
         self.state = ClientState.GREETING
@@ -53,23 +80,23 @@ class SmtpClient:
         self._reply_lines: list[str] = []
         self._out = bytearray()
         self._events: deque[ClientEvent] = deque()
+        self._end_of_input = False
         self._index = 0  # first unresolved transaction
         self._next_rcpt = 0
         self._accepted: list[str] = []
-        self._auth_cancelled = False
-        self._handlers: dict[ClientState, Callable[[Reply], None]] = {
-            ClientState.GREETING: self._on_greeting, ClientState.EHLO: self._on_ehlo,
-            ClientState.HELO: self._on_helo, ClientState.AUTH: self._on_auth,
-            ClientState.MAIL: self._on_mail, ClientState.RCPT: self._on_rcpt,
-            ClientState.DATA: self._on_data, ClientState.CONTENT: self._on_content,
-            ClientState.RSET: self._on_rset, ClientState.QUIT: self._on_quit,
+        S = ClientState  # a short name keeps the table readable
+        self._readers: dict[ClientState, Callable[[Reply], ClientInput]] = {
+            S.GREETING: self._on_greeting, S.EHLO: self._on_ehlo, S.HELO: self._on_helo,
+            S.AUTH: self._on_auth, S.AUTH_CANCEL: self._on_auth, S.MAIL: self._on_mail,
+            S.RCPT: self._on_rcpt, S.DATA: self._on_data, S.CONTENT: self._on_content,
+            S.RSET: self._on_rset, S.QUIT: self._on_quit,
         }  # fmt: skip
 
     # ---- public API ----
 
     @property
     def closed(self) -> bool:
-        """True once the session is over (SessionClosed is queued)."""
+        """True once the session is over (its last event is queued)."""
         return self.state is ClientState.CLOSED
 
     def add_transaction(self, envelope: Envelope, content: bytes) -> int:
@@ -80,26 +107,34 @@ class SmtpClient:
         RFC 5321 §4.5.3.1.10), while the current transaction goes on.
         """
         if not envelope.rcpt_to:
-            raise ValueError("every transaction needs at least one recipient")
+            raise LocalProtocolError("every transaction needs at least one recipient")
         if self.state in (ClientState.QUIT, ClientState.CLOSED):
-            raise ValueError("the session is over: no transaction can be added")
+            raise LocalProtocolError("the session is over: no transaction can be added")
         self.transactions.append((envelope, content))
         return len(self.transactions) - 1
 
     def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the server (b"" when it has closed); ignored once closed."""
-        if not data:
-            self.connection_lost()
-        elif not self.closed:
-            self._lines.feed(data)
+        """Feed bytes from the server; b"" means it closed its side (end of input).
+
+        Ignored once the session is over.
+        """
+        if self.closed or not data:
+            self._end_of_input = self._end_of_input or not data
+            return
+        if self._end_of_input:
+            raise LocalProtocolError("data after the end of input")
+        self._lines.feed(data)
 
     def next_event(self) -> ClientEvent | NeedData:
         """The next result, or NEED_DATA until more replies arrive."""
         while not self._events and not self.closed:
             answer = self._next_reply()
-            if answer is None:
+            if answer is not None:
+                self._on_reply(answer)
+            elif self._end_of_input and not self.closed:
+                self._cut_off(ConnectionClosed())  # the server closed without a word
+            else:
                 break
-            self._on_reply(answer)
         return self._events.popleft() if self._events else NEED_DATA
 
     def data_to_send(self) -> bytes:
@@ -108,40 +143,50 @@ class SmtpClient:
         self._out.clear()
         return data
 
-    def connection_lost(self) -> None:
-        """The connection broke: resolve what is left, then close."""
+    def timed_out(self) -> None:
+        """The caller stopped waiting for the server: the session ends with `TimedOut`."""
         if not self.closed:
-            self._end_session(reply(SmtpReply.CONNECTION_LOST), closing=None)
+            self._cut_off(TimedOut())
+
+    def connection_broken(self) -> None:
+        """The connection failed under the session: it ends with `ConnectionBroken`."""
+        if not self.closed:
+            self._cut_off(ConnectionBroken())
 
     # ---- reading replies (RFC 5321 §4.2.1) ----
 
     def _next_reply(self) -> Reply | None:
-        while (line := self._lines.next_line()) is not None:
+        while not self.closed and (line := self._lines.next_line()) is not None:
             if isinstance(line, LineTooLong):
-                return self._protocol_error()
+                self._violation(Violation.TOO_LONG, length=line.length)
+                return None
             text = line.decode("utf-8", "replace")
             self._reply_lines.append(text)
-            if text[3:4] == "-" and len(self._reply_lines) < MAX_REPLY_LINES:
+            if text[3:4] == "-":
+                if len(self._reply_lines) >= MAX_REPLY_LINES:
+                    self._violation(Violation.TOO_MANY_LINES, count=MAX_REPLY_LINES)
+                    return None
                 continue
             lines, self._reply_lines = self._reply_lines, []
             try:
                 return Reply.parse(lines)
             except ValueError:
-                return self._protocol_error()
+                self._violation(Violation.MALFORMED, line=_printable(text))
         return None
 
-    def _protocol_error(self) -> None:
-        """A garbage reply: the conversation cannot go on."""
-        error = reply(SmtpReply.PROTOCOL_ERROR)
-        self._end_session(error, closing=error)
+    def _violation(self, violation: Violation, **fields: object) -> None:
+        """The server broke the protocol: the conversation cannot go on."""
+        self._cut_off(RemoteProtocolError(violation.value.format(**fields)))
 
     def _on_reply(self, answer: Reply) -> None:
         if self._unexpected(answer):
-            self._protocol_error()
-        elif answer.code == 421 and self.state is not ClientState.QUIT:
-            self._end_session(answer, closing=answer)  # RFC 5321 §3.8
+            self._violation(Violation.UNEXPECTED, code=answer.code, state=self.state.value)
+        elif answer.code == CLOSING_CODE and self.state is not ClientState.QUIT:
+            self._resolve_rest(answer)  # RFC 5321 §3.8: 421 ends the session
+            self._events.append(SessionClosed(answer))
+            self._move(ClientInput.CLOSING)
         else:
-            self._handlers[self.state](answer)
+            self._move(self._readers[self.state](answer))
 
     def _unexpected(self, answer: Reply) -> bool:
         """A reply of a class this command cannot get (RFC 5321 §4.3.2)."""
@@ -152,141 +197,137 @@ class SmtpClient:
             return intermediate and answer.code != 334  # RFC 4954 §4
         return intermediate
 
-    # ---- moving on ----
+    # ---- moving on: the one place the state changes ----
 
-    def _goto(self, state: ClientState) -> None:
-        assert state in CLIENT_TRANSITIONS[self.state], (self.state, state)
-        self.state = state
+    def _move(self, given: ClientInput) -> None:
+        """Follow `CLIENT_TRANSITIONS` and send the new state's command."""
+        self.state = CLIENT_TRANSITIONS[self.state][given]
+        if self.state is ClientState.CONTENT:
+            _, content = self.transactions[self._index]
+            self._out += dot_stuff(content)  # RFC 5321 §4.5.2
+        elif self.state in COMMANDS:
+            line = COMMANDS[self.state].format(**self._command_fields())
+            self._out += line.encode("utf-8") + CRLF
 
-    def _send(self, line: str, state: ClientState) -> None:
-        self._out += line.encode("utf-8") + CRLF
-        self._goto(state)
+    def _command_fields(self) -> dict[str, object]:
+        """What the command of the state just entered needs to be written."""
+        fields: dict[str, object] = {"helo_name": self.config.helo_name}
+        if self.state is ClientState.AUTH:
+            username, password = self.config.username or "", self.config.password or ""
+            fields["response"] = encode_plain(username, password)  # RFC 4954 §4
+        elif self.state is ClientState.MAIL:
+            envelope, content = self.transactions[self._index]
+            size = SIZE_PARAMETER.format(size=len(content)) if "SIZE" in self.extensions else ""
+            fields.update(sender=envelope.mail_from, size=size)
+        elif self.state is ClientState.RCPT:
+            envelope, _ = self.transactions[self._index]
+            fields["recipient"] = envelope.rcpt_to[self._next_rcpt]
+        return fields
 
-    def _emit(self, event: ClientEvent) -> None:
-        self._events.append(event)
+    def _cut_off(self, interruption: Interruption) -> None:
+        """No reply will come: resolve what is left with `interruption`, report it."""
+        self._resolve_rest(interruption)
+        self._events.append(interruption)
+        self._reply_lines = []
+        self._move(ClientInput.CUT_OFF)
 
-    def _finish_transaction(self, answer: Reply) -> None:
+    def _finish_transaction(self, outcome: Reply | Interruption) -> None:
         envelope, _ = self.transactions[self._index]
-        self._emit(TransactionResult(self._index, envelope, answer, tuple(self._accepted)))
+        self._events.append(TransactionResult(self._index, envelope, outcome,
+                                              tuple(self._accepted)))
         self._index += 1
         self._next_rcpt = 0
         self._accepted = []
 
-    def _resolve_rest(self, answer: Reply) -> None:
+    def _resolve_rest(self, outcome: Reply | Interruption) -> None:
         while self._index < len(self.transactions):
-            self._finish_transaction(answer)
+            self._finish_transaction(outcome)
 
-    def _give_up(self, answer: Reply) -> None:
-        """Resolve everything with `answer` and say QUIT politely."""
-        self._resolve_rest(answer)
-        self._send("QUIT", ClientState.QUIT)
+    def _mail_or_done(self) -> ClientInput:
+        """After the greeting dance: a transaction to start, or QUIT."""
+        more = self._index < len(self.transactions)
+        return ClientInput.SEND_MAIL if more else ClientInput.NOTHING_TO_SEND
 
-    def _end_session(self, answer: Reply, closing: Reply | None) -> None:
-        """Resolve everything with `answer`, report `closing`; no QUIT."""
-        self._resolve_rest(answer)
-        self._emit(SessionClosed(closing))
-        self._goto(ClientState.CLOSED)
+    def _more_or_done(self) -> ClientInput:
+        """After a transaction: the next one, or QUIT."""
+        more = self._index < len(self.transactions)
+        return ClientInput.MORE_MAIL if more else ClientInput.NO_MORE_MAIL
 
-    # ---- the session ----
+    # ---- reading each reply: bookkeeping, then what it means ----
 
-    def _on_greeting(self, answer: Reply) -> None:
-        if answer.code // 100 != 2:
-            self._give_up(answer)  # RFC 5321 §3.1: a 554 greeting awaits QUIT
-            return
-        self._send(f"EHLO {self.config.helo_name}", ClientState.EHLO)
+    def _on_greeting(self, answer: Reply) -> ClientInput:
+        if answer.code // 100 == 2:
+            return ClientInput.ACCEPTED
+        self._resolve_rest(answer)  # RFC 5321 §3.1: a 554 greeting awaits QUIT
+        return ClientInput.REFUSED
 
-    def _on_ehlo(self, answer: Reply) -> None:
+    def _on_ehlo(self, answer: Reply) -> ClientInput:
         if answer.code // 100 == 2:
             self.extensions = _extensions(answer)
-            self._after_hello()
-        elif answer.is_permanent:
-            self._send(f"HELO {self.config.helo_name}", ClientState.HELO)  # RFC 5321 §3.2
-        else:
-            self._give_up(answer)
+            return self._after_hello()
+        if answer.is_permanent:
+            return ClientInput.REFUSED_PERMANENTLY  # RFC 5321 §3.2: try HELO
+        self._resolve_rest(answer)
+        return ClientInput.REFUSED_TEMPORARILY
 
-    def _on_helo(self, answer: Reply) -> None:
+    def _on_helo(self, answer: Reply) -> ClientInput:
         if answer.code // 100 == 2:
             self.extensions = {}
-            self._after_hello()
-        else:
-            self._give_up(answer)
+            return self._after_hello()
+        self._resolve_rest(answer)
+        return ClientInput.REFUSED
 
-    def _after_hello(self) -> None:
-        username, password = self.config.username, self.config.password
+    def _after_hello(self) -> ClientInput:
+        config = self.config
         mechanisms = self.extensions.get("AUTH", "").upper().split()
-        if username is None or password is None or "PLAIN" not in mechanisms:
-            self._next_transaction()
-            return
-        response = encode_plain(username, password)  # RFC 4954 §4: initial response
-        self._send(f"AUTH PLAIN {response}", ClientState.AUTH)
+        if config.username is not None and config.password is not None and "PLAIN" in mechanisms:
+            return ClientInput.AUTHENTICATE
+        return self._mail_or_done()
 
-    def _on_auth(self, answer: Reply) -> None:
+    def _on_auth(self, answer: Reply) -> ClientInput:
         if answer.code // 100 == 2:
-            self._next_transaction()
-        elif answer.code == 334 and not self._auth_cancelled:
-            self._auth_cancelled = True  # RFC 4954 §4: "*" cancels the exchange
-            self._send("*", ClientState.AUTH)
-        else:
-            self._give_up(answer)
+            return self._mail_or_done()
+        if answer.code == 334:
+            return ClientInput.CHALLENGE  # PLAIN needs no challenge: cancel with "*"
+        self._resolve_rest(answer)
+        return ClientInput.REFUSED
 
-    def _on_quit(self, answer: Reply) -> None:
-        self._emit(SessionClosed(answer))
-        self._goto(ClientState.CLOSED)
+    def _on_quit(self, answer: Reply) -> ClientInput:
+        self._events.append(SessionClosed(answer))
+        return ClientInput.ANY
 
-    # ---- transactions ----
-
-    def _next_transaction(self) -> None:
-        if self._index >= len(self.transactions):
-            self._send("QUIT", ClientState.QUIT)
-            return
-        envelope, content = self.transactions[self._index]
-        line = f"MAIL FROM:<{envelope.mail_from}>"
-        if "SIZE" in self.extensions:
-            line += f" SIZE={len(content)}"  # RFC 1870 §3: the client's estimate
-        self._send(line, ClientState.MAIL)
-
-    def _send_rcpt(self) -> None:
-        envelope, _ = self.transactions[self._index]
-        self._send(f"RCPT TO:<{envelope.rcpt_to[self._next_rcpt]}>", ClientState.RCPT)
-
-    def _ended_early(self, answer: Reply) -> None:
+    def _on_mail(self, answer: Reply) -> ClientInput:
+        if answer.code // 100 == 2:
+            return ClientInput.ACCEPTED
         self._finish_transaction(answer)
-        self._send("RSET", ClientState.RSET)
+        return ClientInput.REFUSED
 
-    def _on_mail(self, answer: Reply) -> None:
-        if answer.code // 100 == 2:
-            self._send_rcpt()
-        else:
-            self._ended_early(answer)
-
-    def _on_rcpt(self, answer: Reply) -> None:
+    def _on_rcpt(self, answer: Reply) -> ClientInput:
         envelope, _ = self.transactions[self._index]
         recipient = envelope.rcpt_to[self._next_rcpt]
-        self._emit(RecipientResult(self._index, recipient, answer))
+        self._events.append(RecipientResult(self._index, recipient, answer))
         if answer.code // 100 == 2:
             self._accepted.append(recipient)
         self._next_rcpt += 1
         if self._next_rcpt < len(envelope.rcpt_to):
-            self._send_rcpt()
-        elif self._accepted:
-            self._send("DATA", ClientState.DATA)
-        else:
-            self._ended_early(answer)
+            return ClientInput.NEXT_RECIPIENT
+        if self._accepted:
+            return ClientInput.SOME_ACCEPTED
+        self._finish_transaction(answer)
+        return ClientInput.NONE_ACCEPTED
 
-    def _on_data(self, answer: Reply) -> None:
-        if answer.code // 100 != 3:
-            self._ended_early(answer)
-            return
-        _, content = self.transactions[self._index]
-        self._out += dot_stuff(content)  # RFC 5321 §4.5.2
-        self._goto(ClientState.CONTENT)
+    def _on_data(self, answer: Reply) -> ClientInput:
+        if answer.code // 100 == 3:
+            return ClientInput.GO_AHEAD
+        self._finish_transaction(answer)
+        return ClientInput.REFUSED
 
-    def _on_content(self, answer: Reply) -> None:
+    def _on_content(self, answer: Reply) -> ClientInput:
         self._finish_transaction(answer)  # RFC 5321 §6.1: 2yz hands over responsibility
-        self._next_transaction()
+        return self._more_or_done()
 
-    def _on_rset(self, answer: Reply) -> None:
-        self._next_transaction()
+    def _on_rset(self, answer: Reply) -> ClientInput:
+        return self._more_or_done()
 
 
 def _extensions(answer: Reply) -> dict[str, str]:
@@ -297,3 +338,8 @@ def _extensions(answer: Reply) -> dict[str, str]:
         if keyword:
             found[keyword.upper()] = params.strip()
     return found
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    """A server's line made safe to quote in one line of our own."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text[:limit])

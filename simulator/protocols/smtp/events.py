@@ -1,13 +1,15 @@
 """Values exchanged with SMTP agents: the envelope and the events.
 
 Server events are decisions the agent must answer with `SmtpServer.respond`;
-client events report what the far server said.
+client events report what the far server said, or what cut the session
+short when it said nothing more (the interruptions of `protocols.common`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.protocols.common import Interruption
 from simulator.protocols.smtp.replies import Reply
 
 
@@ -80,21 +82,26 @@ class RecipientResult:
 class TransactionResult:
     """The final word on transaction `index`.
 
-    `reply` answers the final dot, or is the reply that ended the transaction
-    early.  `accepted` lists the recipients whose RCPT got a 2yz reply.
+    `outcome` is the reply to the final dot, or the reply that ended the
+    transaction early -- or, when no reply came, what cut the session short
+    (`ConnectionClosed`, `TimedOut`, `ConnectionBroken`,
+    `RemoteProtocolError`).  `accepted` lists the recipients whose RCPT got
+    a 2yz reply.
     """
 
     index: int
     envelope: Envelope
-    reply: Reply
+    outcome: Reply | Interruption
     accepted: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class SessionClosed:
-    """The session is over: the 221, the reply that ended it, or None."""
+    """The server ended the session with `reply`: the answer to QUIT, or a 421."""
 
-    reply: Reply | None
+    reply: Reply
 
 
-ClientEvent = RecipientResult | TransactionResult | SessionClosed
+#: What the client hands out.  A session ends with `SessionClosed`, or with
+#: the interruption itself when no reply ended it.
+ClientEvent = RecipientResult | TransactionResult | SessionClosed | Interruption

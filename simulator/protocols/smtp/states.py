@@ -1,12 +1,10 @@
-"""The SMTP state tables: one literal table per side of the session.
+"""The SMTP server's state table (the client's is in `client_states.py`).
 
 `TRANSITIONS` is the server's: for each state, the state a successful
 command leads to; a verb missing from a state is out of sequence (503).
 A command moves on when its reply is positive (2yz, 3yz); the two
-pseudo-inputs in `ENDS_ON_ANY_REPLY` move on whatever the reply.
-`CLIENT_TRANSITIONS` is the client's: for each command whose reply it
-awaits, the commands (states) that may follow.  Tests and
-`mailsim explain smtp` read these tables; the engines obey them.
+pseudo-inputs in `ENDS_ON_ANY_REPLY` move on whatever the reply.  Tests
+and `mailsim explain smtp` read this table; the server obeys it.
 """
 
 from __future__ import annotations
@@ -64,36 +62,3 @@ del S
 #: response ends the exchange (RFC 4954 §4).
 ENDS_ON_ANY_REPLY: frozenset[Verb] = frozenset({Verb.DATA_END, Verb.AUTH_RESPONSE})
 
-
-class ClientState(Enum):
-    """The command whose reply the client awaits."""
-
-    GREETING = "greeting"  # connected, waiting for 220
-    EHLO = "ehlo"
-    HELO = "helo"  # EHLO got 5yz: RFC 5321 §3.2 fallback
-    AUTH = "auth"
-    MAIL = "mail"
-    RCPT = "rcpt"
-    DATA = "data"  # waiting for 354
-    CONTENT = "content"  # content and final dot sent, waiting for the verdict
-    RSET = "rset"  # after a transaction that ended early
-    QUIT = "quit"
-    CLOSED = "closed"
-
-
-C = ClientState
-#: For each awaited reply, the states the client may move to next.
-CLIENT_TRANSITIONS: dict[ClientState, frozenset[ClientState]] = {
-    C.GREETING: frozenset({C.EHLO, C.QUIT, C.CLOSED}),
-    C.EHLO: frozenset({C.HELO, C.AUTH, C.MAIL, C.QUIT, C.CLOSED}),
-    C.HELO: frozenset({C.MAIL, C.QUIT, C.CLOSED}),
-    C.AUTH: frozenset({C.AUTH, C.MAIL, C.QUIT, C.CLOSED}),  # AUTH -> AUTH: "*" cancels
-    C.MAIL: frozenset({C.RCPT, C.RSET, C.CLOSED}),
-    C.RCPT: frozenset({C.RCPT, C.DATA, C.RSET, C.CLOSED}),
-    C.DATA: frozenset({C.CONTENT, C.RSET, C.CLOSED}),
-    C.CONTENT: frozenset({C.MAIL, C.QUIT, C.CLOSED}),
-    C.RSET: frozenset({C.MAIL, C.QUIT, C.CLOSED}),
-    C.QUIT: frozenset({C.CLOSED}),
-    C.CLOSED: frozenset(),
-}
-del C
