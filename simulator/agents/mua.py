@@ -182,7 +182,7 @@ class Mua:
             username=self.config.address, password=self.config.password,
             delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
         ))
-        patience = Patience(POP3_CLIENT_TIMEOUT, client.connection_lost)
+        patience = Patience(POP3_CLIENT_TIMEOUT, client.timed_out)
         yield from pump(endpoint, client, self._on_pop3_event, patience)
 
     def _on_pop3_event(self, event: object) -> None:

@@ -6,6 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.protocols.common import (
+    ConnectionBroken,
+    ConnectionClosed,
+    LocalProtocolError,
+    RemoteProtocolError,
+    TimedOut,
+)
 from simulator.protocols.pop3 import (
     CLIENT_TRANSITIONS,
     NEED_DATA,
@@ -67,6 +74,16 @@ def test_every_error_after_the_greeting_leads_to_quit() -> None:
         if state not in (S.GREETING, S.QUIT, S.CLOSED):
             assert row[Outcome.ERR] is S.QUIT
     assert CLIENT_TRANSITIONS[S.GREETING][Outcome.ERR] is S.CLOSED
+
+
+def test_every_state_can_be_cut_off_without_quit() -> None:
+    for state, row in CLIENT_TRANSITIONS.items():
+        if state is not S.CLOSED:
+            assert row[Outcome.CUT_OFF] is S.CLOSED  # no QUIT, so no UPDATE (RFC 1939 §6)
+
+
+def test_every_outcome_is_used() -> None:
+    assert {o for row in CLIENT_TRANSITIONS.values() for o in row} == set(Outcome)
 
 
 def test_each_command_state_sends_its_own_verb() -> None:
@@ -151,42 +168,42 @@ DIALOGUES = [
         [b"HELLO there\r\n"],
         None,
         [],
-        [SessionClosed(False, "malformed response: HELLO there")],
+        [RemoteProtocolError("malformed response: HELLO there")],
         id="garbage-greeting",
     ),
     pytest.param(
         [GREETING, b"+ok\r\n"],
         None,
         [b"USER alice"],
-        [SessionClosed(False, "malformed response: +ok")],
+        [RemoteProtocolError("malformed response: +ok")],
         id="lower-case-status-rfc1939-s3",
     ),
     pytest.param(
         [GREETING, b"+OKAY\r\n"],
         None,
         [b"USER alice"],
-        [SessionClosed(False, "malformed response: +OKAY")],
+        [RemoteProtocolError("malformed response: +OKAY")],
         id="status-without-separator",
     ),
     pytest.param(
         [*LOGIN, b"+OK 1 5\r\n", b"+OK\r\nnot a listing line\r\n.\r\n"],
         None,
         [b"USER alice", b"PASS secret", b"STAT", b"UIDL"],
-        [SessionClosed(False, "malformed response: not a listing line")],
+        [RemoteProtocolError("malformed response: not a listing line")],
         id="garbage-uidl-listing",
     ),
     pytest.param(
         [*LOGIN, b"+OK 1 5\r\n", b"+OK\r\n0 uid-0\r\n.\r\n"],
         None,
         [b"USER alice", b"PASS secret", b"STAT", b"UIDL"],
-        [SessionClosed(False, "malformed response: 0 uid-0")],
+        [RemoteProtocolError("malformed response: 0 uid-0")],
         id="uidl-message-number-zero",
     ),
     pytest.param(
         [GREETING, b"+" * 2000 + b"\r\n"],
         None,
         [b"USER alice"],
-        [SessionClosed(False, "response line too long (2002 octets)")],
+        [RemoteProtocolError("response line too long (2002 octets)")],
         id="line-too-long",
     ),
 ]  # fmt: skip
@@ -226,20 +243,38 @@ def test_client_waits_for_the_greeting_before_sending() -> None:
     assert client.state is S.GREETING
 
 
-def test_connection_lost_mid_session_ends_unsuccessfully() -> None:
+def test_server_closing_mid_listing_is_connection_closed_not_a_reply() -> None:
     sent, events, client = converse([*LOGIN, b"+OK 2 14\r\n", b"+OK\r\n1 uid-1\r\n"])
     assert events == [] and sent[-1] == b"UIDL"
-    client.connection_lost()
-    assert client.next_event() == SessionClosed(False, "connection lost")
-    client.connection_lost()
-    client.receive_data(b"2 uid-2\r\n.\r\n")
+    client.receive_data(b"")  # end of input, as in h11
+    assert client.next_event() == ConnectionClosed()
     assert client.next_event() is NEED_DATA
-    assert client.data_to_send() == b""
+    assert client.data_to_send() == b""  # no QUIT into the void: nothing gets deleted
+    assert client.closed
 
 
-def test_connection_lost_after_close_adds_nothing() -> None:
+@pytest.mark.parametrize(
+    ("cut", "event"),
+    [(Pop3Client.timed_out, TimedOut()), (Pop3Client.connection_broken, ConnectionBroken())],
+)
+def test_timeout_and_broken_connection_are_events_of_their_own(cut, event) -> None:
+    _, _, client = converse(LOGIN)
+    cut(client)
+    assert client.next_event() == event
+    cut(client)  # once over, nothing more
+    assert client.next_event() is NEED_DATA and client.state is S.CLOSED
+
+
+def test_data_after_end_of_input_is_our_mistake() -> None:
+    client = Pop3Client(Pop3ClientConfig("alice", "secret"))
+    client.receive_data(b"")
+    with pytest.raises(LocalProtocolError):
+        client.receive_data(GREETING)
+
+
+def test_end_of_input_after_close_adds_nothing() -> None:
     _, events, client = converse([b"-ERR go away\r\n"])
-    client.connection_lost()
+    client.receive_data(b"")
     assert events == [SessionClosed(False, "-ERR go away")]
     assert client.next_event() is NEED_DATA
 
@@ -248,16 +283,16 @@ def test_connection_lost_after_close_adds_nothing() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(chunks=st.lists(st.binary(max_size=300), max_size=8))
+@given(chunks=st.lists(st.binary(min_size=1, max_size=300), max_size=8))
 def test_arbitrary_server_bytes_never_raise(chunks: list[bytes]) -> None:
     _, events, client = converse(chunks)
-    allowed = LoginFailed | MessageRetrieved | SessionClosed
-    assert all(isinstance(event, allowed) for event in events)
-    assert sum(isinstance(event, SessionClosed) for event in events) <= 1
-    client.connection_lost()
+    endings = SessionClosed | RemoteProtocolError
+    assert all(isinstance(event, LoginFailed | MessageRetrieved | endings) for event in events)
+    assert sum(isinstance(event, endings) for event in events) <= 1
+    client.receive_data(b"")
     tail = client.next_event()
     assert client.closed
-    assert tail is NEED_DATA or tail == SessionClosed(False, "connection lost")
+    assert tail is NEED_DATA or tail == ConnectionClosed()
 
 
 @settings(max_examples=100, deadline=None)

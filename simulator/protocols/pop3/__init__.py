@@ -15,13 +15,17 @@ Deletion marks live only in the session: a session that ends any other way
 (RFC 1939 §6).
 
 The client runs the whole dialogue by itself, one command at a time, along
-`CLIENT_TRANSITIONS`: greeting, USER, PASS, STAT, UIDL, then RETR (and DELE)
-for every message whose unique-id it does not know yet, then QUIT.
+`CLIENT_TRANSITIONS`, applied in one place: greeting, USER, PASS, STAT,
+UIDL, then RETR (and DELE) for every message whose unique-id it does not
+know yet, then QUIT.  A session the server ends with a line ends with
+`SessionClosed`; one it does not ends with the event of `protocols.common`
+that says why (`ConnectionClosed` -- given `receive_data(b"")` --,
+`TimedOut`, `ConnectionBroken`, `RemoteProtocolError`).
 
 Multi-line responses are dot-stuffed on the way out and un-stuffed on the
 way in (RFC 1939 §3); their lines may be of any length, only status lines
 are limited (RFC 2449 §4).  Hostile bytes never raise: the server answers -ERR,
-the client ends the session with `SessionClosed(ok=False)`.
+the client ends the session with `RemoteProtocolError`.
 """
 
 from simulator.protocols.common import NEED_DATA, NeedData

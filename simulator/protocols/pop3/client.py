@@ -1,4 +1,12 @@
-"""The POP3 client side: log in, fetch new mail, maybe delete it, sign off."""
+"""The POP3 client side: log in, fetch new mail, maybe delete it, sign off.
+
+The client runs its dialogue by itself along `CLIENT_TRANSITIONS`: each
+reply it awaited is read as an `Outcome`, and `_advance` -- the one place
+the state changes -- follows the table and sends the new state's command
+from `COMMANDS`.  When no reply will come (the server closed, the caller
+timed out, the connection broke, the server's bytes made no sense) the
+session ends with that event, never with a line the server did not send.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,16 @@ from simulator.protocols.common import (
     CRLF,
     NEED_DATA,
     TERMINATOR,
+    ConnectionBroken,
+    ConnectionClosed,
+    Interruption,
     Line,
     LineBuffer,
     LineTooLong,
+    LocalProtocolError,
     NeedData,
+    RemoteProtocolError,
+    TimedOut,
     unstuff_line,
 )
 from simulator.protocols.pop3.replies import ClientNote
@@ -50,30 +64,37 @@ class Outcome(Enum):
     OK_FETCH = "+OK, a new message is left to fetch"
     OK_DELETE = "+OK, and the message just fetched is to be deleted"
     OK_DONE = "+OK, nothing left to fetch"
+    CUT_OFF = "closed, timed out, broken or malformed"  # no reply will come
 
 
 _S = Pop3ClientState
 
+_CUT = Outcome.CUT_OFF
 # State → outcome of the awaited reply → next state.  Entering a state sends
 # its command.  Any -ERR after the greeting leads to QUIT, which deletes
-# nothing that was not marked (RFC 1939 §6).  A malformed reply or a lost
-# connection ends the session from any state without a QUIT.
+# nothing that was not marked (RFC 1939 §6).  A malformed reply, the end of
+# input, a timeout or a broken connection ends the session from any state
+# without a QUIT (and so without UPDATE).
 CLIENT_TRANSITIONS: dict[Pop3ClientState, dict[Outcome, Pop3ClientState]] = {
-    _S.GREETING: {Outcome.OK: _S.USER, Outcome.ERR: _S.CLOSED},  # RFC 1939 §4
-    _S.USER: {Outcome.OK: _S.PASS, Outcome.ERR: _S.QUIT},  # RFC 1939 §7
-    _S.PASS: {Outcome.OK: _S.STAT, Outcome.ERR: _S.QUIT},
-    _S.STAT: {Outcome.OK: _S.UIDL, Outcome.ERR: _S.QUIT},  # RFC 1939 §5
-    _S.UIDL: {Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT},
-    _S.RETR: {
-        Outcome.OK_DELETE: _S.DELE,
-        Outcome.OK_FETCH: _S.RETR,
-        Outcome.OK_DONE: _S.QUIT,
-        Outcome.ERR: _S.QUIT,
+    _S.GREETING: {Outcome.OK: _S.USER, Outcome.ERR: _S.CLOSED, _CUT: _S.CLOSED},  # RFC 1939 §4
+    _S.USER: {Outcome.OK: _S.PASS, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},  # RFC 1939 §7
+    _S.PASS: {Outcome.OK: _S.STAT, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},
+    _S.STAT: {Outcome.OK: _S.UIDL, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},  # RFC 1939 §5
+    _S.UIDL: {
+        Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT,
+        _CUT: _S.CLOSED,
     },
-    _S.DELE: {Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT},
-    _S.QUIT: {Outcome.OK: _S.CLOSED, Outcome.ERR: _S.CLOSED},  # RFC 1939 §6
+    _S.RETR: {
+        Outcome.OK_DELETE: _S.DELE, Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT,
+        Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED,
+    },
+    _S.DELE: {
+        Outcome.OK_FETCH: _S.RETR, Outcome.OK_DONE: _S.QUIT, Outcome.ERR: _S.QUIT,
+        _CUT: _S.CLOSED,
+    },
+    _S.QUIT: {Outcome.OK: _S.CLOSED, Outcome.ERR: _S.CLOSED, _CUT: _S.CLOSED},  # RFC 1939 §6
     _S.CLOSED: {},
-}
+}  # fmt: skip
 
 # The command each state sends on entry.
 COMMANDS: dict[Pop3ClientState, Verb] = {
@@ -118,13 +139,19 @@ class MessageRetrieved:
 
 @dataclass(frozen=True)
 class SessionClosed:
-    """The session is over; `ok` only when every step and QUIT succeeded."""
+    """The server ended the session; `ok` only when every step and QUIT succeeded.
+
+    `text` is the server's line: the answer to QUIT, or the -ERR that cut
+    the session short.  A session no server line ended ends instead with
+    the interruption (`ConnectionClosed`, `TimedOut`, `ConnectionBroken`,
+    `RemoteProtocolError`).
+    """
 
     ok: bool
-    text: str  # the QUIT reply, else the line or note that ended the session
+    text: str
 
 
-Pop3ClientEvent = LoginFailed | MessageRetrieved | SessionClosed | NeedData
+Pop3ClientEvent = LoginFailed | MessageRetrieved | SessionClosed | Interruption | NeedData
 
 
 class Pop3Client:
@@ -135,7 +162,10 @@ class Pop3Client:
         self.state = Pop3ClientState.GREETING
         self._lines = LineBuffer(MAX_STATUS_LINE)
         self._outbox = bytearray()
-        self._events: deque[LoginFailed | MessageRetrieved | SessionClosed] = deque()
+        self._events: deque[LoginFailed | MessageRetrieved | SessionClosed | Interruption] = (
+            deque()
+        )
+        self._end_of_input = False
         self._body: list[bytes] | None = None  # a multi-line response being read
         self._partial = bytearray()  # the pieces so far of a long body line
         self._uids: dict[int, str] = {}
@@ -149,18 +179,25 @@ class Pop3Client:
         return self.state is Pop3ClientState.CLOSED
 
     def receive_data(self, data: bytes) -> None:
-        """Take bytes from the server (b"" when it has closed); ignored once the session is over."""
-        if not data:
-            self.connection_lost()
-        elif not self.closed:
-            self._lines.feed(data)
+        """Take bytes from the server; b"" means it closed its side (end of input).
+
+        Ignored once the session is over.
+        """
+        if self.closed or not data:
+            self._end_of_input = self._end_of_input or not data
+            return
+        if self._end_of_input:
+            raise LocalProtocolError("data after the end of input")
+        self._lines.feed(data)
 
     def next_event(self) -> Pop3ClientEvent:
         """Read replies, queue the next command, and report what happened."""
-        while not self._events:
-            if self.closed or not self._read():
-                return NEED_DATA
-        return self._events.popleft()
+        while not self._events and not self.closed:
+            if not self._read():
+                if not self._end_of_input or self.closed:
+                    break
+                self._cut_off(ConnectionClosed())  # the server closed without a word
+        return self._events.popleft() if self._events else NEED_DATA
 
     def data_to_send(self) -> bytes:
         """The commands queued for the server since the last call."""
@@ -168,10 +205,15 @@ class Pop3Client:
         self._outbox.clear()
         return data
 
-    def connection_lost(self) -> None:
-        """The connection dropped: the session ends unsuccessfully."""
+    def timed_out(self) -> None:
+        """The caller stopped waiting for the server: the session ends with `TimedOut`."""
         if not self.closed:
-            self._finish(ok=False, text=ClientNote.CONNECTION_LOST.value)
+            self._cut_off(TimedOut())
+
+    def connection_broken(self) -> None:
+        """The connection failed under the session: it ends with `ConnectionBroken`."""
+        if not self.closed:
+            self._cut_off(ConnectionBroken())
 
     # -- reading replies ----------------------------------------------------
 
@@ -188,7 +230,7 @@ class Pop3Client:
             return piece is not None
         line = self._lines.next_framed()
         if isinstance(line, LineTooLong):
-            self._finish(ok=False, text=ClientNote.LINE_TOO_LONG.value.format(length=line.length))
+            self._violation(ClientNote.LINE_TOO_LONG, length=line.length)
         elif line is not None:
             self._on_status_line(line.content)
         return line is not None
@@ -204,8 +246,7 @@ class Pop3Client:
         status = status_of(line)
         text = line.decode("utf-8", "replace")
         if status is None:
-            note = ClientNote.BAD_RESPONSE.value.format(line=printable(line, limit=60))
-            self._finish(ok=False, text=note)
+            self._violation(ClientNote.BAD_RESPONSE, line=printable(line, limit=60))
         elif status == ERR:
             self._on_error(text)
         elif self.state in MULTI_LINE:
@@ -225,7 +266,8 @@ class Pop3Client:
 
     def _on_ok(self, text: str) -> None:
         if self.state is Pop3ClientState.QUIT:
-            self._finish(ok=self._failure is None, text=self._failure or text)
+            self._events.append(SessionClosed(ok=self._failure is None, text=self._failure or text))
+            self._advance(Outcome.OK)
         elif self.state is Pop3ClientState.DELE:
             self._advance(self._fetch_outcome())
         else:
@@ -233,11 +275,10 @@ class Pop3Client:
 
     def _on_error(self, text: str) -> None:
         if self.state in (Pop3ClientState.GREETING, Pop3ClientState.QUIT):
-            self._finish(ok=False, text=self._failure or text)
-            return
-        if self.state in (Pop3ClientState.USER, Pop3ClientState.PASS):
+            self._events.append(SessionClosed(ok=False, text=self._failure or text))
+        elif self.state in (Pop3ClientState.USER, Pop3ClientState.PASS):
             self._events.append(LoginFailed(text))
-        self._failure = text
+        self._failure = self._failure or text
         self._advance(Outcome.ERR)
 
     def _on_listing(self, body: list[bytes]) -> None:
@@ -246,8 +287,7 @@ class Pop3Client:
             parts = line.split()
             number = parse_number(parts[0].decode("ascii", "replace")) if parts else None
             if len(parts) != 2 or not number:
-                note = ClientNote.BAD_RESPONSE.value.format(line=printable(line, limit=60))
-                self._finish(ok=False, text=note)
+                self._violation(ClientNote.BAD_RESPONSE, line=printable(line, limit=60))
                 return
             self._uids[number] = parts[1].decode("ascii", "replace")
         known = self.config.known_uids
@@ -265,6 +305,7 @@ class Pop3Client:
         return Outcome.OK_FETCH if self._to_fetch else Outcome.OK_DONE
 
     def _advance(self, outcome: Outcome) -> None:
+        """The one place the state moves along `CLIENT_TRANSITIONS`; send the new command."""
         self.state = CLIENT_TRANSITIONS[self.state][outcome]
         if self.state is Pop3ClientState.RETR:
             self._current = self._to_fetch.popleft()
@@ -282,8 +323,13 @@ class Pop3Client:
         line = verb.value if argument is None else f"{verb.value} {argument}"
         self._outbox += line.encode("utf-8") + CRLF
 
-    def _finish(self, ok: bool, text: str) -> None:
-        self.state = Pop3ClientState.CLOSED
+    def _violation(self, note: ClientNote, **fields: object) -> None:
+        """The server broke the protocol: the conversation cannot go on."""
+        self._cut_off(RemoteProtocolError(note.value.format(**fields)))
+
+    def _cut_off(self, interruption: Interruption) -> None:
+        """No reply will come: report why and close, without QUIT (so without UPDATE)."""
         self._body = None
         self._partial.clear()
-        self._events.append(SessionClosed(ok=ok, text=text))
+        self._events.append(interruption)
+        self._advance(Outcome.CUT_OFF)
