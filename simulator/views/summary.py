@@ -10,10 +10,18 @@ give way first; addresses keep their full width while they can, and when
 they cannot they break after "@" and before ".".  When the reasons would
 get less than `MIN_DETAIL_WIDTH` cells beside the other columns, they go
 under the table, one line per copy.
+
+A big run is summarised instead of listed: past `MAX_ROWS` copies the
+view shows how many copies met each fate with their typical and slowest
+end-to-end times, what went wrong grouped by status code (with one
+reason each), and the `WORST_ROWS` copies a teacher would look at first:
+those not delivered, then the slowest delivered.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,15 +51,30 @@ FATE_STYLES: Mapping[Fate, str] = {
 MIN_DETAIL_WIDTH = 30
 #: Cells between two columns.
 _GAP = 2
+#: More copies than this are summarised, not listed.
+MAX_ROWS = 200
+#: How many rows the summary of a big run lists: the copies not delivered, then the slowest.
+WORST_ROWS = 10
 
 # "550 5.1.1 <bob@example.net>: " -- reply code, RFC 3463 code, address.
 _REPLY_PREAMBLE = re.compile(r"^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3} +)?(?:<[^>]*>: *)?")
 
 class SummaryView(JupyterMixin):
-    """A table of message fates with a one-line footer of counts."""
+    """A table of message fates with a one-line footer of counts.
 
-    def __init__(self, fates: Sequence[MessageFate]) -> None:
+    With more than `max_rows` copies, the table gives way to a summary
+    (`summarised`): counts and times per fate, problems per status code,
+    and the worst copies.
+    """
+
+    def __init__(self, fates: Sequence[MessageFate], *, max_rows: int = MAX_ROWS) -> None:
         self.fates: tuple[MessageFate, ...] = tuple(fates)
+        self.max_rows = max_rows
+
+    @property
+    def summarised(self) -> bool:
+        """Whether there are too many copies to list them all."""
+        return len(self.fates) > self.max_rows
 
     def counts(self) -> Counter[Fate]:
         """How many copies met each fate."""
@@ -63,24 +86,25 @@ class SummaryView(JupyterMixin):
         shown = [Fate.DELIVERED, Fate.BOUNCED, Fate.QUEUED]
         if counts[Fate.IN_FLIGHT]:
             shown.append(Fate.IN_FLIGHT)
-        parts = [(f"{counts[fate]} {fate.value}", FATE_STYLES[fate]) for fate in shown]
+        parts = [(f"{counts[fate]:,} {fate.value}", FATE_STYLES[fate]) for fate in shown]
         footer = Text()
         for number, (words, style) in enumerate(parts):
             footer.append(" · " if number else "")
             footer.append(words, style)
         return footer
 
-    def table(self, width: int) -> Table:
-        """The table laid out for a console `width` cells wide."""
+    def table(self, width: int, fates: Sequence[MessageFate] | None = None) -> Table:
+        """The table of `fates` (default: all) laid out for a console `width` cells wide."""
         subjects = {fate.message_id: fate.subject for fate in self.fates}
+        listed = self.fates if fates is None else fates
         columns = [_MESSAGE, *_COLUMNS[:-1]]
         rows = [
             [_message_cell(fate, subjects), *(column.cell(fate) for column in columns[1:])]
-            for fate in self.fates
+            for fate in listed
         ]
-        if self._details_beside(columns, rows, width):
+        if _details_beside(listed, columns, rows, width):
             columns.append(_COLUMNS[-1])
-            for row, fate in zip(rows, self.fates, strict=True):
+            for row, fate in zip(rows, listed, strict=True):
                 row.append(_COLUMNS[-1].cell(fate))
         table = _empty_table()
         widths = _column_widths(columns, rows, width)
@@ -95,28 +119,86 @@ class SummaryView(JupyterMixin):
             ))
         return table
 
-    def _details_beside(self, columns: list[_Column], rows: list[list[Text]], width: int) -> bool:
-        """Whether the Status/Detail column gets `MIN_DETAIL_WIDTH` cells beside the others."""
-        if not any(fate.detail or fate.status for fate in self.fates):
-            return False
-        naturals = _naturals(columns, rows)
-        needed = sum(_tight(column, natural) for column, natural in zip(columns, naturals,
-                                                                        strict=True))
-        return width - _GAP * len(columns) - needed >= MIN_DETAIL_WIDTH
-
-    def details(self) -> list[Text]:
+    def details(self, fates: Sequence[MessageFate] | None = None) -> list[Text]:
         """One line per copy that has a status or reason, when no column holds them."""
         return [
             Text.assemble(f"{fate.recipient}: ", _detail_cell(fate))
-            for fate in self.fates
+            for fate in (self.fates if fates is None else fates)
             if fate.detail or fate.status
         ]
 
+    def worst(self, count: int = WORST_ROWS) -> list[MessageFate]:
+        """The copies to look at first, at most `count`.
+
+        Every copy still in flight (lost: a bug), then the first copy of
+        each other problem (fate and status code, the most common first),
+        then the slowest deliveries.
+        """
+        picked = [fate for fate in self.fates if fate.fate is Fate.IN_FLIGHT][:count]
+        picked += list(self._problems()[1].values())[: count - len(picked)]
+        delivered = (fate for fate in self.fates if fate.elapsed is not None
+                     and fate.fate is Fate.DELIVERED)
+        slowest = heapq.nlargest(count - len(picked), delivered, key=lambda fate: fate.elapsed)
+        return picked + slowest
+
+    def _problems(self) -> tuple[Counter[tuple[Fate, str]], dict[tuple[Fate, str], MessageFate]]:
+        """Copies queued or bounced, counted by (fate, status), and the first of each group."""
+        groups: Counter[tuple[Fate, str]] = Counter()
+        first: dict[tuple[Fate, str], MessageFate] = {}
+        for fate in self.fates:
+            if fate.fate in (Fate.QUEUED, Fate.BOUNCED):
+                key = (fate.fate, fate.status or "")
+                groups[key] += 1
+                first.setdefault(key, fate)
+        return groups, {key: first[key] for key, _ in groups.most_common()}
+
+    def fate_table(self) -> Table:
+        """Per fate: how many copies, their share, and the median, 95th-percentile and
+        slowest end-to-end times."""
+        table = _empty_table(f"{TITLE}: {len(self.fates):,} copies, summarised")
+        for name in ("Fate", "Copies", "Share", "Median", "95 %", "Slowest"):
+            table.add_column(name, justify="left" if name == "Fate" else "right")
+        times: dict[Fate, list[float]] = {fate: [] for fate in Fate}
+        for fate in self.fates:
+            if fate.elapsed is not None:
+                times[fate.fate].append(fate.elapsed)
+        for fate, copies in self.counts().most_common():
+            spans = sorted(times[fate])
+            table.add_row(_fate_cell_of(fate), f"{copies:,}", f"{copies / len(self.fates):.1%}",
+                          *(format_duration(_percentile(spans, p)) for p in (0.5, 0.95, 1.0)))
+        return table
+
+    def status_table(self) -> Table | None:
+        """Copies queued or bounced, grouped by fate and status code, with one reason each."""
+        groups, first = self._problems()
+        if not groups:
+            return None
+        table = _empty_table("Not delivered, by status")
+        for name in ("Status", "Fate", "Copies", "For example"):
+            table.add_column(name, justify="right" if name == "Copies" else "left",
+                             ratio=1 if name == "For example" else None, overflow="fold")
+        for (fate, status), example in first.items():
+            table.add_row(status or "—", _fate_cell_of(fate), f"{groups[fate, status]:,}",
+                          Text.assemble(f"{example.recipient}: ", _detail_cell(example)))
+        return table
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.summarised:
+            yield from self._summary(options.max_width)
+            return
         table = self.table(options.max_width)
         beside = table.columns[-1].header == _COLUMNS[-1].name
         below = [] if beside else self.details()
         yield Group(table, *below, self.footer())
+
+    def _summary(self, width: int) -> RenderResult:
+        worst = self.worst()
+        table = self.table(width, worst)
+        table.title = f"The {len(worst)} copies to look at first"
+        beside = table.columns[-1].header == _COLUMNS[-1].name
+        problems = self.status_table()
+        parts = [self.fate_table(), Text(), *([problems, Text()] if problems else []), table]
+        yield Group(*parts, *([] if beside else self.details(worst)), self.footer())
 
 
 def summary_of(records: Iterable[TraceRecord]) -> SummaryView:
@@ -145,6 +227,25 @@ def fit_widths(
         widest = max(shrinkable, key=lambda i: widths[i] / weights[i])
         widths[widest] -= 1
     return widths
+
+
+def _details_beside(
+    fates: Sequence[MessageFate], columns: list[_Column], rows: list[list[Text]], width: int
+) -> bool:
+    """Whether the Status/Detail column gets `MIN_DETAIL_WIDTH` cells beside the others."""
+    if not any(fate.detail or fate.status for fate in fates):
+        return False
+    naturals = _naturals(columns, rows)
+    needed = sum(_tight(column, natural) for column, natural in zip(columns, naturals,
+                                                                    strict=True))
+    return width - _GAP * len(columns) - needed >= MIN_DETAIL_WIDTH
+
+
+def _percentile(ordered: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile of sorted values (None if there are none)."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _naturals(columns: Sequence[_Column], rows: list[list[Text]]) -> list[int]:
@@ -194,10 +295,10 @@ def _wrap_address(cell: Text, width: int) -> Text:
     return Text("\n".join(lines), cell.style)
 
 
-def _empty_table() -> Table:
+def _empty_table(title: str = TITLE) -> Table:
     """A table with the summary's title and box and no columns yet."""
     return Table(
-        title=TITLE,
+        title=title,
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -223,7 +324,11 @@ def _message_cell(fate: MessageFate, subjects: Mapping[str, str]) -> Text:
 
 def _fate_cell(fate: MessageFate) -> Text:
     """The fate in its colour."""
-    return Text(fate.fate.value, FATE_STYLES[fate.fate])
+    return _fate_cell_of(fate.fate)
+
+
+def _fate_cell_of(fate: Fate) -> Text:
+    return Text(fate.value, FATE_STYLES[fate])
 
 
 def _hops_cell(fate: MessageFate) -> Text:

@@ -271,3 +271,83 @@ def test_a_long_address_wraps_at_its_dots() -> None:
     start, stop = lines[1].index("To"), lines[1].index("Fate")
     pieces = [line[start:stop].strip() for line in lines[3:6]]
     assert pieces == ["bartholomew", ".the-very-long-named", ".recipient@example.net"]
+
+
+# -- a big run: summarised, not listed ------------------------------------------------
+
+
+def many(count: int) -> list[MessageFate]:
+    """`count` copies: mostly delivered in 1..count seconds, every 50th bounced, every 70th
+    queued, and one in flight."""
+    fates = []
+    for number in range(count):
+        recipient = f"user{number}@example.net"
+        if number % 50 == 7:
+            fates.append(fate(recipient, Fate.BOUNCED, status="5.1.1", detail=REJECTED,
+                              message_id=f"<{number}@x>"))
+        elif number % 70 == 3:
+            fates.append(fate(recipient, Fate.QUEUED, detail=TIMEOUT, message_id=f"<{number}@x>"))
+        elif number == count // 2:
+            fates.append(fate(recipient, Fate.IN_FLIGHT, message_id=f"<{number}@x>"))
+        else:
+            fates.append(fate(recipient, Fate.DELIVERED, hops=2, message_id=f"<{number}@x>",
+                              ended_at=10.0 + number + 1))
+    return fates
+
+
+def test_up_to_max_rows_every_copy_is_listed() -> None:
+    view = SummaryView(many(200))
+    assert not view.summarised
+    out = render(view, 200)
+    assert "user199@example.net" in out
+    assert "summarised" not in out
+
+
+def test_more_copies_are_summarised_per_fate_with_times() -> None:
+    fates = many(1000)
+    view = SummaryView(fates)
+    assert view.summarised
+    out = render(view, 120)
+    assert "Messages: 1,000 copies, summarised" in out
+    assert row_of(out, "delivered  ").split()[:3] == ["delivered", "964", "96.4%"]
+    assert row_of(out, "bounced  ").split()[:2] == ["bounced", "20"]
+    assert row_of(out, "queued  ").split()[:2] == ["queued", "15"]
+    assert row_of(out, "in flight  ").split()[:3] == ["in", "flight", "1"]
+    assert out.splitlines()[-1] == "964 delivered · 20 bounced · 15 queued · 1 in flight"
+    assert len(out.splitlines()) < 60
+
+
+def test_the_summary_groups_problems_by_status_with_an_example() -> None:
+    out = render(SummaryView(many(1000)), 160)
+    assert "Not delivered, by status" in out
+    bounced = row_of(out, "user7@")
+    assert bounced.split()[:3] == ["5.1.1", "bounced", "20"]
+    assert "user7@example.net: 5.1.1 Recipient address rejected" in bounced
+    assert row_of(out, "user3@").split()[:3] == ["—", "queued", "15"]
+
+
+def test_the_worst_copies_come_first_in_flight_then_each_problem_then_the_slowest() -> None:
+    view = SummaryView(many(1000))
+    worst = view.worst(6)
+    assert [f.fate for f in worst] == [Fate.IN_FLIGHT, Fate.BOUNCED, Fate.QUEUED,
+                                       Fate.DELIVERED, Fate.DELIVERED, Fate.DELIVERED]
+    assert worst[1].recipient == "user7@example.net"  # the first of the biggest group
+    assert [f.recipient for f in worst[3:]] == [f"user{n}@example.net" for n in (999, 998, 997)]
+    out = render(view, 160)
+    assert "The 10 copies to look at first" in out
+    assert "user999@example.net" in out and "user5@example.net" not in out
+
+
+def test_median_95th_percentile_and_slowest_times() -> None:
+    fates = [fate(f"u{n}@x", Fate.DELIVERED, ended_at=10.0 + n) for n in range(1, 301)]
+    out = render(SummaryView(fates), 120)
+    assert row_of(out, "delivered  ").split() == [
+        "delivered", "300", "100.0%", "2", "m", "30", "s", "4", "m", "45", "s", "5", "m", "0", "s"
+    ]
+
+
+def test_a_hundred_thousand_copies_render_as_a_short_summary() -> None:
+    out = render(SummaryView(many(100_000)), 100)
+    assert "Messages: 100,000 copies, summarised" in out
+    assert len(out.splitlines()) < 80
+    assert out.splitlines()[-1] == "96,570 delivered · 2,000 bounced · 1,429 queued · 1 in flight"
