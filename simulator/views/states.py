@@ -1,9 +1,11 @@
 """A protocol's state table, drawn for people: which command leads where.
 
 The protocol machines keep their transitions in one literal table each
-(`TRANSITIONS`); this view shows such a table as rows of "state, then the
-commands that lead to each next state".  It takes the table as plain data,
-so it needs nothing from the protocol packages.
+(`TRANSITIONS` for a server, `CLIENT_TRANSITIONS` for a client); this view
+shows such a table as rows of "state, then the inputs that lead to each
+next state" -- commands for a server, what the awaited reply meant for a
+client (`heading=CLIENT_HEADING, caption=CLIENT_CAPTION`).  It takes the
+table as plain data, so it needs nothing from the protocol packages.
 """
 
 from __future__ import annotations
@@ -23,24 +25,37 @@ CAPTION = (
     "A command not listed for a state is refused as out of order. A command the "
     "server must decide on (MAIL, RCPT, PASS...) moves on only if its reply is positive."
 )
+HEADING = "Command → next state"
+#: For a client's table: its states are the replies it awaits.
+CLIENT_CAPTION = (
+    "The client sends one command at a time; each state is the reply it awaits, and "
+    "entering a state sends that state's command. Cut off: the server closed, fell "
+    "silent, the connection broke or a reply made no sense."
+)
+CLIENT_HEADING = "Reply → next state"
 
 
 class StateTableView(JupyterMixin):
     """One row per state: its commands, grouped by the state they lead to."""
 
-    def __init__(self, title: str, transitions: Transitions) -> None:
+    def __init__(
+        self, title: str, transitions: Transitions, *, heading: str = HEADING,
+        caption: str = CAPTION,
+    ) -> None:
         self.title = title
         self.transitions = transitions
+        self.heading = heading
+        self.caption = caption
 
     def rows(self) -> list[tuple[str, str]]:
         """(state, "CMD, CMD → NEXT; ...") for every state, in table order."""
         return [(state.name, _moves(state, moves)) for state, moves in self.transitions.items()]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        table = Table(title=self.title, caption=CAPTION, box=box.SIMPLE_HEAD,
+        table = Table(title=self.title, caption=self.caption, box=box.SIMPLE_HEAD,
                       title_style="bold", header_style="bold", expand=False)
         table.add_column("State", style="cyan", no_wrap=True)
-        table.add_column("Command → next state")
+        table.add_column(self.heading)
         for state, moves in self.rows():
             table.add_row(state, Text(moves or "(no commands: the session is over or waits)"))
         yield table

@@ -64,7 +64,7 @@ class Outcome(Enum):
     OK_FETCH = "+OK, a new message is left to fetch"
     OK_DELETE = "+OK, and the message just fetched is to be deleted"
     OK_DONE = "+OK, nothing left to fetch"
-    CUT_OFF = "closed, timed out, broken or malformed"  # no reply will come
+    CUT_OFF = "cut off"  # no reply will come: closed, timed out, broken, garbled
 
 
 _S = Pop3ClientState

@@ -37,22 +37,22 @@ class ClientInput(Enum):
     """
 
     ACCEPTED = "2yz"
-    AUTHENTICATE = "2yz, credentials and AUTH PLAIN offered"
-    SEND_MAIL = "2yz, mail to send"
-    NOTHING_TO_SEND = "2yz, nothing to send"
+    AUTHENTICATE = "2yz with AUTH PLAIN to use"
+    SEND_MAIL = "2yz with mail to send"
+    NOTHING_TO_SEND = "2yz with nothing to send"
     CHALLENGE = "334"
     GO_AHEAD = "354"
     REFUSED = "4yz/5yz"
     REFUSED_TEMPORARILY = "4yz"
     REFUSED_PERMANENTLY = "5yz"
-    NEXT_RECIPIENT = "any reply, more recipients"
-    SOME_ACCEPTED = "any reply, last recipient, some accepted"
-    NONE_ACCEPTED = "any reply, last recipient, none accepted"
-    MORE_MAIL = "any reply, more mail"
-    NO_MORE_MAIL = "any reply, no more mail"
+    NEXT_RECIPIENT = "any reply with recipients left"
+    SOME_ACCEPTED = "last RCPT answered and some accepted"
+    NONE_ACCEPTED = "last RCPT answered and none accepted"
+    MORE_MAIL = "any reply with mail left"
+    NO_MORE_MAIL = "any reply with no mail left"
     ANY = "any reply"
     CLOSING = "421"  # RFC 5321 §3.8: the server is closing the channel
-    CUT_OFF = "closed, timed out, broken or malformed"  # no reply will come
+    CUT_OFF = "cut off"  # no reply will come: closed, timed out, broken, garbled
 
 
 C, On = ClientState, ClientInput
