@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_step(commands)
     _add_export(commands)
     _add_generate(commands)
+    _add_bench(commands)
 
     show = commands.add_parser("show", help="show a scenario's lesson and where its file is")
     show.add_argument("scenario", help="a scenario file or bundled name")
@@ -180,6 +181,20 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     generate.add_argument("-o", "--output", type=Path, metavar="FILE",
                           help="write to FILE instead of standard output")
     generate.set_defaults(handler=_lazy("generate"))
+
+
+def _add_bench(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser(
+        "bench", help="measure the simulator's speed against bare SimPy",
+        description="Run the bundled scenarios and generated worlds of 1,000 to 30,000 "
+                    "messages, each in a process of its own, and the same lines moved by "
+                    "bare SimPy; print CPU and wall time, rates, peak memory and the ratio.",
+    )
+    bench.add_argument("--quick", action="store_true",
+                       help="only the bundled scenarios and the 1,000-message world")
+    bench.add_argument("--json", type=Path, metavar="FILE",
+                       help="also write the figures and the machine to FILE as JSON")
+    bench.set_defaults(handler=_lazy("bench"))
 
 
 def _lazy(name: str) -> object:

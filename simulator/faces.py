@@ -31,48 +31,81 @@ from simulator.simulation import Simulation
 from simulator.trace import JsonlWriter
 
 if TYPE_CHECKING:
+    from simulator.fates import FateLedger
     from simulator.views import LivePrinter
+    from simulator.views.progress import RunProgress
 
 #: Fewer columns than this make a cramped export; more make a tiny one.
 EXPORT_WIDTHS = range(40, 401)
+#: The views that read the whole trace after a run; for the others it is only streamed.
+TRACE_VIEWS = frozenset({"sequence", "follow"})
+#: Pieces of simulated time a run is played in (see `_play`).
+RUN_SLICES = 500
 
 
 def run(args: argparse.Namespace) -> int:
-    """`mailsim run`: the lesson, the live transcript, then the chosen views."""
+    """`mailsim run`: the lesson, the live transcript, then the chosen views.
+
+    The trace is kept only for the views that read it whole after the run
+    (`TRACE_VIEWS`); otherwise it is streamed -- to the printer, the
+    `--trace` file and the fate ledger of the summary -- and nothing grows
+    with simulated time but the state of the world.  A long run shows a
+    progress bar on a terminal when no transcript is printing.
+    """
+    from simulator.fates import FateLedger
     from simulator.lessons import LessonView
+    from simulator.views.progress import RunProgress
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
     _refuse_overwriting(path, args.trace)
-    simulation = Simulation(scenario, args.seed)
-    console = Console(highlight=False)
     views = args.view or ["transcript", "summary"]
+    simulation = Simulation(scenario, args.seed, keep_trace=not TRACE_VIEWS.isdisjoint(views))
+    ledger = FateLedger()
+    simulation.trace.subscribe(ledger.feed)
+    console = Console(highlight=False)
     live = "transcript" in views and not args.quiet
     if live and scenario.lesson is not None:
         console.print(LessonView(scenario, path, brief=True))
     if live:
         printer = _printer(console, args, scenario, speed=args.speed)
         simulation.trace.subscribe(printer)
+    progress = None if live else RunProgress(console, simulation.duration, len(scenario.traffic))
+    if progress is not None:
+        simulation.trace.subscribe(progress)
     try:
         with _trace_file(args.trace) as stream:
             if stream is not None:
                 simulation.trace.subscribe(JsonlWriter(stream))
-            status = _play(simulation, args.until)
+            status = _play(simulation, args.until, progress)
     except OSError as error:
         complain(f"mailsim: cannot write {args.trace}: {error.strerror or error}")
         return EXIT_USAGE
+    finally:
+        if progress is not None:
+            progress.close()
     if live:
         printer.flush()
     for view in views:
         if view != "transcript":
             console.print()
-            console.print(_view(simulation, view, args))
+            console.print(_view(simulation, view, args, ledger))
     return status
 
 
-def _play(simulation: Simulation, until: float | None) -> int:
-    """Run to the end (or to `until`) and close the books, even after Ctrl-C."""
+def _play(simulation: Simulation, until: float | None, progress: RunProgress | None = None) -> int:
+    """Run to the end (or to `until`) and close the books, even after Ctrl-C.
+
+    The run goes in `RUN_SLICES` pieces: each hands back its records, which
+    are dropped at once (the sinks have them), and lets the progress bar
+    redraw even when records are few.
+    """
+    limit = simulation.duration if until is None else min(until, simulation.duration)
     try:
+        for piece in range(1, RUN_SLICES):
+            simulation.run(limit * piece / RUN_SLICES)
+            if progress is not None:
+                progress.refresh()
         simulation.run(until)
     except KeyboardInterrupt:
         simulation.finish()
@@ -146,6 +179,20 @@ def generate(args: argparse.Namespace) -> int:
                          f"{MAX_FILE_BYTES:,} bytes a scenario file may hold; about {fits} "
                          "messages would fit")
     return _write_out(text, args.output)
+
+
+def bench(args: argparse.Namespace) -> int:
+    """`mailsim bench`: the benchmark cases, their table, and the JSON if asked for."""
+    from simulator import bench as benchmark
+
+    cases = benchmark.quick_cases() if args.quick else benchmark.full_cases()
+    try:
+        width = None if sys.stdout.isatty() else benchmark.TABLE_WIDTH
+        benchmark.report(cases, Console(highlight=False, width=width), args.json)
+    except OSError as error:
+        complain(f"mailsim: cannot write {args.json}: {error.strerror or error}")
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def show(args: argparse.Namespace) -> int:
@@ -241,8 +288,15 @@ def _printer(
                        narrator=narrator, **_filters(args))
 
 
-def _view(simulation: Simulation, name: str, args: argparse.Namespace) -> RenderableType:
-    """One of the views `--view` names, of a finished (or stopped) simulation."""
+def _view(
+    simulation: Simulation, name: str, args: argparse.Namespace,
+    ledger: FateLedger | None = None,
+) -> RenderableType:
+    """One of the views `--view` names, of a finished (or stopped) simulation.
+
+    The summary reads the fates from `ledger` when the run kept one (its
+    trace may not be kept), else from the trace.
+    """
     from simulator.views import (
         DialogueView,
         FollowView,
@@ -253,7 +307,7 @@ def _view(simulation: Simulation, name: str, args: argparse.Namespace) -> Render
 
     records = simulation.trace
     if name == "summary":
-        return SummaryView(simulation.fates())
+        return SummaryView(simulation.fates() if ledger is None else ledger.fates())
     if name == "sequence":
         return SequenceView(records, **_filters(args))
     if name == "topology":

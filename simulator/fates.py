@@ -9,7 +9,10 @@ only if nothing final ever came.  A message with none of these is still
 is shown, never hidden.
 
 `message_fates` reads the records in one pass, so it works on a stream
-read back from a JSONL file as well as on a live `Trace`.
+read back from a JSONL file as well as on a live `Trace`.  A `FateLedger`
+does the same record by record: subscribed to a running simulation's
+trace (`trace.subscribe(ledger.feed)`), it knows every fate without the
+trace being kept.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ def message_fates(records: Iterable[TraceRecord]) -> list[MessageFate]:
     records for a message never seen composed still get a fate, with
     origin `UNKNOWN_ORIGIN` and a NaN `composed_at`.
     """
-    ledger = _Ledger()
+    ledger = FateLedger()
     for record in records:
         ledger.feed(record)
     return ledger.fates()
@@ -100,8 +103,8 @@ enhanced_status = find_enhanced_status
 address_key = normalise_address
 
 
-class _Ledger:
-    """The fates known so far, updated record by record."""
+class FateLedger:
+    """The fates known so far, updated record by record (`feed` is a trace sink)."""
 
     def __init__(self) -> None:
         # Message-ID -> recipient key -> fate; dicts keep composition order.

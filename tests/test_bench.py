@@ -7,10 +7,19 @@ and what start-up imports.
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
-from simulator import catalog, cli
+import pytest
+from rich.console import Console
+
+from simulator import bench, catalog, cli, faces
+from simulator.cli import main
+from simulator.simulation import Simulation
 
 HEAVY = ("pydantic", "rich", "networkx", "yaml", "simpy", "email", "simulator.scenario")
 
@@ -34,3 +43,87 @@ def test_help_loads_nothing_heavy() -> None:
 
 def test_the_default_scenario_is_the_catalog_one() -> None:
     assert cli.DEFAULT_SCENARIO == catalog.DEFAULT_SCENARIO
+
+
+# -- mailsim bench on tiny cases ---------------------------------------------------
+
+TINY = [bench.Case.scenario("01-first-email"), bench.Case.generated(20, name="tiny world")]
+
+
+@pytest.fixture(scope="module")
+def tiny_results() -> list[bench.Result]:
+    return bench.run_cases(TINY)
+
+
+def test_each_case_reports_positive_figures(tiny_results: list[bench.Result]) -> None:
+    assert [result.case for result in tiny_results] == ["01-first-email", "tiny world"]
+    for result in tiny_results:
+        assert result.messages > 0 and result.events > 0 and result.records > result.lines > 0
+        assert result.cpu > 0 and result.wall > 0 and result.peak_mb > 0
+        assert result.baseline_cpu > 0 and result.baseline_events > 0 and result.ratio > 0
+        assert result.messages_per_s > 0 and result.records_per_s > 0
+    assert tiny_results[1].messages == 20
+
+
+def test_the_table_has_every_column_and_the_machine(tiny_results: list[bench.Result]) -> None:
+    console = Console(file=io.StringIO(), width=bench.TABLE_WIDTH, color_system=None)
+    console.print(bench.results_table(tiny_results, bench.machine()))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    header = next(line for line in out.splitlines() if "Case" in line)
+    assert header.split() == [word for column in bench.COLUMNS for word in column.split()]
+    row = next(line for line in out.splitlines() if line.strip().startswith("tiny world"))
+    figures = [float(cell.replace(",", "")) for cell in row.split()[2:]]
+    assert len(figures) == len(bench.COLUMNS) - 1
+    assert all(figure > 0 for figure in figures)
+    assert "Python" in out and "SimPy" in out
+
+
+def test_the_baseline_moves_the_simulators_lines_over_its_routes() -> None:
+    scenario = bench.case_scenario(bench.Case.generated(10))
+    simulation, counter, _, _ = bench._run_simulator(scenario)
+    plan = bench.baseline_plan(simulation, scenario, counter.lines)
+    assert len(plan) == 10
+    assert sum(lines for _, hops in plan for _, lines in hops) == counter.lines
+    assert all(delay > 0 for _, hops in plan for delay, _ in hops)
+    assert [at for at, _ in plan] == [message.at for message in scenario.traffic]
+
+
+def test_mailsim_bench_quick_prints_the_table_and_writes_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench, "quick_cases", lambda: TINY[:1])
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(path)]) == 0
+    assert "01-first-email" in capsys.readouterr().out
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["machine"]["simpy"]
+    assert document["cases"][0]["case"] == "01-first-email"
+    assert document["cases"][0]["ratio"] > 0
+
+
+# -- a run streams its trace when no view needs it whole -----------------------------
+
+
+@pytest.mark.parametrize(("views", "kept"), [([], False), (["--view", "summary"], False),
+                                             (["--view", "sequence"], True)])
+def test_mailsim_run_keeps_the_trace_only_for_views_that_read_it_whole(
+    views: list[str], kept: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    made: list[Simulation] = []
+
+    class Watched(Simulation):
+        def __init__(self, *args: Any, **keywords: Any) -> None:
+            super().__init__(*args, **keywords)
+            made.append(self)
+
+    monkeypatch.setattr(faces, "Simulation", Watched)
+    trace = tmp_path / "trace.jsonl"
+    argv = ["run", "02-unknown-user", "--quiet", "--trace", str(trace), *views]
+    assert main(argv) == 0
+    simulation = made[0]
+    assert len(simulation.trace) == len(trace.read_text(encoding="utf-8").splitlines())
+    assert bool(simulation.trace.records) is kept
+    assert simulation._fresh == []  # the records each slice handed back were dropped
+    if "sequence" not in views:
+        assert "1 delivered · 1 bounced · 0 queued" in capsys.readouterr().out
