@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.narration import words
+from simulator.protocols.status import ENHANCED_STATUS, leading_enhanced_status
 
-# RFC 5321 §4.2: a reply line is a three-digit code, then " " or "-"; RFC 3463
-# §2: an enhanced code class.subject.detail may follow, its class repeating
-# the reply's first digit (RFC 2034 §4).
-_REPLY = re.compile(r"([2-5][0-9][0-9])([ -]|$)(?:([245])\.([0-9]{1,3})\.([0-9]{1,3})(?: |$))?")
-_STATUS = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})")
+# RFC 5321 §4.2: a reply line is a three-digit code, then " " or "-"; an RFC
+# 3463 enhanced code may follow (`leading_enhanced_status`).
+_REPLY = re.compile(r"([2-5][0-9][0-9])([ -]|$)")
 # RFC 5321 §4.1.2: Reverse-path / Forward-path in angle brackets (Postfix also
 # accepts a bare address: strict_rfc821_envelopes = no).
 _PATH = re.compile(r"(?:FROM|TO):\s*<?([^<>\s]*)>?", re.IGNORECASE)
@@ -59,9 +58,8 @@ def parse_reply(line: str) -> ReplyCode | None:
     match = _REPLY.match(line)
     if match is None:
         return None
-    code, separator, cls, subject, detail = match.groups()
-    status = f"{cls}.{subject}.{detail}" if cls and int(cls) == int(code[0]) else None
-    return ReplyCode(int(code), separator != "-", status)
+    code, separator = int(match.group(1)), match.group(2)
+    return ReplyCode(code, separator != "-", leading_enhanced_status(line[match.end():], code))
 
 
 def leading_status(text: str) -> str | None:
@@ -72,7 +70,7 @@ def leading_status(text: str) -> str | None:
 
 def status_meaning(status: str | None) -> str:
     """ "bad destination mailbox address" for "5.1.1", or "" if not a status code."""
-    match = _STATUS.fullmatch(status or "")
+    match = ENHANCED_STATUS.fullmatch(status or "")
     if match is None:
         return ""
     cls, subject, detail = match.groups()

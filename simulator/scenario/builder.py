@@ -14,6 +14,7 @@ from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
 from simulator.net.dns import MxRecord as DnsMx
 from simulator.net.topology import Host, Link
+from simulator.protocols.addresses import POSTMASTER, mailbox_key
 from simulator.protocols.message import Draft
 from simulator.scenario.models import ARecord, MxRecord, Role, Scenario, TxtRecord
 from simulator.world import World
@@ -61,7 +62,7 @@ def _add_mail_servers(world: World, scenario: Scenario) -> None:
             if scenario.domains[entry.domain].mda == host
         }
         aliases = {
-            f"postmaster@{name}": f"{local}@{name}"
+            f"{POSTMASTER}@{name}": f"{local}@{name}"
             for name, domain in scenario.domains.items()
             if domain.mda == host and (local := domain.postmaster_user()) is not None
         }
@@ -88,7 +89,7 @@ def _add_clients(world: World, scenario: Scenario) -> None:
             check_every=user.check_every,
             keep_on_server=user.keep_on_server,
         )
-        world.muas[address.lower()] = Mua(world.ctx, user.mua, config)
+        world.muas[mailbox_key(address)] = Mua(world.ctx, user.mua, config)
     for message in scenario.traffic:
         draft = Draft(message.sender, tuple(message.to), message.subject, message.body)
-        world.muas[message.sender.lower()].send_at(message.at, draft)
+        world.muas[mailbox_key(message.sender)].send_at(message.at, draft)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
+from simulator.protocols.addresses import mailbox_key
 from simulator.scenario.errors import (
     MAX_PROBLEMS_SHOWN,
     Location,
@@ -156,7 +157,7 @@ def _domain_problems(scenario: Scenario) -> Iterator[Finding]:
             )
         seen: dict[str, str] = {}
         for local in domain.users:
-            first = seen.setdefault(local.lower(), local)
+            first = seen.setdefault(mailbox_key(f"{local}@{domain_name}"), local)
             if first != local:
                 yield (
                     ("domains", domain_name, "users", local),

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from simulator.protocols.addresses import domain_of, is_postmaster
 from simulator.scenario.checks import cross_reference_problems
 from simulator.scenario.errors import CrossReferenceError
 from simulator.scenario.limits import (
@@ -175,7 +176,7 @@ class Domain(ScenarioModel):
 
     def postmaster_user(self) -> str | None:
         """The local part of the user who gets the domain's postmaster mail."""
-        if "postmaster" in {local.lower() for local in self.users}:
+        if any(is_postmaster(local) for local in self.users):
             return None  # a real postmaster mailbox needs no alias
         return self.postmaster or next(iter(self.users), None)
 
@@ -337,7 +338,7 @@ class Scenario(ScenarioModel):
 
     def domain_of(self, address: str) -> Domain | None:
         """The mail domain of ``local@domain`` (or of a bare domain name), if declared."""
-        return self.domains.get(address.rpartition("@")[2].removesuffix(".").lower())
+        return self.domains.get(domain_of(address).removesuffix("."))
 
     def user(self, address: str) -> User | None:
         """The user with this e-mail address, or None if there is no such user."""

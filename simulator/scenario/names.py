@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from simulator.protocols.addresses import normalise_domain
 from simulator.protocols.smtp.commands import is_domain, is_local_part
 from simulator.scenario.errors import describe
 
@@ -45,7 +46,7 @@ def check_dns_name(name: str) -> str:
 
 def canonical_dns_name(name: str) -> str:
     """Check DNS name syntax; return it lower-case without the trailing dot."""
-    return check_dns_name(name).removesuffix(".").lower()
+    return normalise_domain(check_dns_name(name).removesuffix("."))
 
 
 def canonical_ip_address(text: str) -> str:
@@ -103,7 +104,7 @@ def canonical_email_address(address: str) -> str:
             "email_address", ADDRESS_HINT, {"got": describe(address), "reason": reason}
         )
     local, domain = address.split("@")
-    return f"{local}@{domain.removesuffix('.').lower()}"
+    return f"{local}@{normalise_domain(domain.removesuffix('.'))}"
 
 
 def check_local_part(local: str) -> str:

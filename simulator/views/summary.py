@@ -57,7 +57,8 @@ MAX_ROWS = 200
 WORST_ROWS = 10
 
 # "550 5.1.1 <bob@example.net>: " -- reply code, RFC 3463 code, address.
-_REPLY_PREAMBLE = re.compile(r"^\d{3}[ -](?:[245]\.\d{1,3}\.\d{1,3} +)?(?:<[^>]*>: *)?")
+_REPLY_CODE = re.compile(r"\d{3}[ -]")
+_ADDRESS_PREFIX = re.compile(r"<[^>]*>: *")
 
 class SummaryView(JupyterMixin):
     """A table of message fates with a one-line footer of counts.
@@ -346,8 +347,20 @@ def _detail_cell(fate: MessageFate) -> Text:
     detail = visible(fate.detail)
     if not fate.status:
         return Text(detail)
-    words = _REPLY_PREAMBLE.sub("", detail, count=1)
+    words = _reply_words(detail, fate.status)
     return Text.assemble((fate.status, "bold"), " " if words else "", words)
+
+
+def _reply_words(detail: str, status: str) -> str:
+    """A reply's words after its reply code, its `status` code and an address."""
+    code = _REPLY_CODE.match(detail)
+    if code is None:
+        return detail
+    words = detail[code.end():]
+    if words == status or words.startswith(f"{status} "):
+        words = words[len(status):].lstrip(" ")
+    address = _ADDRESS_PREFIX.match(words)
+    return words[address.end():] if address else words
 
 
 @dataclass(frozen=True, slots=True)

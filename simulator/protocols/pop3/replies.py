@@ -107,6 +107,5 @@ def reply_line(reply: Pop3Reply, **fields: object) -> bytes:
 class ClientNote(Enum):
     """Why a client session ended when no server line says so."""
 
-    CONNECTION_LOST = "connection lost"
     BAD_RESPONSE = "malformed response: {line}"
     LINE_TOO_LONG = "response line too long ({length} octets)"

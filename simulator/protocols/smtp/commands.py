@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from simulator.protocols.addresses import is_postmaster
 from simulator.protocols.common import (
     CRLF,
     TERMINATOR,
@@ -136,7 +137,7 @@ def check_path(path: str, sender: bool) -> str:
             raise CommandRefused(bad)
     if inner == "" and sender:
         return ""
-    if not sender and inner.lower() == "postmaster":
+    if not sender and is_local_part(inner) and is_postmaster(inner):
         return inner
     check_mailbox(inner, bad)
     return inner

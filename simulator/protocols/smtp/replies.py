@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-# RFC 3463 §2: class.subject.detail; the class must repeat the reply's first
-# digit (RFC 2034 §4), so "250 2.1.0" carries one and "250 5.1.0" does not.
-_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")
+from simulator.protocols.status import leading_enhanced_status
+
 # RFC 5321 §4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF )
 #                Reply-code [ SP textstring ] CRLF; first digit 2..5.
 _REPLY_LINE = re.compile(r"([2-5][0-9][0-9])([ -]?)(.*)", re.DOTALL)
@@ -93,10 +92,9 @@ class Reply:
 
     @classmethod
     def _with_enhanced(cls, code: int, texts: list[str]) -> Reply:
-        match = _ENHANCED.match(texts[0])
-        if match is None or int(match.group(1)) != code // 100:
+        enhanced = leading_enhanced_status(texts[0], code)
+        if enhanced is None:
             return cls(code, None, tuple(texts))
-        enhanced = ".".join(match.groups())
         stripped = tuple(_strip_enhanced(text, enhanced) for text in texts)
         return cls(code, enhanced, stripped)
 
@@ -166,9 +164,6 @@ class SmtpReply(Enum):
     NO_SERVICE = "no_service"
     TOO_MANY_RECIPIENTS = "too_many_recipients"
     MESSAGE_TOO_BIG = "message_too_big"
-    # Synthesized by the client, never sent on a wire
-    CONNECTION_LOST = "connection_lost"
-    PROTOCOL_ERROR = "protocol_error"
 
 
 R = SmtpReply
@@ -231,8 +226,6 @@ REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
     R.NO_SERVICE: (503, "5.5.1", "Error: no SMTP service"),  # RFC 5321 §3.1 after 554
     R.TOO_MANY_RECIPIENTS: (452, "4.5.3", "Error: too many recipients"),
     R.MESSAGE_TOO_BIG: (552, "5.3.4", "Message size exceeds fixed limit"),
-    R.CONNECTION_LOST: (421, "4.4.2", "Connection lost"),
-    R.PROTOCOL_ERROR: (421, "4.5.0", "Protocol error: malformed reply from server"),
     # Postfix smtpd_timeout (300s; RFC 5321 §4.5.3.2.7 asks at least 5 minutes)
     R.TIMEOUT: (421, "4.4.2", "{hostname} Error: timeout exceeded"),
 }
