@@ -18,14 +18,15 @@ from simulator import __version__
 EXIT_OK = 0
 EXIT_USAGE = 2  # bad scenario file or bad arguments, like argparse itself
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+MAX_SEED = 2**63 - 1  # as a scenario's seed: a signed 64-bit integer
 
 #: What `--view` can show after (or instead of) the live transcript.
 VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
 #: The bundled scenario `mailsim` runs when none is named: `catalog.DEFAULT_SCENARIO`,
 #: written out here because importing the catalog loads the scenario models (slow --help).
 DEFAULT_SCENARIO = "01-first-email"
-#: The protocols whose server state tables `mailsim explain` can draw.
-PROTOCOLS = ("pop3", "smtp")
+#: The protocol machines whose state tables `mailsim explain` can draw.
+PROTOCOLS = ("smtp", "pop3", "smtp-client", "pop3-client")
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
 
 
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.set_defaults(handler=_lazy("schema"))
 
-    explain = commands.add_parser("explain", help="draw a protocol server's state table")
+    explain = commands.add_parser("explain", help="draw a protocol machine's state table")
     explain.add_argument("protocol", choices=PROTOCOLS)
     explain.add_argument("--format", choices=("table", "mermaid"), default="table",
                          help="a table for the terminal, or a Mermaid stateDiagram-v2")
@@ -218,13 +219,15 @@ def _lazy(name: str) -> object:
 
 
 def _seed(text: str) -> int:
-    """A --seed value: a whole number, zero or more, like the scenario's own."""
+    """A --seed value: a whole number from 0 to 2**63 - 1, like the scenario's own."""
     try:
-        seed = int(text)
+        seed = int(text) if len(text) <= 20 else -1
     except ValueError:
         seed = -1
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_SEED}, got {text[:40]!r}"
+        )
     return seed
 
 

@@ -206,7 +206,6 @@ def show(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     """`mailsim validate`: check files, one line per problem, exit 2 if any."""
-    console = Console(highlight=False)
     failed = False
     for name in args.files:
         try:
@@ -215,7 +214,7 @@ def validate(args: argparse.Namespace) -> int:
             complain(str(error))
             failed = True
             continue
-        console.print(f"{name}: OK ({scenario.name})", markup=False)
+        sys.stdout.write(f"{name}: OK ({scenario.name})\n")  # one line, never wrapped
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -242,17 +241,22 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
-    """`mailsim explain`: a protocol server's state table, as a table or Mermaid."""
+    """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
     from simulator.protocols import pop3, smtp
     from simulator.views import states_mermaid
-    from simulator.views.states import StateTableView
+    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView
 
     title, transitions = {
         "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
         "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
+        "smtp-client": ("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS),
+        "pop3-client": ("POP3 client (RFC 1939)", pop3.CLIENT_TRANSITIONS),
     }[args.protocol]
     if args.format == "mermaid":
         sys.stdout.write(states_mermaid(title, transitions))
+    elif args.protocol.endswith("-client"):
+        view = StateTableView(title, transitions, heading=CLIENT_HEADING, caption=CLIENT_CAPTION)
+        Console(highlight=False).print(view)
     else:
         Console(highlight=False).print(StateTableView(title, transitions))
     return EXIT_OK

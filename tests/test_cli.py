@@ -325,7 +325,18 @@ def test_seed_must_not_be_negative(capsys: Capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--seed", "-5"])
     assert exit_info.value.code == EXIT_USAGE
-    assert "expected a whole number >= 0, got '-5'" in capsys.readouterr().err
+    assert "expected a whole number from 0 to 9223372036854775807, got '-5'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("seed", ["9223372036854775808", "1" * 5000, "1e3"])
+def test_seed_must_fit_in_64_bits(seed: str, capsys: Capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--seed", seed])
+    assert exit_info.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "expected a whole number from 0 to" in err and len(err) < 400
 
 
 def test_a_trace_that_cannot_be_written_during_the_run_exits_2(capsys: Capsys) -> None:
@@ -446,9 +457,17 @@ def test_export_mermaid_only_draws_sequences(capsys: Capsys) -> None:
     assert status == EXIT_USAGE and "sequence view only" in err
 
 
-def test_explain_draws_a_mermaid_state_diagram(capsys: Capsys) -> None:
-    status, out, _ = cli(["explain", "smtp", "--format", "mermaid"], capsys)
+@pytest.mark.parametrize("machine", ["smtp", "pop3", "smtp-client", "pop3-client"])
+def test_explain_draws_a_mermaid_state_diagram(machine: str, capsys: Capsys) -> None:
+    status, out, _ = cli(["explain", machine, "--format", "mermaid"], capsys)
     assert status == 0 and out.startswith("stateDiagram-v2")
+    assert ("CLIENT" in out.upper()) is machine.endswith("client")
+
+
+@pytest.mark.parametrize("machine", ["smtp-client", "pop3-client"])
+def test_explain_draws_the_client_tables(machine: str, capsys: Capsys) -> None:
+    status, out, _ = cli(["explain", machine], capsys)
+    assert status == 0 and "client" in out and "Reply → next state" in out
 
 
 def test_show_prints_the_lesson_and_the_file(capsys: Capsys) -> None:
