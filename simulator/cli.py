@@ -3,7 +3,8 @@
 `mailsim` alone runs the bundled default scenario.  This module only reads
 the command line and dispatches; `simulator.faces` holds what each command
 does with a `Simulation`.  Mistakes in a scenario file end with a plain
-message and exit status 2; Ctrl-C ends a run cleanly with status 130.
+message and exit status 2; Ctrl-C ends a run cleanly with status 130 (and
+`serve`, whose normal end it is, with 0).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ DEFAULT_SCENARIO = "01-first-email"
 #: The protocol machines whose state tables `mailsim explain` can draw.
 PROTOCOLS = ("smtp", "pop3", "smtp-client", "pop3-client")
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
+#: The first real port `mailsim serve` listens on: `serve.DEFAULT_PORT_BASE`, written
+#: out here so that --help does not load the server.
+SERVE_PORT_BASE = 2500
 
 
 class UsageError(Exception):
@@ -66,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(commands)
     _add_step(commands)
+    _add_serve(commands)
     _add_export(commands)
     _add_generate(commands)
     _add_bench(commands)
@@ -142,6 +147,38 @@ def _add_step(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     step.add_argument("--explain", action="store_true",
                       help="start with explanations on (e toggles them)")
     step.set_defaults(handler=_lazy("step"))
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve a scenario's mail servers to real mail programs, in real time",
+        description="Run a scenario in real time and open a loopback port for every service "
+                    "of every simulated mail server (SMTP 25, submission 587, POP3 110), so "
+                    "that real mail programs -- telnet, swaks, curl, Thunderbird, Python's "
+                    "smtplib and poplib -- can talk to them. Serves until Ctrl-C or --for; "
+                    "the run ends when serving stops.",
+    )
+    _scenario_argument(serve)
+    serve.add_argument("--port-base", type=_port, default=SERVE_PORT_BASE, metavar="PORT",
+                       help="first real port: the services get PORT, PORT+1, ... (hosts by "
+                            f"name, then services by port; default: {SERVE_PORT_BASE}); "
+                            "0 lets the system pick free ports")
+    serve.add_argument("--ports-json", type=Path, metavar="FILE",
+                       help="write the port table to FILE as JSON once every port is open")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                       help="the address to listen on (default: 127.0.0.1); only a loopback "
+                            "address unless --allow-remote")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --bind address that other machines can reach")
+    serve.add_argument("--speed", type=_speed, default=1.0, metavar="N",
+                       help="N simulated seconds per real second (default: 1, real time)")
+    serve.add_argument("--for", dest="serve_for", type=_time, metavar="TIME",
+                       help="stop after this much real time (e.g. 30s, 5m) instead of at Ctrl-C")
+    serve.add_argument("--trace", metavar="FILE", type=Path,
+                       help="also write the trace as JSON lines to FILE")
+    serve.add_argument("--quiet", "-q", action="store_true",
+                       help="print only the port table and the summary, not every line")
+    serve.set_defaults(handler=_lazy("serve"))
 
 
 def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -259,8 +296,19 @@ def _speed(text: str) -> float:
     return speed
 
 
+def _port(text: str) -> int:
+    """A --port-base value: a TCP port from 1 to 65535, or 0 for ports the system picks."""
+    try:
+        port = int(text) if len(text) <= 5 else -1
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, or 0, got {text!r}")
+    return port
+
+
 def _time(text: str) -> float:
-    """A --until value: a simulated time written like a scenario's durations."""
+    """A --until or --for value: a time written like a scenario's durations."""
     from simulator.scenario.units import parse_duration
 
     try:

@@ -136,6 +136,51 @@ def step(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def serve(args: argparse.Namespace) -> int:
+    """`mailsim serve`: the port table, the live transcript until Ctrl-C or --for, the summary."""
+    from simulator.fates import FateLedger
+    from simulator.serve import ServeError, Server, check_bind, port_table, write_ports_json
+    from simulator.views import LivePrinter, SummaryView
+
+    try:
+        warning = check_bind(args.bind, args.allow_remote)
+        path = catalog.resolve(args.scenario)
+        scenario = load_scenario(path)
+        for output in (args.trace, args.ports_json):
+            _refuse_overwriting(path, output)
+        simulation = Simulation(scenario, args.seed, keep_trace=False)
+        ledger, console = FateLedger(), Console(highlight=False)
+        simulation.trace.subscribe(ledger.feed)
+        if warning is not None:
+            complain(warning)
+        server = Server(simulation, port_base=args.port_base, bind=args.bind, speed=args.speed,
+                        allow_remote=args.allow_remote)
+        with _trace_file(args.trace) as stream, server:
+            if stream is not None:
+                simulation.trace.subscribe(JsonlWriter(stream))
+            if args.ports_json is not None:
+                write_ports_json(args.ports_json, server.ports)
+            pace = "in real time" if args.speed == 1 else f"{args.speed:g}x faster than real time"
+            console.print(port_table(server.ports, f"{scenario.name}, served {pace} (Ctrl-C "
+                                     "stops)"), markup=False)
+            if not args.quiet:
+                printer = LivePrinter(console, highlights=scenario.lesson.highlight
+                                      if scenario.lesson else ())
+                simulation.trace.subscribe(printer)
+                server.on_quiet = printer.flush
+            server.serve_until_stopped(args.serve_for)
+    except ServeError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        complain(f"mailsim: cannot write {error.filename}: {error.strerror or error}")
+        return EXIT_USAGE
+    if server.on_quiet is not None:
+        server.on_quiet()  # what the transcript still held
+    console.print()
+    console.print(SummaryView(ledger.fates()))
+    return EXIT_OK
+
+
 def export(args: argparse.Namespace) -> int:
     """`mailsim export`: a view as SVG, HTML, text or Mermaid, for slides."""
     from simulator.views import record_console, sequence_mermaid

@@ -43,6 +43,7 @@ class LineSource:
     session: str  # the connection's session id, e.g. "s3"
     role: str  # "client" or "server"
     port: int
+    real: bool = False  # a real client's session (mailsim serve)
 
 
 class LineRecorder:
@@ -57,13 +58,14 @@ class LineRecorder:
         self.source = source
         self.tag = tag
         self._tail = b""  # the start of a line whose CRLF has not been sent yet
+        self._marks = {"real": True} if source.real else {}  # a real client's session
 
     @classmethod
     def sending_from(cls, endpoint: Endpoint) -> LineRecorder:
         """The recorder of what `endpoint` sends, tagged with its connection's message."""
         conn = endpoint.connection
         source = LineSource(endpoint.host, endpoint.peer_host, conn.protocol, conn.session,
-                            endpoint.role, conn.port)
+                            endpoint.role, conn.port, conn.real)
         return cls(endpoint.network.trace, source, endpoint)
 
     def feed(self, data: bytes) -> None:
@@ -87,7 +89,7 @@ class LineRecorder:
             Kind.LINE, source.host, line.decode("utf-8", "replace"), peer=source.peer,
             protocol=source.protocol, session=source.session,
             message=self.tag.message if self.tag is not None else None,
-            role=source.role, port=source.port,
+            role=source.role, port=source.port, **self._marks,
         )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import simpy
 
 from simulator.net.dns import DnsAnswer, Resolver
-from simulator.net.topology import Topology
+from simulator.net.topology import Host, Topology
 from simulator.trace import Kind, Trace
 
 #: Bytes of a bare TCP segment (SYN, ACK): 20 IP + 20 TCP header octets.
@@ -113,9 +113,10 @@ class Endpoint:
             return
         self.closed = True
         conn = self.connection
+        marks: dict[str, Any] = {"real": True} if conn.real else {}
         self.network.trace.emit(
             Kind.TCP_CLOSE, self.host, "close", peer=self.peer_host,
-            protocol="tcp", session=conn.session, port=conn.port,
+            protocol="tcp", session=conn.session, port=conn.port, **marks,
         )
         self._carry(EOF_MARK)
 
@@ -137,6 +138,7 @@ class Connection:
     port: int
     protocol: str
     message: str | None = None
+    real: bool = False  # carries a real client's bytes (mailsim serve); its records say so
     client: Endpoint = field(init=False)
     server: Endpoint = field(init=False)
 
@@ -160,6 +162,7 @@ class Network:
         self.resolver = resolver
         self._listeners: dict[tuple[str, int], Listener] = {}
         self._sessions = 0
+        self._beside: set[str] = set()  # hosts attached beside the topology (`attach`)
 
     def listen(self, host: str, port: int, protocol: str) -> Listener:
         """Open a listening port on `host`; connections queue in its backlog."""
@@ -174,8 +177,25 @@ class Network:
                 return host.name
         return None
 
+    def listeners(self) -> list[Listener]:
+        """Every listening port, in the order they were opened."""
+        return list(self._listeners.values())
+
+    def attach(self, host: Host) -> None:
+        """Put `host` beside the simulated Internet, next to every host.
+
+        A real client of `mailsim serve` comes in this way.  It gets no
+        link, so no route between simulated hosts can pass through it, and
+        bytes between it and any host take no simulated time (a real
+        network's latency is real).
+        """
+        self.topology.add_host(host)
+        self._beside.add(host.name)
+
     def transit_time(self, source: str, target: str, size: int) -> float | None:
         """Seconds for `size` bytes from `source` to `target`, None if unreachable."""
+        if self._beside and (source in self._beside or target in self._beside):
+            return 0.0
         return self.topology.transit_time(source, target, size)
 
     def connect(
@@ -203,6 +223,25 @@ class Network:
             protocol="tcp", session=conn.session, port=port, rtt=round(there + back, 9),
         )
         self.env.process(_deliver_later(self.env, listener.backlog, conn.server, there))
+        return conn.client
+
+    def accept_real(self, client: str, server: str, port: int, origin: str) -> Endpoint:
+        """Open a real client's connection at once: the client's endpoint.
+
+        The real handshake is over (the operating system accepted the
+        socket), so the connection opens now, `real`, from the attached host
+        `client`; `origin` is its real address and port, for the record.
+        The server's listener on `port` must exist.
+        """
+        listener = self._listeners[(server, port)]
+        conn = self._open(client, server, listener)
+        conn.real = True
+        self.trace.emit(
+            Kind.TCP_CONNECT, client, f"connected to {server} port {port} from {origin} "
+            "(a real client)", peer=server, protocol="tcp", session=conn.session, port=port,
+            rtt=0.0, real=True,
+        )
+        listener.backlog.put(conn.server)
         return conn.client
 
     def resolve(
