@@ -26,6 +26,14 @@ from typing import Any
 from simulator.protocols.addresses import normalise_address
 from simulator.protocols.status import find_enhanced_status
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import (
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailQueued,
+    MailRelayed,
+)
 
 #: `origin` of a fate whose message was never seen being composed.
 UNKNOWN_ORIGIN = "unknown"
@@ -112,62 +120,65 @@ class FateLedger:
 
     def feed(self, record: TraceRecord) -> None:
         """Take one record into account."""
-        if record.kind is Kind.MAIL_COMPOSED:
-            self._compose(record)
-        elif record.kind in _SETTLING:
-            self._settle(record, _SETTLING[record.kind])
-        elif record.kind in (Kind.MAIL_DEFERRED, Kind.MAIL_RELAYED):
-            self._whereabouts(record)
+        kind, data = record.kind, record.payload
+        if kind is Kind.MAIL_COMPOSED and isinstance(data, MailComposed):
+            self._compose(record, data)
+        elif kind in _SETTLING and isinstance(data, MailDelivered | MailBounced | MailQueued):
+            self._settle(record, data, _SETTLING[kind])
+        elif kind in _MOVING and isinstance(data, MailDeferred | MailRelayed):
+            self._whereabouts(record, data)
 
     def fates(self) -> list[MessageFate]:
         """Every fate, messages in composition order, recipients in order."""
         return [fate for copies in self._messages.values() for fate in copies.values()]
 
-    def _compose(self, record: TraceRecord) -> None:
+    def _compose(self, record: TraceRecord, data: MailComposed) -> None:
         copies = self._messages.setdefault(record.message or "", {})
-        for recipient in record.data.get("to", ()):
+        for recipient in data.recipients:
             key = address_key(recipient)
             known = copies.get(key)
             if known is None:
-                copies[key] = _composed(record, recipient)
+                copies[key] = _composed(record, data, recipient)
             elif known.origin == UNKNOWN_ORIGIN:
-                copies[key] = replace(_composed(record, recipient), **_outcome_of(known))
+                copies[key] = replace(_composed(record, data, recipient), **_outcome_of(known))
 
-    def _settle(self, record: TraceRecord, fate: Fate) -> None:
+    def _settle(self, record: TraceRecord, data: _Settling, fate: Fate) -> None:
         copies = self._messages.setdefault(record.message or "", {})
-        recipient = str(record.data.get("recipient", ""))
-        key = address_key(recipient)
-        known = copies.get(key) or _orphan(record, recipient)
+        key = address_key(data.recipient)
+        known = copies.get(key) or _orphan(record, data.recipient)
         if known.fate.is_final or (known.fate is Fate.QUEUED and not fate.is_final):
             return
-        copies[key] = replace(known, **_settled(record, fate, known))
+        copies[key] = replace(known, **_settled(record.time, data, known))
 
-    def _whereabouts(self, record: TraceRecord) -> None:
+    def _whereabouts(self, record: TraceRecord, data: MailDeferred | MailRelayed) -> None:
         copies = self._messages.get(record.message or "", {})
-        key = address_key(str(record.data.get("recipient", "")))
-        known = copies.get(key)
+        known = copies.get(address_key(data.recipient))
         if known is None or known.fate is not Fate.IN_FLIGHT:
             return
-        if record.kind is Kind.MAIL_RELAYED:
-            detail = f"relayed by {record.host} to {record.data.get('relay', '?')}"
+        if isinstance(data, MailRelayed):
+            detail, status = f"relayed by {record.host} to {data.relay}", None
         else:
-            detail = str(record.data.get("reply", ""))
-        status = record.data.get("status") or enhanced_status(detail)
-        copies[key] = replace(known, detail=detail, status=status)
+            detail, status = data.reply, data.status
+        status = status or enhanced_status(detail)
+        copies[address_key(data.recipient)] = replace(known, detail=detail, status=status)
 
 
-def _composed(record: TraceRecord, recipient: str) -> MessageFate:
+#: The records that settle a copy, and those that say where it is meanwhile.
+_Settling = MailDelivered | MailBounced | MailQueued
+_MOVING = frozenset({Kind.MAIL_DEFERRED, Kind.MAIL_RELAYED})
+
+
+def _composed(record: TraceRecord, data: MailComposed, recipient: str) -> MessageFate:
     """The in-flight fate of a freshly composed copy."""
-    data = record.data
     return MessageFate(
         message_id=record.message or "",
-        sender=str(data.get("from", "")),
+        sender=data.sender,
         recipient=recipient,
-        subject=str(data.get("subject", "")),
-        origin=str(data.get("origin", "user")),
+        subject=data.subject,
+        origin=data.origin,
         composed_at=record.time,
         fate=Fate.IN_FLIGHT,
-        original=data.get("original"),
+        original=data.original,
     )
 
 
@@ -184,19 +195,16 @@ def _orphan(record: TraceRecord, recipient: str) -> MessageFate:
     )
 
 
-def _settled(record: TraceRecord, fate: Fate, known: MessageFate) -> dict[str, Any]:
+def _settled(time: float, data: _Settling, known: MessageFate) -> dict[str, Any]:
     """The fields a settling record sets on a fate."""
-    data = record.data
-    if fate is Fate.DELIVERED:
-        hops = data.get("hops")
-        return _outcome(fate, record.time, hops=None if hops is None else int(hops))
-    if fate is Fate.BOUNCED:
-        reply = str(data.get("reply", ""))
-        status = data.get("status") or enhanced_status(reply)
-        return _outcome(fate, record.time, status=status, detail=reply)
-    detail = str(data.get("reason") or known.detail)
-    status = data.get("status") or enhanced_status(detail) or known.status
-    return _outcome(fate, record.time, status=status, detail=detail)
+    if isinstance(data, MailDelivered):
+        return _outcome(Fate.DELIVERED, time, hops=data.hops)
+    if isinstance(data, MailBounced):
+        status = data.status or enhanced_status(data.reply)
+        return _outcome(Fate.BOUNCED, time, status=status, detail=data.reply)
+    detail = data.reason or known.detail
+    status = data.status or enhanced_status(detail) or known.status
+    return _outcome(Fate.QUEUED, time, status=status, detail=detail)
 
 
 def _outcome(

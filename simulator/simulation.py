@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.trace import SCHEMA_VERSION, Kind, TraceRecord
+from simulator.trace_data import SimEnd, SimStart
 from simulator.world import World
 
 if TYPE_CHECKING:
@@ -135,8 +136,9 @@ class Simulation:
             self._started = True
             world = self.world
             world.trace.emit(
-                Kind.SIM_START, "mailsim", world.name, seed=world.seed, duration=world.duration,
-                hosts=sorted(world.topology.hosts), schema=SCHEMA_VERSION,
+                Kind.SIM_START, "mailsim", world.name,
+                SimStart(seed=world.seed, duration=world.duration,
+                         hosts=tuple(sorted(world.topology.hosts)), schema=SCHEMA_VERSION),
             )
         return self._take()
 
@@ -201,9 +203,9 @@ class Simulation:
         for mua in world.muas.values():
             mua.report_remaining()
         if interrupted:
-            world.trace.emit(Kind.SIM_END, "mailsim", "interrupted", interrupted=True)
+            world.trace.emit(Kind.SIM_END, "mailsim", "interrupted", SimEnd(interrupted=True))
         else:
-            world.trace.emit(Kind.SIM_END, "mailsim")
+            world.trace.emit(Kind.SIM_END, "mailsim", "", SimEnd())
         return records + self._take()
 
     def _advance_clock(self, to: float) -> None:

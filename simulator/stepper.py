@@ -82,7 +82,7 @@ class Breakpoint:
 
 
 def _is_reply(record: TraceRecord) -> bool:
-    return record.kind is Kind.LINE and record.data.get("role") == "server"
+    return record.role == "server"
 
 
 def _code_matches(code: str, pattern: str) -> bool:

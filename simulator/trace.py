@@ -5,6 +5,10 @@ message entering a queue, a delivery, a bounce -- is one immutable
 `TraceRecord` appended to a `Trace`.  Views, statistics, exports and tests
 only ever read the trace; nothing else in the simulator prints.
 
+What a record carries beside its text is a typed payload, one frozen
+dataclass per kind (`simulator.trace_data`; `PAYLOADS` maps each kind to
+its class).  In JSONL it is the object under `data`.
+
 A trace is streamable: sinks subscribed with `Trace.subscribe` see every
 record the moment it is emitted, so a JSONL file or a live terminal view can
 follow a run without keeping anything else in memory.
@@ -16,34 +20,84 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+from simulator.trace_data import (
+    DnsAnswer,
+    DnsQuery,
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailFetched,
+    MailQueued,
+    MailRelayed,
+    Note,
+    Payload,
+    ProtocolLine,
+    QueueEnter,
+    QueueLeave,
+    SimEnd,
+    SimStart,
+    TcpClose,
+    TcpConnect,
+    TcpRefused,
+)
 
 #: Version of the JSONL record layout; bump it when a field changes meaning.
 SCHEMA_VERSION = 1
 
+P = TypeVar("P", bound=Payload)
+
 
 class Kind(StrEnum):
-    """What a trace record reports.  The value is what JSONL files carry."""
+    """What a trace record reports.  The value is what JSONL files carry.
 
-    SIM_START = "sim.start"  # text: scenario name; data: seed, duration
-    SIM_END = "sim.end"  # text: none; data: none
-    TCP_CONNECT = "tcp.connect"  # host=client, peer=server; data: port, rtt
-    TCP_REFUSED = "tcp.refused"  # host=client, peer=server; data: port, reason (refused/timed out)
-    TCP_CLOSE = "tcp.close"  # host=the side that closed
-    LINE = "line"  # one protocol line; host=sender, peer=receiver; data: role
-    DNS_QUERY = "dns.query"  # host=asker; data: qname, qtype
-    DNS_ANSWER = "dns.answer"  # host=asker; data: qname, qtype, rcode, answers
-    MAIL_COMPOSED = "mail.composed"  # MUA wrote it; data: from, to, subject
-    QUEUE_ENTER = "queue.enter"  # MTA queued it; data: queue_id, from, to
-    QUEUE_LEAVE = "queue.leave"  # data: queue_id, reason
-    MAIL_RELAYED = "mail.relayed"  # next hop took it; data: queue_id, recipient, relay, reply
-    MAIL_DEFERRED = "mail.deferred"  # data: queue_id, recipient, reply
-    MAIL_DELIVERED = "mail.delivered"  # in a mailbox; data: recipient, mailbox, hops
-    MAIL_BOUNCED = "mail.bounced"  # data: recipient, status, reply, bounce_id
-    MAIL_QUEUED = "mail.queued"  # still queued at the end; data: queue_id, recipient
-    MAIL_FETCHED = "mail.fetched"  # a MUA retrieved it; data: user, uid
-    NOTE = "note"  # a narration line for humans; data: none
+    Beside each kind: what its host, peer and text are.  Its data is the
+    payload `PAYLOADS` names.
+    """
+
+    SIM_START = "sim.start"  # host "mailsim"; text: the scenario's name
+    SIM_END = "sim.end"  # host "mailsim"; text: "" or "interrupted"
+    TCP_CONNECT = "tcp.connect"  # host=client, peer=server; opens a session
+    TCP_REFUSED = "tcp.refused"  # host=client, peer=server; no session
+    TCP_CLOSE = "tcp.close"  # host=the side that closed, peer=the other side
+    LINE = "line"  # text: one protocol line; host=sender, peer=receiver
+    DNS_QUERY = "dns.query"  # host=asker; text: "MX? example.net"
+    DNS_ANSWER = "dns.answer"  # host=asker; text: the records or the rcode
+    MAIL_COMPOSED = "mail.composed"  # host=the MUA's (a user's mail) or the MTA's (a DSN)
+    QUEUE_ENTER = "queue.enter"  # host=the MTA's; the message is queued
+    QUEUE_LEAVE = "queue.leave"  # host=the MTA's; every recipient is settled
+    MAIL_RELAYED = "mail.relayed"  # host=the MTA's; the next hop took one recipient
+    MAIL_DEFERRED = "mail.deferred"  # host=the MTA's; one recipient waits for a retry
+    MAIL_DELIVERED = "mail.delivered"  # host=the MDA's; one recipient's copy is in a mailbox
+    MAIL_BOUNCED = "mail.bounced"  # host=the MTA's (returned) or the MUA's (refused at submission)
+    MAIL_QUEUED = "mail.queued"  # host=the MTA's or MUA's; still waiting when the run ended
+    MAIL_FETCHED = "mail.fetched"  # host=the MUA's; downloaded over POP3
+    NOTE = "note"  # text: a remark for the reader
+
+
+#: The payload class each kind of record carries (its JSONL `data`).
+PAYLOADS: Mapping[Kind, type[Payload]] = {
+    Kind.SIM_START: SimStart,
+    Kind.SIM_END: SimEnd,
+    Kind.TCP_CONNECT: TcpConnect,
+    Kind.TCP_REFUSED: TcpRefused,
+    Kind.TCP_CLOSE: TcpClose,
+    Kind.LINE: ProtocolLine,
+    Kind.DNS_QUERY: DnsQuery,
+    Kind.DNS_ANSWER: DnsAnswer,
+    Kind.MAIL_COMPOSED: MailComposed,
+    Kind.QUEUE_ENTER: QueueEnter,
+    Kind.QUEUE_LEAVE: QueueLeave,
+    Kind.MAIL_RELAYED: MailRelayed,
+    Kind.MAIL_DEFERRED: MailDeferred,
+    Kind.MAIL_DELIVERED: MailDelivered,
+    Kind.MAIL_BOUNCED: MailBounced,
+    Kind.MAIL_QUEUED: MailQueued,
+    Kind.MAIL_FETCHED: MailFetched,
+    Kind.NOTE: Note,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +107,8 @@ class TraceRecord:
     `host` is where it happened (for a protocol line: the host that sent
     it) and `peer` the other end, if any.  `message` is the RFC 5322
     Message-ID of the mail concerned, so one message can be followed hop
-    by hop across every host.
+    by hop across every host.  `payload` is the kind's typed data
+    (`PAYLOADS`); `data` is the same as the JSON object of a JSONL line.
     """
 
     seq: int
@@ -65,7 +120,27 @@ class TraceRecord:
     protocol: str | None = None
     session: str | None = None
     message: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
+    payload: Payload = field(kw_only=True)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The payload as JSON values: the `data` object of a JSONL line."""
+        return self.payload.to_data()
+
+    @property
+    def role(self) -> str | None:
+        """Who sent a protocol line, "client" or "server"; None for other records."""
+        payload = self.payload
+        return payload.role if isinstance(payload, ProtocolLine) else None
+
+    def payload_as(self, cls: type[P]) -> P:
+        """The payload, which must be a `cls`: a view's typed access to a record it knows."""
+        payload = self.payload
+        if not isinstance(payload, cls):
+            raise TypeError(
+                f"a {self.kind.value} record carries {type(payload).__name__}, not {cls.__name__}"
+            )
+        return payload
 
     def to_dict(self) -> dict[str, Any]:
         """The record as plain JSON-ready values, in a fixed key order."""
@@ -79,7 +154,7 @@ class TraceRecord:
             "session": self.session,
             "message": self.message,
             "text": self.text,
-            "data": dict(self.data),
+            "data": self.payload.to_data(),
         }
 
     def to_json(self) -> str:
@@ -94,18 +169,22 @@ class TraceRecord:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TraceRecord:
-        """Rebuild a record read back from a JSONL file."""
+        """Rebuild a record read back from a JSONL file.
+
+        Raises ValueError for an unknown kind, or data that is not its payload.
+        """
+        kind = Kind(raw["kind"])
         return cls(
             seq=raw["seq"],
             time=raw["time"],
-            kind=Kind(raw["kind"]),
+            kind=kind,
             host=raw["host"],
             text=raw.get("text", ""),
             peer=raw.get("peer"),
             protocol=raw.get("protocol"),
             session=raw.get("session"),
             message=raw.get("message"),
-            data=MappingProxyType(dict(raw.get("data", {}))),
+            payload=PAYLOADS[kind].from_data(raw.get("data", {})),
         )
 
 
@@ -136,15 +215,23 @@ class Trace:
         self,
         kind: Kind,
         host: str,
-        text: str = "",
+        text: str,
+        payload: Payload,
         *,
         peer: str | None = None,
         protocol: str | None = None,
         session: str | None = None,
         message: str | None = None,
-        **data: Any,
     ) -> TraceRecord:
-        """Append one record stamped with the current simulated time."""
+        """Append one record stamped with the current simulated time.
+
+        `payload` must be the kind's own class (`PAYLOADS`): TypeError if not.
+        """
+        if type(payload) is not PAYLOADS[kind]:
+            raise TypeError(
+                f"a {kind.value} record carries {PAYLOADS[kind].__name__}, "
+                f"not {type(payload).__name__}"
+            )
         record = TraceRecord(
             seq=self._count,
             time=float(self._clock()),
@@ -155,7 +242,7 @@ class Trace:
             protocol=protocol,
             session=session,
             message=message,
-            data=MappingProxyType(data),
+            payload=payload,
         )
         self._count += 1
         if self._keep:

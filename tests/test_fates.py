@@ -16,7 +16,17 @@ from simulator.fates import (
     enhanced_status,
     message_fates,
 )
-from simulator.trace import JsonlWriter, Kind, Trace, TraceRecord, read_jsonl
+from simulator.trace import SCHEMA_VERSION, JsonlWriter, Kind, Trace, TraceRecord, read_jsonl
+from simulator.trace_data import (
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailQueued,
+    MailRelayed,
+    Payload,
+    SimStart,
+)
 
 M1 = "<1.alice@example.org>"
 M2 = "<2.carol@example.com>"
@@ -34,34 +44,29 @@ class Scribe:
         self.now = 0.0
         self.trace = Trace(clock=lambda: self.now)
 
-    def at(self, time: float, kind: Kind, host: str, **fields: Any) -> TraceRecord:
+    def at(
+        self, time: float, kind: Kind, host: str, payload: Payload, message: str | None = None
+    ) -> TraceRecord:
         self.now = time
-        message = fields.pop("message", None)
-        return self.trace.emit(kind, host, message=message, **fields)
+        return self.trace.emit(kind, host, "", payload, message=message)
 
-    def composed(self, time: float, message: str, to: list[str], **extra: Any) -> None:
-        data = {"from": ALICE, "to": to, "subject": "Hello", "origin": "user", **extra}
-        self.at(time, Kind.MAIL_COMPOSED, "alice-pc", message=message, **data)
+    def composed(self, time: float, message: str, to: list[str]) -> None:
+        data = MailComposed(sender=ALICE, recipients=tuple(to), subject="Hello", origin="user")
+        self.at(time, Kind.MAIL_COMPOSED, "alice-pc", data, message)
 
     def delivered(self, time: float, message: str, recipient: str, hops: int = 2) -> None:
-        self.at(
-            time,
-            Kind.MAIL_DELIVERED,
-            "mail.example.net",
-            message=message,
-            recipient=recipient,
-            mailbox=recipient,
-            hops=hops,
-        )
+        data = MailDelivered(recipient=recipient, mailbox=recipient, hops=hops, uid="1",
+                             queue_id="7B3C")
+        self.at(time, Kind.MAIL_DELIVERED, "mail.example.net", data, message)
 
     def bounced(self, time: float, message: str, recipient: str, **extra: Any) -> None:
-        data = {"recipient": recipient, "status": "5.1.1", "reply": REJECTED, "bounce_id": DSN}
-        data.update(extra)
-        self.at(time, Kind.MAIL_BOUNCED, "mail.example.net", message=message, **data)
+        fields = {"queue_id": "4F2A1B3C9D", "recipient": recipient, "status": "5.1.1",
+                  "reply": REJECTED, "bounce_id": DSN, **extra}
+        self.at(time, Kind.MAIL_BOUNCED, "mail.example.net", MailBounced(**fields), message)
 
-    def queued(self, time: float, message: str, recipient: str, **extra: Any) -> None:
-        data = {"queue_id": "4F2A1B3C9D", "recipient": recipient, **extra}
-        self.at(time, Kind.MAIL_QUEUED, "mail.example.org", message=message, **data)
+    def queued(self, time: float, message: str, recipient: str, reason: str = "") -> None:
+        data = MailQueued(queue_id="4F2A1B3C9D", recipient=recipient, reason=reason)
+        self.at(time, Kind.MAIL_QUEUED, "mail.example.org", data, message)
 
 
 @pytest.fixture
@@ -105,7 +110,7 @@ def test_bounced_message_carries_status_and_reply(scribe: Scribe) -> None:
 
 def test_bounce_status_is_read_from_the_reply_when_missing(scribe: Scribe) -> None:
     scribe.composed(0.0, M1, [NOBODY])
-    scribe.bounced(1.0, M1, NOBODY, status=None, reply="552 5.2.2 Mailbox full")
+    scribe.bounced(1.0, M1, NOBODY, status="", reply="552 5.2.2 Mailbox full")
     assert only(message_fates(scribe.trace)).status == "5.2.2"
 
 
@@ -121,7 +126,9 @@ def test_queued_message_keeps_its_reason(scribe: Scribe) -> None:
 def test_queued_message_without_reason_shows_last_deferral(scribe: Scribe) -> None:
     scribe.composed(0.0, M1, [BOB])
     reply = "451 4.3.0 Temporary lookup failure"
-    scribe.at(5.0, Kind.MAIL_DEFERRED, "mail.example.org", message=M1, recipient=BOB, reply=reply)
+    deferred = MailDeferred(queue_id="4F2A1B3C9D", recipient=BOB, reply=reply, status="",
+                            attempt=1)
+    scribe.at(5.0, Kind.MAIL_DEFERRED, "mail.example.org", deferred, M1)
     scribe.queued(600.0, M1, BOB)
     fate = only(message_fates(scribe.trace))
     assert (fate.fate, fate.status, fate.detail) == (Fate.QUEUED, "4.3.0", reply)
@@ -129,16 +136,9 @@ def test_queued_message_without_reason_shows_last_deferral(scribe: Scribe) -> No
 
 def test_message_without_final_record_is_in_flight(scribe: Scribe) -> None:
     scribe.composed(0.0, M1, [BOB])
-    scribe.at(
-        0.5,
-        Kind.MAIL_RELAYED,
-        "mail.example.org",
-        message=M1,
-        queue_id="4F2A1B3C9D",
-        recipient=BOB,
-        relay="mail.example.net",
-        reply="250 2.0.0 Ok: queued as 7B3C",
-    )
+    relayed = MailRelayed(queue_id="4F2A1B3C9D", recipient=BOB, relay="mail.example.net",
+                          reply="250 2.0.0 Ok: queued as 7B3C")
+    scribe.at(0.5, Kind.MAIL_RELAYED, "mail.example.org", relayed, M1)
     fate = only(message_fates(scribe.trace))
     assert fate.fate is Fate.IN_FLIGHT
     assert (fate.ended_at, fate.elapsed) == (None, None)
@@ -169,8 +169,9 @@ def test_fates_come_in_composition_order(scribe: Scribe) -> None:
 def test_the_bounce_message_itself_has_a_fate(scribe: Scribe) -> None:
     scribe.composed(0.0, M1, [NOBODY])
     scribe.bounced(1.0, M1, NOBODY)
-    data = {"from": "", "to": [ALICE], "subject": "Undelivered Mail", "original": M1}
-    scribe.at(1.0, Kind.MAIL_COMPOSED, "mail.example.net", message=DSN, origin="bounce", **data)
+    data = MailComposed(sender="", recipients=(ALICE,), subject="Undelivered Mail",
+                        origin="bounce", original=M1)
+    scribe.at(1.0, Kind.MAIL_COMPOSED, "mail.example.net", data, DSN)
     scribe.delivered(2.5, DSN, ALICE, hops=1)
     original, bounce = message_fates(scribe.trace)
     assert original.fate is Fate.BOUNCED
@@ -222,7 +223,8 @@ def test_final_record_of_an_unknown_message_is_shown(scribe: Scribe) -> None:
 
 
 def test_empty_trace_has_no_fates(scribe: Scribe) -> None:
-    scribe.at(0.0, Kind.SIM_START, "sim", seed=1, duration=60)
+    start = SimStart(seed=1, duration=60, hosts=(), schema=SCHEMA_VERSION)
+    scribe.at(0.0, Kind.SIM_START, "sim", start)
     assert message_fates(scribe.trace) == []
 
 
@@ -277,8 +279,9 @@ def test_two_spellings_of_one_mailbox_each_have_a_fate(scribe: Scribe) -> None:
     # delivery record for each address; each composed address is settled once.
     scribe.composed(0.0, M1, [BOB, "BOB@example.net"])
     scribe.delivered(1.0, M1, BOB)
-    scribe.at(1.0, Kind.MAIL_DELIVERED, "mail.example.net", message=M1,
-              recipient="BOB@example.net", mailbox=BOB, hops=2, duplicate_of=BOB)
+    again = MailDelivered(recipient="BOB@example.net", mailbox=BOB, hops=2, uid="1",
+                          queue_id="7B3C", duplicate_of=BOB)
+    scribe.at(1.0, Kind.MAIL_DELIVERED, "mail.example.net", again, M1)
     fates = message_fates(scribe.trace)
     assert [(f.recipient, f.fate, f.hops) for f in fates] == [
         (BOB, Fate.DELIVERED, 2),

@@ -23,6 +23,7 @@ from simulator.narration import NarrationContext, Narrator, narrate, narration_t
 from simulator.scenario import validate_scenario
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import DnsAnswer, ProtocolLine
 
 Explained = list[tuple[TraceRecord, str | None]]
 
@@ -77,8 +78,8 @@ def test_mx_answer_names_the_lowest_preference_and_its_host(unknown_user: Explai
 
 
 def mx_answer(*answers: str, rcode: str = "NOERROR") -> TraceRecord:
-    return TraceRecord(0, 1.0, Kind.DNS_ANSWER, "mail.example.org", protocol="dns", data={
-        "qname": "example.net", "qtype": "MX", "rcode": rcode, "answers": list(answers)})
+    data = DnsAnswer(qname="example.net", qtype="MX", rcode=rcode, answers=answers)
+    return TraceRecord(0, 1.0, Kind.DNS_ANSWER, "mail.example.org", protocol="dns", payload=data)
 
 
 def test_several_mx_records_read_lowest_first_whatever_their_order() -> None:
@@ -183,7 +184,7 @@ def test_the_dsn_fields_are_explained(unknown_user: Explained) -> None:
 def line(text: str, role: str, port: int = 25, session: str = "s1") -> TraceRecord:
     host, peer = ("a.example", "b.example") if role == "client" else ("b.example", "a.example")
     return TraceRecord(0, 0.0, Kind.LINE, host, text, peer=peer, protocol="smtp",
-                       session=session, data={"role": role, "port": port})
+                       session=session, payload=ProtocolLine(role=role, port=port))
 
 
 def dialogue(*lines: tuple[str, str], port: int = 25) -> list[str | None]:
@@ -275,10 +276,10 @@ def test_pop3_err_reads_the_response_code() -> None:
     for text, role in (("+OK Dovecot ready.", "server"), ("USER a", "client"),
                        ("+OK", "server"), ("PASS b", "client")):
         narrator.explain(TraceRecord(0, 0.0, Kind.LINE, "h", text, protocol="pop3",
-                                     session="p", data={"role": role}))
+                                     session="p", payload=ProtocolLine(role=role, port=110)))
     words = narrator.explain(TraceRecord(
         0, 0.0, Kind.LINE, "h", "-ERR [IN-USE] Mailbox is locked by another session.",
-        protocol="pop3", session="p", data={"role": "server"}))
+        protocol="pop3", session="p", payload=ProtocolLine(role="server", port=110)))
     assert words is not None and "one session at a time" in words
 
 
@@ -317,7 +318,7 @@ def test_hostile_lines_never_make_the_narrator_raise(lines: list[tuple[str, str,
     for role, protocol, text in lines:
         words = narrator.explain(TraceRecord(0, 0.0, Kind.LINE, "h", text, peer="p",
                                              protocol=protocol, session="s",
-                                             data={"role": role, "port": 25}))
+                                             payload=ProtocolLine(role=role, port=25)))
         assert words is None or isinstance(words, str)
 
 

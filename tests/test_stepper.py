@@ -113,8 +113,10 @@ def test_breakpoints_on_kinds_and_hosts() -> None:
 ])
 def test_a_code_breakpoint_matches_server_replies(word: str, code: str, hit: bool) -> None:
     from simulator.trace import TraceRecord
+    from simulator.trace_data import ProtocolLine
 
-    record = TraceRecord(1, 0.0, Kind.LINE, "mx", code, peer="c", data={"role": "server"})
+    line = ProtocolLine(role="server", port=25)
+    record = TraceRecord(1, 0.0, Kind.LINE, "mx", code, peer="c", payload=line)
     assert Breakpoint.parse(word).matches(record) is hit
 
 

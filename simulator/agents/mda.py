@@ -30,6 +30,7 @@ from simulator.protocols.pop3 import (
     UpdateRequested,
 )
 from simulator.trace import Kind
+from simulator.trace_data import MailDelivered
 
 #: Dovecot's POP3 autologout (RFC 1939 §3 asks for at least 10 minutes).
 POP3_AUTOLOGOUT = 600.0
@@ -134,14 +135,16 @@ class Mda:
             shared = StoredCopy(self._store(mailbox, sender, content), recipient)
             if copies is not None:
                 copies[mailbox.address] = shared
-            text, extra = f"delivered to mailbox {mailbox.address}", {}
+            text, duplicate_of = f"delivered to mailbox {mailbox.address}", None
         else:
             text = f"already in mailbox {mailbox.address} for <{shared.recipient}>: no second copy"
-            extra = {"duplicate_of": shared.recipient}
+            duplicate_of = shared.recipient
         self.ctx.trace.emit(
-            Kind.MAIL_DELIVERED, self.hostname, text, message=shared.stored.message_id,
-            recipient=recipient, mailbox=mailbox.address, hops=received_count(content),
-            uid=shared.stored.uid, queue_id=queue_id, **extra,
+            Kind.MAIL_DELIVERED, self.hostname, text,
+            MailDelivered(recipient=recipient, mailbox=mailbox.address,
+                          hops=received_count(content), uid=shared.stored.uid,
+                          queue_id=queue_id, duplicate_of=duplicate_of),
+            message=shared.stored.message_id,
         )
         return True
 

@@ -38,6 +38,7 @@ from simulator.protocols.pop3 import (
 )
 from simulator.protocols.smtp import SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
 from simulator.trace import Kind
+from simulator.trace_data import MailBounced, MailComposed, MailFetched, MailQueued, Note
 
 #: Modelling assumption: how long the mail client waits for the POP3 server.
 POP3_CLIENT_TIMEOUT = 300.0
@@ -104,13 +105,13 @@ class Mua:
                     self.ctx.trace.emit(
                         Kind.NOTE, self.host, f"{self.config.client}: <{rcpt}>: the server has "
                         "taken it; its reply had not arrived when the run ended",
-                        message=unsent.message_id, recipient=rcpt,
+                        Note(recipient=rcpt), message=unsent.message_id,
                     )
                     continue
                 self.ctx.trace.emit(
                     Kind.MAIL_QUEUED, self.host, f"still in the Outbox for <{rcpt}>",
-                    message=unsent.message_id, recipient=rcpt, reason=unsent.reason,
-                    queue_id="outbox",
+                    MailQueued(queue_id="outbox", recipient=rcpt, reason=unsent.reason),
+                    message=unsent.message_id,
                 )
 
     def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
@@ -144,8 +145,9 @@ class Mua:
                           user_agent=self.config.client)
         self.ctx.trace.emit(
             Kind.MAIL_COMPOSED, self.host, f"{self.config.client}: new message",
-            message=message_id, **{"from": draft.sender, "to": list(draft.recipients)},
-            subject=draft.subject, origin="user",
+            MailComposed(sender=draft.sender, recipients=tuple(draft.recipients),
+                         subject=draft.subject, origin="user"),
+            message=message_id,
         )
         return message_id, content
 
@@ -158,8 +160,9 @@ class Mua:
             if isinstance(answer, Reply) and answer.is_permanent:
                 self.ctx.trace.emit(
                     Kind.MAIL_BOUNCED, self.host, f"{self.config.client}: sending failed: {answer}",
-                    message=message_id, recipient=rcpt, status=answer.enhanced or "5.0.0",
-                    reply=str(answer), bounce_id=None,
+                    MailBounced(recipient=rcpt, status=answer.enhanced or "5.0.0",
+                                reply=str(answer), bounce_id=None),
+                    message=message_id,
                 )
 
     def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
@@ -191,13 +194,14 @@ class Mua:
             self._known_uids.add(event.uid)
             self.ctx.trace.emit(
                 Kind.MAIL_FETCHED, self.host, f"{self.config.client}: new mail for "
-                f"{self.config.address}", message=first_header(event.content, "Message-ID"),
-                user=self.config.address, uid=event.uid,
-                subject=first_header(event.content, "Subject") or "",
+                f"{self.config.address}",
+                MailFetched(user=self.config.address, uid=event.uid,
+                            subject=first_header(event.content, "Subject") or ""),
+                message=first_header(event.content, "Message-ID"),
             )
         elif isinstance(event, LoginFailed):
             self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.config.client}: login failed: "
-                                f"{event.text}", protocol="pop3")
+                                f"{event.text}", Note(), protocol="pop3")
 
 
 def _unsent(answer: Answer) -> bool:

@@ -39,6 +39,17 @@ from simulator.protocols.message import (
 )
 from simulator.protocols.smtp import Envelope, SmtpReply, reply
 from simulator.trace import Kind
+from simulator.trace_data import (
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailQueued,
+    MailRelayed,
+    Note,
+    Payload,
+    QueueEnter,
+    QueueLeave,
+)
 
 if TYPE_CHECKING:
     from simulator.agents.mta import Mta
@@ -135,7 +146,8 @@ class MailQueue:
         """Take ownership of `message` and start delivering it."""
         self.entries[message.queue_id] = message
         self._emit(Kind.QUEUE_ENTER, message, f"queued as {message.queue_id}",
-                   **{"from": message.sender, "to": list(message.recipients)})
+                   QueueEnter(queue_id=message.queue_id, sender=message.sender,
+                              recipients=tuple(message.recipients)))
         self._activate(message)
 
     def report_remaining(self) -> None:
@@ -150,15 +162,18 @@ class MailQueue:
                 session = message.delivering.get(rcpt)
                 if session and (session, rcpt) in self.ctx.handovers:
                     self._emit(Kind.NOTE, message, f"<{rcpt}>: the next hop has taken it; its "
-                               "reply had not arrived when the run ended", recipient=rcpt)
+                               "reply had not arrived when the run ended",
+                               Note(queue_id=message.queue_id, recipient=rcpt))
                     continue
                 last = message.last_outcome.get(rcpt)
                 self._emit(Kind.MAIL_QUEUED, message, f"still queued for <{rcpt}>",
-                           recipient=rcpt, reason=_whereabouts(message, rcpt),
-                           status=last.status if last else None)
+                           MailQueued(queue_id=message.queue_id, recipient=rcpt,
+                                      reason=_whereabouts(message, rcpt),
+                                      status=last.status if last else None))
             if message.bounce_log and message.dsn:
                 self._emit(Kind.NOTE, message, f"delivery status notification {message.dsn[1]} "
-                           "not sent yet: the delivery attempt was still under way")
+                           "not sent yet: the delivery attempt was still under way",
+                           Note(queue_id=message.queue_id))
 
     # -- one delivery attempt: an agent per destination, all at once ---------
 
@@ -223,15 +238,17 @@ class MailQueue:
             message.last_outcome[rcpt] = outcome
             if outcome.is_transient:
                 self._emit(Kind.MAIL_DEFERRED, message, f"deferred <{rcpt}>: {outcome.text}",
-                           recipient=rcpt, reply=outcome.text, status=outcome.status,
-                           attempt=message.attempts)
+                           MailDeferred(queue_id=message.queue_id, recipient=rcpt,
+                                        reply=outcome.text, status=outcome.status,
+                                        attempt=message.attempts))
                 continue
             message.recipients.remove(rcpt)
             if not outcome.is_success:
                 self._log_bounce(message, _failure(rcpt, outcome))
             elif outcome.relay is not None:
                 self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {outcome.relay}",
-                           recipient=rcpt, relay=outcome.relay, reply=outcome.text)
+                           MailRelayed(queue_id=message.queue_id, recipient=rcpt,
+                                       relay=outcome.relay, reply=outcome.text))
 
     def _finish_attempt(self, message: QueuedMessage) -> None:
         """Every agent has reported: bounce, defer or let go of the message."""
@@ -247,7 +264,8 @@ class MailQueue:
         self._return_bounces(message)
         if not message.recipients:
             del self.entries[message.queue_id]
-            self._emit(Kind.QUEUE_LEAVE, message, f"{message.queue_id} removed", reason="done")
+            self._emit(Kind.QUEUE_LEAVE, message, f"{message.queue_id} removed",
+                       QueueLeave(queue_id=message.queue_id, reason="done"))
             return
         message.retry_at = self.ctx.env.now + retry.delay(age)
         self.deferred[message.queue_id] = message
@@ -288,9 +306,10 @@ class MailQueue:
         dsn_id = self._dsn_id(message)
         note = "" if dsn_id else " (a bounce: discarded, never bounced)"
         self._emit(Kind.MAIL_BOUNCED, message, f"<{failure.recipient}>: "
-                   f"{failure.diagnostic}{note}", recipient=failure.recipient,
-                   status=failure.status, reply=failure.diagnostic, bounce_id=dsn_id,
-                   expired=expired)
+                   f"{failure.diagnostic}{note}",
+                   MailBounced(queue_id=message.queue_id, recipient=failure.recipient,
+                               status=failure.status, reply=failure.diagnostic,
+                               bounce_id=dsn_id, expired=expired))
         message.bounce_log.append(failure)
 
     def _dsn_id(self, message: QueuedMessage) -> str | None:
@@ -317,9 +336,10 @@ class MailQueue:
         dsn = self._stamp_local(build_dsn(context, failed), queue_id, now)
         self.ctx.trace.emit(
             Kind.MAIL_COMPOSED, self.mta.hostname, "delivery status notification",
-            message=dsn_id, **{"from": "", "to": [message.sender]},
-            subject=first_header(dsn, "Subject") or "", origin="bounce",
-            original=message.message_id,
+            MailComposed(sender="", recipients=(message.sender,),
+                         subject=first_header(dsn, "Subject") or "", origin="bounce",
+                         original=message.message_id),
+            message=dsn_id,
         )
         self.enqueue(QueuedMessage(queue_id, "", [message.sender], dsn,
                                    self.ctx.env.now, dsn_id))
@@ -330,9 +350,8 @@ class MailQueue:
         value = f"by {self.mta.hostname} ({software}) id {queue_id}; {trace_date(now)}"
         return prepend_header(content, "Received", value)
 
-    def _emit(self, kind: Kind, message: QueuedMessage, text: str, **data: Any) -> None:
-        self.ctx.trace.emit(kind, self.mta.hostname, text, message=message.message_id,
-                            queue_id=message.queue_id, **data)
+    def _emit(self, kind: Kind, message: QueuedMessage, text: str, payload: Payload) -> None:
+        self.ctx.trace.emit(kind, self.mta.hostname, text, payload, message=message.message_id)
 
 
 def _whereabouts(message: QueuedMessage, rcpt: str) -> str:

@@ -22,6 +22,7 @@ import simpy
 
 from simulator.net.connection import Endpoint
 from simulator.trace import Kind, Trace
+from simulator.trace_data import ProtocolLine
 
 CRLF = b"\r\n"
 
@@ -57,8 +58,9 @@ class LineRecorder:
         self.trace = trace
         self.source = source
         self.tag = tag
+        # one for every line
+        self._payload = ProtocolLine(role=source.role, port=source.port, real=source.real)
         self._tail = b""  # the start of a line whose CRLF has not been sent yet
-        self._marks = {"real": True} if source.real else {}  # a real client's session
 
     @classmethod
     def sending_from(cls, endpoint: Endpoint) -> LineRecorder:
@@ -86,10 +88,9 @@ class LineRecorder:
     def _record(self, line: bytes) -> None:
         source = self.source
         self.trace.emit(
-            Kind.LINE, source.host, line.decode("utf-8", "replace"), peer=source.peer,
-            protocol=source.protocol, session=source.session,
+            Kind.LINE, source.host, line.decode("utf-8", "replace"), self._payload,
+            peer=source.peer, protocol=source.protocol, session=source.session,
             message=self.tag.message if self.tag is not None else None,
-            role=source.role, port=source.port, **self._marks,
         )
 
 

@@ -29,6 +29,7 @@ from simulator.net.connection import ConnectError
 from simulator.net.dns import MxRecord, Rcode, order_exchangers
 from simulator.protocols.smtp import SMTP_PORT, Envelope, Reply, SmtpClientConfig
 from simulator.trace import Kind
+from simulator.trace_data import Note
 
 #: RFC 5321 §3.8: the server is closing the channel -- try the next exchanger.
 SERVICE_CLOSING = 421
@@ -76,7 +77,7 @@ def relay(
     records = [r for r in answer.records if isinstance(r, MxRecord)]
     if not records:
         ctx.trace.emit(Kind.NOTE, hostname, f"{domain} has no MX record: the domain itself "
-                       "is the implicit MX (RFC 5321 §5.1)")
+                       "is the implicit MX (RFC 5321 §5.1)", Note())
         records = [MxRecord(0, domain)]
     found = yield from _exchangers(ctx, hostname, order_exchangers(records, rng))
     if not found.targets:

@@ -9,6 +9,7 @@ from simulator.narration.context import NarrationContext
 from simulator.narration.pop3 import pop3_line
 from simulator.narration.smtp import smtp_line
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import ElidedLines
 
 Explainer = Callable[[TraceRecord, NarrationContext], "str | None"]
 
@@ -51,7 +52,7 @@ def narrate(record: TraceRecord, context: NarrationContext) -> str | None:
     `context` remembers what earlier records said; feed every record of a
     trace, in order, through the same context.
     """
-    if record.data.get("elided"):
+    if isinstance(record.payload, ElidedLines):
         return None  # a view's "lines not shown" marker, not a happening
     explain = _KINDS.get(record.kind)
     words = explain(record, context) if explain else None

@@ -29,7 +29,7 @@ _LOGINS = frozenset({"PASS", "APOP", "AUTH"})
 def pop3_line(record: TraceRecord, context: NarrationContext) -> str | None:
     """Words for one POP3 line, sent by a client or a server."""
     session = context.session(record.session)
-    role = record.data.get("role")
+    role = record.role
     if role == "client":
         return _command(record, session)
     if role == "server":

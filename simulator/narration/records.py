@@ -1,6 +1,6 @@
 """Narrating the records that are not protocol lines: TCP, DNS, queues, fates.
 
-These records carry their facts in `data` (a port, an MX answer, a queue
+These records carry their facts in their payload (a port, an MX answer, a queue
 id, an RFC 3463 status), so their words come straight from there.  What a
 later record needs -- the MX hosts just found, the envelope sender and
 arrival time of each queued message -- goes into the context.
@@ -9,12 +9,27 @@ arrival time of each queued message -- goes into the context.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from simulator.narration import record_words
 from simulator.narration.context import NarrationContext, QueueEntry
 from simulator.narration.phrases import fill, parse_reply, plural, seconds, status_meaning
 from simulator.trace import TraceRecord
+from simulator.trace_data import (
+    DnsAnswer,
+    DnsQuery,
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailFetched,
+    MailQueued,
+    MailRelayed,
+    QueueEnter,
+    QueueLeave,
+    SimStart,
+    TcpConnect,
+    TcpRefused,
+)
 
 # The retry rule of Postfix's queue manager (qmgr_active.c): wait as long as
 # the message has been queued, within these bounds.
@@ -26,48 +41,39 @@ QUEUE_RUN_DELAY = 300.0  # seconds: Postfix queue_run_delay, how often the defer
 TEMPORARY_RCODES = frozenset({"SERVFAIL", "TIMEOUT"})
 
 
-def _get(record: TraceRecord, key: str, default: Any = "?") -> Any:
-    value = record.data.get(key)
-    return default if value is None else value
+def _addresses(items: Sequence[str]) -> str:
+    return ", ".join(items) or "?"
 
 
-def _addresses(value: Any) -> str:
-    items = [value] if isinstance(value, str) else list(value or ())
-    return ", ".join(str(item) for item in items) or "?"
-
-
-def _code(record: TraceRecord) -> str:
+def _code(reply: str, status: str | None) -> str:
     """The reply code ("550 5.1.1"), or the status when no server replied."""
-    reply = parse_reply(str(record.data.get("reply") or ""))
-    return reply.label if reply else str(_get(record, "status"))
+    parsed = parse_reply(reply)
+    return parsed.label if parsed else str(status or "?")
 
 
-def _what(record: TraceRecord) -> str:
+def _what(reply: str, status: str | None) -> str:
     """The code and what its status means: "550 5.1.1 (bad destination mailbox address)"."""
-    meaning = status_meaning(record.data.get("status"))
-    return f"{_code(record)} ({meaning})" if meaning else _code(record)
+    meaning = status_meaning(status)
+    return f"{_code(reply, status)} ({meaning})" if meaning else _code(reply, status)
 
 
 def sim_start(record: TraceRecord, context: NarrationContext) -> str:
-    return fill(record_words.SIM_START, seed=_get(record, "seed"))
+    return fill(record_words.SIM_START, seed=record.payload_as(SimStart).seed)
 
 
 def tcp_connect(record: TraceRecord, context: NarrationContext) -> str:
-    port = record.data.get("port")
-    context.session(record.session).port = port if isinstance(port, int) else None
-    service = record_words.PORTS.get(port) if isinstance(port, int) else None
-    rtt = record.data.get("rtt")
-    return fill(record_words.TCP_CONNECT, client=record.host, server=record.peer, port=port,
-                service=f", {service}" if service else "",
-                rtt=seconds(rtt) if isinstance(rtt, int | float) else "?")
+    data = record.payload_as(TcpConnect)
+    context.session(record.session).port = data.port
+    service = record_words.PORTS.get(data.port)
+    return fill(record_words.TCP_CONNECT, client=record.host, server=record.peer, port=data.port,
+                service=f", {service}" if service else "", rtt=seconds(data.rtt))
 
 
 def tcp_refused(record: TraceRecord, context: NarrationContext) -> str:
-    port = record.data.get("port")
-    then = record_words.TCP_REFUSED_THEN.get(port) if isinstance(port, int) else None
-    return fill(record_words.TCP_REFUSED, client=record.host, server=record.peer, port=port,
-                reason=_get(record, "reason", "refused"),
-                then=then or record_words.TCP_REFUSED_OTHER)
+    data = record.payload_as(TcpRefused)
+    then = record_words.TCP_REFUSED_THEN.get(data.port)
+    return fill(record_words.TCP_REFUSED, client=record.host, server=record.peer, port=data.port,
+                reason=data.reason or "refused", then=then or record_words.TCP_REFUSED_OTHER)
 
 
 def tcp_close(record: TraceRecord, context: NarrationContext) -> None:
@@ -75,16 +81,16 @@ def tcp_close(record: TraceRecord, context: NarrationContext) -> None:
 
 
 def dns_query(record: TraceRecord, context: NarrationContext) -> str:
-    qname, qtype = str(_get(record, "qname")), str(_get(record, "qtype"))
+    data = record.payload_as(DnsQuery)
+    qname, qtype = data.qname, data.qtype
     role = record_words.DNS_EXCHANGER if context.is_exchanger(record.host, qname) else ""
     template = record_words.DNS_QUESTIONS.get(qtype, record_words.DNS_QUESTION_OTHER)
     return fill(template, host=record.host, qname=qname, qtype=qtype, role=role)
 
 
 def dns_answer(record: TraceRecord, context: NarrationContext) -> str | None:
-    qname, qtype = str(_get(record, "qname")), str(_get(record, "qtype"))
-    rcode = str(_get(record, "rcode"))
-    answers = [str(item) for item in record.data.get("answers") or ()]
+    data = record.payload_as(DnsAnswer)
+    qname, qtype, rcode, answers = data.qname, data.qtype, data.rcode, data.answers
     if rcode == "NXDOMAIN":
         return fill(record_words.NXDOMAIN, qname=qname)
     if rcode != "NOERROR":
@@ -134,16 +140,17 @@ def _and(items: Sequence[str]) -> str:
 
 
 def composed(record: TraceRecord, context: NarrationContext) -> str:
-    to = _addresses(record.data.get("to"))
-    if record.data.get("origin") == "bounce":
+    data = record.payload_as(MailComposed)
+    to = _addresses(data.recipients)
+    if data.origin == "bounce":
         return fill(record_words.COMPOSED_BOUNCE, host=record.host, to=to,
-                    original=_get(record, "original"))
+                    original=data.original or "?")
     return fill(record_words.COMPOSED_USER, host=record.host, to=to)
 
 
 def queue_enter(record: TraceRecord, context: NarrationContext) -> str:
-    queue_id = str(_get(record, "queue_id"))
-    sender = str(record.data.get("from") or "")
+    data = record.payload_as(QueueEnter)
+    queue_id, sender = data.queue_id, data.sender
     context.queue[queue_id] = QueueEntry(sender, record.time)
     context.last_queued[record.host] = queue_id
     template = record_words.QUEUE_ENTER if sender else record_words.QUEUE_ENTER_BOUNCE
@@ -151,59 +158,65 @@ def queue_enter(record: TraceRecord, context: NarrationContext) -> str:
 
 
 def queue_leave(record: TraceRecord, context: NarrationContext) -> str:
-    queue_id = str(_get(record, "queue_id"))
+    data = record.payload_as(QueueLeave)
+    queue_id = data.queue_id
     context.queue.pop(queue_id, None)
-    if record.data.get("reason") == "done":
+    if data.reason == "done":
         return fill(record_words.QUEUE_DONE, queue_id=queue_id, host=record.host)
     return fill(record_words.QUEUE_LEAVE_OTHER, queue_id=queue_id, host=record.host,
-                reason=_get(record, "reason"))
+                reason=data.reason)
 
 
 def relayed(record: TraceRecord, context: NarrationContext) -> str:
-    return fill(record_words.RELAYED, relay=_get(record, "relay"),
-                recipient=_get(record, "recipient"), code=_code(record), host=record.host)
+    data = record.payload_as(MailRelayed)
+    return fill(record_words.RELAYED, relay=data.relay, recipient=data.recipient,
+                code=_code(data.reply, None), host=record.host)
 
 
 def deferred(record: TraceRecord, context: NarrationContext) -> str:
-    queue_id = str(_get(record, "queue_id"))
+    data = record.payload_as(MailDeferred)
+    queue_id = data.queue_id
     entry = context.queue.get(queue_id)
     age = record.time - entry.arrived if entry else 0.0
     delay = min(max(age, MINIMAL_BACKOFF), MAXIMAL_BACKOFF)
-    return fill(record_words.DEFERRED, what=_what(record), attempt=_get(record, "attempt"),
-                host=record.host, queue_id=queue_id, least=seconds(MINIMAL_BACKOFF),
-                most=seconds(MAXIMAL_BACKOFF), delay=seconds(delay),
-                scan=seconds(QUEUE_RUN_DELAY), lifetime=seconds(QUEUE_LIFETIME))
+    return fill(record_words.DEFERRED, what=_what(data.reply, data.status),
+                attempt=data.attempt, host=record.host, queue_id=queue_id,
+                least=seconds(MINIMAL_BACKOFF), most=seconds(MAXIMAL_BACKOFF),
+                delay=seconds(delay), scan=seconds(QUEUE_RUN_DELAY),
+                lifetime=seconds(QUEUE_LIFETIME))
 
 
 def bounced(record: TraceRecord, context: NarrationContext) -> str:
-    fields = {"what": _what(record), "recipient": _get(record, "recipient"),
+    data = record.payload_as(MailBounced)
+    fields = {"what": _what(data.reply, data.status), "recipient": data.recipient,
               "host": record.host}
-    queue_id = record.data.get("queue_id")
-    if queue_id is None:  # the mail client was refused at submission
+    if data.queue_id is None:  # the mail client was refused at submission
         return fill(record_words.SUBMISSION_REFUSED, **fields)
-    entry = context.queue.get(str(queue_id))
+    entry = context.queue.get(data.queue_id)
     fields["sender"] = entry.sender if entry and entry.sender else "the envelope sender"
-    if record.data.get("bounce_id") is None:
+    if data.bounce_id is None:
         return fill(record_words.BOUNCE_DISCARDED, **fields)
-    if record.data.get("expired"):
+    if data.expired:
         return fill(record_words.BOUNCED_EXPIRED, **fields)
     return fill(record_words.BOUNCED, **fields)
 
 
 def delivered(record: TraceRecord, context: NarrationContext) -> str:
-    entry = context.queue.get(str(record.data.get("queue_id")))
-    return fill(record_words.DELIVERED, host=record.host, mailbox=_get(record, "mailbox"),
+    data = record.payload_as(MailDelivered)
+    entry = context.queue.get(data.queue_id)
+    return fill(record_words.DELIVERED, host=record.host, mailbox=data.mailbox,
                 sender=entry.sender if entry else "?",
-                received=plural(record.data.get("hops"), "Received: header"))
+                received=plural(data.hops, "Received: header"))
 
 
 def still_queued(record: TraceRecord, context: NarrationContext) -> str:
-    in_outbox = record.data.get("queue_id") == "outbox"
+    data = record.payload_as(MailQueued)
+    in_outbox = data.queue_id == "outbox"
     template = record_words.OUTBOX_AT_END if in_outbox else record_words.QUEUED_AT_END
-    return fill(template, host=record.host, queue_id=_get(record, "queue_id"),
-                recipient=_get(record, "recipient"), reason=_get(record, "reason"))
+    return fill(template, host=record.host, queue_id=data.queue_id,
+                recipient=data.recipient, reason=data.reason)
 
 
 def fetched(record: TraceRecord, context: NarrationContext) -> str:
-    return fill(record_words.FETCHED, host=record.host, subject=_get(record, "subject", ""),
-                user=_get(record, "user"))
+    data = record.payload_as(MailFetched)
+    return fill(record_words.FETCHED, host=record.host, subject=data.subject, user=data.user)

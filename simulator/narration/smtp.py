@@ -26,6 +26,7 @@ from simulator.narration.phrases import (
     verb_and_arg,
 )
 from simulator.trace import TraceRecord
+from simulator.trace_data import ProtocolLine
 
 #: Submission ports: the client is a user's mail client (RFC 6409, RFC 8314).
 SUBMISSION_PORTS = frozenset({587, 465})
@@ -38,10 +39,11 @@ END_OF_DATA = "."
 def smtp_line(record: TraceRecord, context: NarrationContext) -> str | None:
     """Words for one SMTP line, sent by a client or a server."""
     session = context.session(record.session)
-    port = record.data.get("port")
-    if isinstance(port, int):
-        session.port = port
-    role = record.data.get("role")
+    line = record.payload
+    if not isinstance(line, ProtocolLine):
+        return None
+    session.port = line.port
+    role = line.role
     if role == "client":
         return _client_line(record, session)
     if role == "server":

@@ -28,6 +28,8 @@ import simpy
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
 from simulator.trace import Kind, Trace
+from simulator.trace_data import DnsAnswer as AnswerData
+from simulator.trace_data import DnsQuery, TcpClose, TcpConnect, TcpRefused
 
 #: Bytes of a bare TCP segment (SYN, ACK): 20 IP + 20 TCP header octets.
 SEGMENT_OVERHEAD = 40
@@ -113,10 +115,9 @@ class Endpoint:
             return
         self.closed = True
         conn = self.connection
-        marks: dict[str, Any] = {"real": True} if conn.real else {}
         self.network.trace.emit(
-            Kind.TCP_CLOSE, self.host, "close", peer=self.peer_host,
-            protocol="tcp", session=conn.session, port=conn.port, **marks,
+            Kind.TCP_CLOSE, self.host, "close", TcpClose(port=conn.port, real=conn.real),
+            peer=self.peer_host, protocol="tcp", session=conn.session,
         )
         self._carry(EOF_MARK)
 
@@ -219,8 +220,9 @@ class Network:
             return self._refused(client, server, port, "Connection refused")
         conn = self._open(client, server, listener)
         self.trace.emit(
-            Kind.TCP_CONNECT, client, f"connected to {server} port {port}", peer=server,
-            protocol="tcp", session=conn.session, port=port, rtt=round(there + back, 9),
+            Kind.TCP_CONNECT, client, f"connected to {server} port {port}",
+            TcpConnect(port=port, rtt=round(there + back, 9)), peer=server,
+            protocol="tcp", session=conn.session,
         )
         self.env.process(_deliver_later(self.env, listener.backlog, conn.server, there))
         return conn.client
@@ -238,8 +240,8 @@ class Network:
         conn.real = True
         self.trace.emit(
             Kind.TCP_CONNECT, client, f"connected to {server} port {port} from {origin} "
-            "(a real client)", peer=server, protocol="tcp", session=conn.session, port=port,
-            rtt=0.0, real=True,
+            "(a real client)", TcpConnect(port=port, rtt=0.0, real=True), peer=server,
+            protocol="tcp", session=conn.session,
         )
         listener.backlog.put(conn.server)
         return conn.client
@@ -249,15 +251,18 @@ class Network:
     ) -> Generator[simpy.events.Event, Any, DnsAnswer]:
         """Ask DNS (a SimPy sub-process); the query and answer are traced."""
         self.trace.emit(
-            Kind.DNS_QUERY, asker, f"{qtype}? {qname}", protocol="dns", qname=qname, qtype=qtype
+            Kind.DNS_QUERY, asker, f"{qtype}? {qname}", DnsQuery(qname=qname, qtype=qtype),
+            protocol="dns",
         )
         yield self.env.timeout(DNS_LOOKUP_TIME)
         answer = self.resolver.query(qname, qtype)
         shown = ", ".join(answer.answers) if answer.answers else "(no records)"
         text = answer.rcode.value if answer.rcode != "NOERROR" else shown
         self.trace.emit(
-            Kind.DNS_ANSWER, asker, f"{qtype} {qname}: {text}", protocol="dns", qname=qname,
-            qtype=qtype, rcode=answer.rcode.value, answers=list(answer.answers),
+            Kind.DNS_ANSWER, asker, f"{qtype} {qname}: {text}",
+            AnswerData(qname=qname, qtype=qtype, rcode=answer.rcode.value,
+                       answers=answer.answers),
+            protocol="dns",
         )
         return answer
 
@@ -270,7 +275,7 @@ class Network:
 
     def _refused(self, client: str, server: str, port: int, reason: str) -> ConnectError:
         self.trace.emit(
-            Kind.TCP_REFUSED, client, f"{server} port {port}: {reason}", peer=server,
-            protocol="tcp", port=port, reason=reason,
+            Kind.TCP_REFUSED, client, f"{server} port {port}: {reason}",
+            TcpRefused(port=port, reason=reason), peer=server, protocol="tcp",
         )
         return ConnectError(reason)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import ElidedLines, ProtocolLine
 
 #: Runs up to this many lines are shown whole: replies, and short messages.
 SHORT_RUN = 30
@@ -186,7 +187,9 @@ def elide(
 
 
 def _marker(record: TraceRecord, count: int, text: str) -> TraceRecord:
-    return replace(record, text=text, data={**record.data, "elided": count})
+    line = record.payload_as(ProtocolLine)
+    marker = ElidedLines(role=line.role, port=line.port, elided=count)
+    return replace(record, text=text, payload=marker)
 
 
 class BodyMemory:

@@ -10,9 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import (
+    DnsAnswer,
+    DnsQuery,
+    ElidedLines,
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailFetched,
+    MailQueued,
+    MailRelayed,
+    ProtocolLine,
+    QueueEnter,
+    QueueLeave,
+    SessionSummary,
+    SimStart,
+    TcpConnect,
+    TcpRefused,
+)
 from simulator.views.formatting import format_duration, visible
 
 CLIENT_STYLE = "cyan"
@@ -94,10 +112,11 @@ class Highlights:
 
 def record_style(record: TraceRecord) -> str:
     """The style of a record's text: client and server lines differ."""
-    if record.kind is Kind.LINE:
-        if record.data.get("elided") or record.data.get("summary"):
-            return "dim italic"
-        return SERVER_STYLE if record.data.get("role") == "server" else CLIENT_STYLE
+    payload = record.payload
+    if isinstance(payload, ElidedLines | SessionSummary):
+        return "dim italic"
+    if isinstance(payload, ProtocolLine):
+        return SERVER_STYLE if payload.role == "server" else CLIENT_STYLE
     return _KIND_STYLES.get(record.kind, "")
 
 
@@ -107,19 +126,13 @@ def describe(record: TraceRecord) -> str:
     return visible(describer(record))
 
 
-def _get(record: TraceRecord, key: str, default: str = "?") -> Any:
-    """A data field of a record, or `default` when absent."""
-    value = record.data.get(key)
-    return default if value is None else value
-
-
-def _addresses(value: Any) -> str:
+def _addresses(value: str | Iterable[str]) -> str:
     """Mailbox addresses as a log shows them: "<a@x>, <b@y>"."""
-    items: Iterable[Any] = [value] if isinstance(value, str) else value or ()
+    items = [value] if isinstance(value, str) else value
     return ", ".join(f"<{item}>" for item in items)
 
 
-def _with_reason(text: str, reason: Any) -> str:
+def _with_reason(text: str, reason: str) -> str:
     """`text` followed by "(reason)" when there is one."""
     return f"{text} ({reason})" if reason else text
 
@@ -129,14 +142,13 @@ def _text(record: TraceRecord) -> str:
 
 
 def _tcp_connect(record: TraceRecord) -> str:
-    words = f"connect to port {_get(record, 'port')}"
-    rtt = record.data.get("rtt")
-    return f"{words}, rtt {rtt * 1000:.1f} ms" if isinstance(rtt, int | float) else words
+    data = record.payload_as(TcpConnect)
+    return f"connect to port {data.port}, rtt {data.rtt * 1000:.1f} ms"
 
 
 def _tcp_refused(record: TraceRecord) -> str:
-    reason = record.data.get("reason") or "refused"
-    return f"connect to port {_get(record, 'port')}: {reason}"
+    data = record.payload_as(TcpRefused)
+    return f"connect to port {data.port}: {data.reason or 'refused'}"
 
 
 def _tcp_close(record: TraceRecord) -> str:
@@ -144,80 +156,85 @@ def _tcp_close(record: TraceRecord) -> str:
 
 
 def _dns_query(record: TraceRecord) -> str:
-    return f"query {_get(record, 'qname')} {_get(record, 'qtype')}"
+    data = record.payload_as(DnsQuery)
+    return f"query {data.qname} {data.qtype}"
 
 
 def _dns_answer(record: TraceRecord) -> str:
-    head = f"answer {_get(record, 'qname')} {_get(record, 'qtype')} {_get(record, 'rcode')}"
-    answers = record.data.get("answers") or ()
-    return f"{head}: {', '.join(map(str, answers))}" if answers else head
+    data = record.payload_as(DnsAnswer)
+    head = f"answer {data.qname} {data.qtype} {data.rcode}"
+    return f"{head}: {', '.join(data.answers)}" if data.answers else head
 
 
 def _composed(record: TraceRecord) -> str:
-    to = _addresses(record.data.get("to"))
-    if record.data.get("origin") == "bounce":
-        return f"{record.message} composed: bounce of {_get(record, 'original')}, to={to}"
-    sender = _addresses(record.data.get("from", ""))
-    subject = record.data.get("subject", "")
-    return f'{record.message} composed: from={sender} to={to} subject="{subject}"'
+    data = record.payload_as(MailComposed)
+    to = _addresses(data.recipients)
+    if data.origin == "bounce":
+        return f"{record.message} composed: bounce of {data.original or '?'}, to={to}"
+    sender = _addresses(data.sender)
+    return f'{record.message} composed: from={sender} to={to} subject="{data.subject}"'
 
 
 def _queue_enter(record: TraceRecord) -> str:
-    sender = _addresses(record.data.get("from", ""))
-    to = _addresses(record.data.get("to"))
-    return f"{_get(record, 'queue_id')}: queued, from={sender}, to={to}"
+    data = record.payload_as(QueueEnter)
+    sender, to = _addresses(data.sender), _addresses(data.recipients)
+    return f"{data.queue_id}: queued, from={sender}, to={to}"
 
 
 def _queue_leave(record: TraceRecord) -> str:
-    return _with_reason(f"{_get(record, 'queue_id')}: removed", record.data.get("reason"))
+    data = record.payload_as(QueueLeave)
+    return _with_reason(f"{data.queue_id}: removed", data.reason)
 
 
-def _which(record: TraceRecord) -> str:
-    """The queue id a log line starts with, or the Message-ID without one."""
-    return str(record.data.get("queue_id") or record.message or "?")
+def _log_line(record: TraceRecord, queue_id: str | None, recipient: str, words: str) -> str:
+    """A Postfix-style delivery log line: "QUEUEID: to=<rcpt>, words".
 
-
-def _log_line(record: TraceRecord, words: str) -> str:
-    """A Postfix-style delivery log line: "QUEUEID: to=<rcpt>, words"."""
-    return f"{_which(record)}: to={_addresses(_get(record, 'recipient'))}, {words}"
+    Without a queue id (a mail client's own record) the Message-ID stands first.
+    """
+    which = queue_id or record.message or "?"
+    return f"{which}: to={_addresses(recipient)}, {words}"
 
 
 def _relayed(record: TraceRecord) -> str:
-    reply = _get(record, "reply", "")
-    return _log_line(record, f"relay={_get(record, 'relay')}, status=sent ({reply})")
+    data = record.payload_as(MailRelayed)
+    words = f"relay={data.relay}, status=sent ({data.reply})"
+    return _log_line(record, data.queue_id, data.recipient, words)
 
 
 def _deferred(record: TraceRecord) -> str:
-    return _log_line(record, f"status=deferred ({_get(record, 'reply', '')})")
+    data = record.payload_as(MailDeferred)
+    return _log_line(record, data.queue_id, data.recipient, f"status=deferred ({data.reply})")
 
 
 def _delivered(record: TraceRecord) -> str:
-    recipient, mailbox = _get(record, "recipient"), record.data.get("mailbox")
-    into = f"mailbox={mailbox}, " if mailbox and mailbox != recipient else ""
-    return _log_line(record, f"{into}status=delivered (hops={_get(record, 'hops')})")
+    data = record.payload_as(MailDelivered)
+    into = f"mailbox={data.mailbox}, " if data.mailbox != data.recipient else ""
+    words = f"{into}status=delivered (hops={data.hops})"
+    return _log_line(record, data.queue_id, data.recipient, words)
 
 
 def _bounced(record: TraceRecord) -> str:
-    status = "expired, returned to sender" if record.data.get("expired") else "bounced"
-    return _log_line(record, f"status={status} ({_get(record, 'reply', '')})")
+    data = record.payload_as(MailBounced)
+    status = "expired, returned to sender" if data.expired else "bounced"
+    return _log_line(record, data.queue_id, data.recipient, f"status={status} ({data.reply})")
 
 
 def _queued(record: TraceRecord) -> str:
-    return _with_reason(_log_line(record, "still queued"), record.data.get("reason"))
+    data = record.payload_as(MailQueued)
+    line = _log_line(record, data.queue_id, data.recipient, "still queued")
+    return _with_reason(line, data.reason)
 
 
 def _fetched(record: TraceRecord) -> str:
-    subject = record.data.get("subject")
-    what = f'"{subject}"' if subject else str(record.message)
-    return f"{_get(record, 'user')} downloaded {what} (uid {_get(record, 'uid')})"
+    data = record.payload_as(MailFetched)
+    what = f'"{data.subject}"' if data.subject else str(record.message)
+    return f"{data.user} downloaded {what} (uid {data.uid})"
 
 
 def _sim_start(record: TraceRecord) -> str:
-    words = f'simulation "{record.text}" starts, seed {_get(record, "seed")}'
-    duration = record.data.get("duration")
-    if isinstance(duration, int | float):
-        return f"{words}, duration {format_duration(duration)}"
-    return f"{words}, duration {duration}" if duration else words
+    data = record.payload_as(SimStart)
+    words = f'simulation "{record.text}" starts, seed {data.seed}'
+    return f"{words}, duration {format_duration(data.duration)}"
 
 
 def _sim_end(record: TraceRecord) -> str:

@@ -28,6 +28,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import ElidedLines, SessionSummary, SimStart
 from simulator.views.describe import (
     HIGHLIGHT_STYLE,
     Highlights,
@@ -301,12 +302,10 @@ class LivePrinter:
     def lay_out(self, record: TraceRecord) -> None:
         """Size the columns from a `sim.start` record (without printing it)."""
         self._paced = record.time
-        duration = record.data.get("duration")
-        if isinstance(duration, int | float):
-            self._widen_clock(record.time + duration)
-        hosts = record.data.get("hosts")
-        if hosts:
-            names = [record.host, *map(str, hosts)]
+        start = record.payload_as(SimStart)
+        self._widen_clock(record.time + start.duration)
+        if start.hosts:
+            names = [record.host, *start.hosts]
             self._longest_host = max(cell_len(name) for name in names)
 
     def _print(self, records: list[TraceRecord]) -> None:
@@ -342,7 +341,7 @@ class LivePrinter:
         self._paced = now if self._paced is None else max(self._paced, now)
 
     def _note(self, record: TraceRecord) -> str | None:
-        if record.data.get("elided") or record.data.get("summary"):
+        if isinstance(record.payload, ElidedLines | SessionSummary):
             return None
         return self._notes.get(record.seq)
 

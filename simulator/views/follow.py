@@ -26,6 +26,19 @@ from rich.text import Text
 
 from simulator.fates import address_key
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import (
+    DnsAnswer,
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailFetched,
+    MailQueued,
+    MailRelayed,
+    ProtocolLine,
+    QueueEnter,
+    TcpRefused,
+)
 from simulator.views.formatting import (
     abbreviate_host,
     format_clock,
@@ -127,10 +140,12 @@ class _Tracer:
             self._own(record)
         elif record.message in journey.bounces:
             self._bounce(record)
-        elif record.kind in (Kind.DNS_ANSWER, Kind.TCP_REFUSED) and self._holding(record):
-            self._add(record, _lookup(record) if record.kind is Kind.DNS_ANSWER
-                      else f"connect to {record.peer} port {record.data.get('port')}: "
-                           f"{record.data.get('reason') or 'refused'}")
+        elif isinstance(record.payload, DnsAnswer) and self._holding(record):
+            self._add(record, _lookup(record.payload))
+        elif isinstance(record.payload, TcpRefused) and self._holding(record):
+            refused = record.payload
+            self._add(record, f"connect to {record.peer} port {refused.port}: "
+                              f"{refused.reason or 'refused'}")
 
     def _holding(self, record: TraceRecord) -> bool:
         return any(a <= record.time <= b for a, b in self._stays.get(record.host, ()))
@@ -142,35 +157,34 @@ class _Tracer:
                                      recipient, waited, place))
 
     def _own(self, record: TraceRecord) -> None:
-        kind, data = record.kind, record.data
-        if kind is Kind.LINE and data.get("role") == "client" and record.peer:
-            self._arrivals[record.peer] = (record.host, int(data.get("port") or 0))
-        elif kind is Kind.MAIL_COMPOSED:
-            self._composed(record)
-        elif kind is Kind.QUEUE_ENTER:
-            self._queued(record)
-        elif kind in _OUTCOMES:
-            self._outcome(record)
-        elif kind is Kind.MAIL_FETCHED:
-            user = str(data.get("user", "?"))
+        data = record.payload
+        if isinstance(data, ProtocolLine) and data.role == "client" and record.peer:
+            self._arrivals[record.peer] = (record.host, data.port)
+        elif isinstance(data, MailComposed):
+            self._composed(record, data)
+        elif isinstance(data, QueueEnter):
+            self._queued(record, data.queue_id)
+        elif isinstance(data, _Outcome):
+            self._outcome(record, data)
+        elif isinstance(data, MailFetched):
+            user = data.user
             self.journey.fetched[address_key(user)] = record.time
             self._add(record, f"downloaded by the client of {user} (POP3)", user,
                       self._delivered.get(address_key(user)), "mailbox")
 
-    def _composed(self, record: TraceRecord) -> None:
-        journey, data = self.journey, record.data
+    def _composed(self, record: TraceRecord, data: MailComposed) -> None:
+        journey = self.journey
         journey.composed_at = record.time
-        journey.sender = str(data.get("from") or "")
-        journey.subject = str(data.get("subject") or "")
-        journey.recipients = [str(to) for to in data.get("to") or ()]
+        journey.sender = data.sender
+        journey.subject = data.subject
+        journey.recipients = list(data.recipients)
         to = ", ".join(journey.recipients)
-        if data.get("origin") == "bounce":
-            self._add(record, f"bounce composed for {to}, about {data.get('original')}")
+        if data.origin == "bounce":
+            self._add(record, f"bounce composed for {to}, about {data.original}")
         else:
             self._add(record, f"composed by {journey.sender or '?'} for {to}")
 
-    def _queued(self, record: TraceRecord) -> None:
-        queue_id = str(record.data.get("queue_id", "?"))
+    def _queued(self, record: TraceRecord, queue_id: str) -> None:
         self._entered[(record.host, queue_id)] = record.time
         arrival = self._arrivals.pop(record.host, None)
         if arrival is None:
@@ -180,78 +194,59 @@ class _Tracer:
         role = PORT_ROLES.get(port, "SMTP")
         self._add(record, f"received from {sender} on port {port} ({role}), queued as {queue_id}")
 
-    def _outcome(self, record: TraceRecord) -> None:
-        data = record.data
-        recipient = str(data.get("recipient", "?"))
-        since = self._entered.get((record.host, str(data.get("queue_id", "?"))))
-        what = _OUTCOMES[record.kind](record)
-        self._add(record, what, recipient, since, "queue")
+    def _outcome(self, record: TraceRecord, data: _Outcome) -> None:
+        recipient = data.recipient
+        since = self._entered.get((record.host, data.queue_id or "?"))
+        self._add(record, _outcome_words(data), recipient, since, "queue")
         key = address_key(recipient)
-        if record.kind is Kind.MAIL_DELIVERED:
+        if isinstance(data, MailDelivered):
             self._delivered[key] = record.time
-        if record.kind is Kind.MAIL_BOUNCED and data.get("bounce_id"):
-            self.journey.bounces[str(data["bounce_id"])] = recipient
+        if isinstance(data, MailBounced) and data.bounce_id:
+            self.journey.bounces[data.bounce_id] = recipient
         if record.kind in _FINAL and key not in self.journey.ended:
-            status = data.get("status") if record.kind is not Kind.MAIL_DELIVERED else None
+            status = None if isinstance(data, MailDelivered | MailRelayed) else data.status
             fate = f"{_FINAL[record.kind]} ({status})" if status else _FINAL[record.kind]
             self.journey.ended[key] = (fate, record.time)
 
     def _bounce(self, record: TraceRecord) -> None:
         bounce_id = str(record.message)
         recipient = self.journey.bounces[bounce_id]
-        if record.kind is Kind.MAIL_DELIVERED:
+        data = record.payload
+        if isinstance(data, MailDelivered):
             self._bounce_stored[bounce_id] = record.time
-            mailbox = record.data.get("mailbox") or record.data.get("recipient")
-            self._add(record, f"the bounce is delivered into the mailbox {mailbox}", recipient)
-        elif record.kind is Kind.MAIL_FETCHED:
-            self._add(record, f"the bounce is downloaded by {record.data.get('user')}", recipient,
+            self._add(record, f"the bounce is delivered into the mailbox {data.mailbox}",
+                      recipient)
+        elif isinstance(data, MailFetched):
+            self._add(record, f"the bounce is downloaded by {data.user}", recipient,
                       self._bounce_stored.get(bounce_id), "mailbox")
 
 
-def _lookup(record: TraceRecord) -> str:
-    data = record.data
-    answers = ", ".join(map(str, data.get("answers") or ()))
-    rcode = data.get("rcode") or "NOERROR"
-    said = answers if rcode == "NOERROR" and answers else str(rcode)
-    return f"DNS {data.get('qtype', '?')} {data.get('qname', '?')} → {said}"
+def _lookup(data: DnsAnswer) -> str:
+    answers = ", ".join(data.answers)
+    said = answers if data.rcode == "NOERROR" and answers else data.rcode
+    return f"DNS {data.qtype} {data.qname} → {said}"
 
 
-def _relayed(record: TraceRecord) -> str:
-    return f"relayed to {record.data.get('relay', '?')}: {record.data.get('reply', '')}"
+#: What happened to one recipient at one host.
+_Outcome = MailRelayed | MailDeferred | MailBounced | MailDelivered | MailQueued
 
 
-def _deferred(record: TraceRecord) -> str:
-    attempt = record.data.get("attempt")
-    which = f", attempt {attempt}" if attempt else ""
-    return f"deferred{which}: {record.data.get('reply', '')}"
-
-
-def _bounced(record: TraceRecord) -> str:
-    data = record.data
-    why = "expired, returned" if data.get("expired") else "bounced"
-    status = f" {data['status']}" if data.get("status") else ""
-    dsn = data.get("bounce_id")
-    tail = f"; bounce {dsn} sent to the sender" if dsn else "; no bounce sent"
-    return f"{why}{status}: {data.get('reply', '')}{tail}"
-
-
-def _delivered(record: TraceRecord) -> str:
-    data = record.data
-    mailbox = data.get("mailbox") or data.get("recipient", "?")
-    return f"delivered into the mailbox {mailbox} ({data.get('hops', '?')} Received: headers)"
-
-
-def _still_queued(record: TraceRecord) -> str:
-    return f"still in the queue when the run ended: {record.data.get('reason', '')}"
-
-
-_OUTCOMES = {
-    Kind.MAIL_RELAYED: _relayed,
-    Kind.MAIL_DEFERRED: _deferred,
-    Kind.MAIL_BOUNCED: _bounced,
-    Kind.MAIL_DELIVERED: _delivered,
-    Kind.MAIL_QUEUED: _still_queued,
-}
+def _outcome_words(data: _Outcome) -> str:
+    """The words of a hop that settles (or delays) one recipient."""
+    match data:
+        case MailRelayed():
+            return f"relayed to {data.relay}: {data.reply}"
+        case MailDeferred():
+            return f"deferred, attempt {data.attempt}: {data.reply}"
+        case MailBounced():
+            why = "expired, returned" if data.expired else "bounced"
+            dsn = data.bounce_id
+            tail = f"; bounce {dsn} sent to the sender" if dsn else "; no bounce sent"
+            return f"{why} {data.status}: {data.reply}{tail}"
+        case MailDelivered():
+            return f"delivered into the mailbox {data.mailbox} ({data.hops} Received: headers)"
+        case MailQueued():
+            return f"still in the queue when the run ended: {data.reason}"
 _FINAL = {Kind.MAIL_DELIVERED: "delivered", Kind.MAIL_BOUNCED: "bounced",
           Kind.MAIL_QUEUED: "still queued"}
 

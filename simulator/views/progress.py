@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import MailComposed
 from simulator.views.formatting import format_clock
 
 #: Real seconds a run may take before the bar appears.
@@ -62,7 +63,7 @@ class RunProgress:
         self.records += 1
         self.now = record.time
         kind = record.kind
-        if kind is Kind.MAIL_COMPOSED and record.data.get("origin") == "user":
+        if kind is Kind.MAIL_COMPOSED and record.payload_as(MailComposed).origin == "user":
             self.sent += 1
         elif kind is Kind.MAIL_DELIVERED:
             self.delivered += 1

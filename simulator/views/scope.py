@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import MailBounced, MailComposed, QueueEnter, QueueLeave
 
 #: Records no sequence diagram draws.
 NEVER_DRAWN = frozenset({Kind.SIM_START, Kind.SIM_END, Kind.TCP_CLOSE})
@@ -50,6 +51,14 @@ def category(record: TraceRecord) -> str:
     return prefix if prefix in ("tcp", "dns", "note", "sim") else "mail"
 
 
+def named_messages(record: TraceRecord) -> tuple[str | None, str | None, str | None]:
+    """The Message-IDs a record names: its own, a bounce's original, and its DSN's."""
+    payload = record.payload
+    original = payload.original if isinstance(payload, MailComposed) else None
+    bounce = payload.bounce_id if isinstance(payload, MailBounced) else None
+    return record.message, original, bounce
+
+
 def message_scope(records: list[TraceRecord], message_id: str) -> set[int]:
     """The `seq` of every record that concerns one message.
 
@@ -58,10 +67,7 @@ def message_scope(records: list[TraceRecord], message_id: str) -> set[int]:
     POP3 session open on a client host when that client downloaded it; and
     the DNS records of a host while the message sat in that host's queue.
     """
-    related = {
-        r.seq for r in records
-        if message_id in (r.message, r.data.get("original"), r.data.get("bounce_id"))
-    }
+    related = {r.seq for r in records if message_id in named_messages(r)}
     sessions = {r.session for r in records if r.seq in related and r.session}
     sessions |= _download_sessions(records, message_id)
     waits = queue_stays(records, message_id)
@@ -77,7 +83,7 @@ def _download_sessions(records: list[TraceRecord], message_id: str) -> set[str]:
     """The sessions open on a client host when it downloaded the message."""
     spans: dict[str, tuple[str, float, float]] = {}  # session -> (client, first, last)
     for r in records:
-        if r.session and (r.kind is Kind.TCP_CONNECT or r.data.get("role") == "client"):
+        if r.session and (r.kind is Kind.TCP_CONNECT or r.role == "client"):
             client, first, _ = spans.get(r.session, (r.host, r.time, r.time))
             spans[r.session] = (client, first, r.time)
         elif r.session in spans:
@@ -93,16 +99,17 @@ def _download_sessions(records: list[TraceRecord], message_id: str) -> set[str]:
 
 def queue_stays(records: list[TraceRecord], message_id: str) -> Stays:
     """Per host, the (enter, leave) times of the message in that host's queue."""
-    entered: dict[tuple[str, object], float] = {}
+    entered: dict[tuple[str, str], float] = {}
     stays: Stays = {}
     for r in records:
         if r.message != message_id:
             continue
-        key = (r.host, r.data.get("queue_id"))
-        if r.kind is Kind.QUEUE_ENTER:
-            entered[key] = r.time
-        elif r.kind is Kind.QUEUE_LEAVE and key in entered:
-            stays.setdefault(r.host, []).append((entered.pop(key), r.time))
+        payload = r.payload
+        if isinstance(payload, QueueEnter):
+            entered[(r.host, payload.queue_id)] = r.time
+        elif isinstance(payload, QueueLeave) and (r.host, payload.queue_id) in entered:
+            since = entered.pop((r.host, payload.queue_id))
+            stays.setdefault(r.host, []).append((since, r.time))
     for (host, _), since in entered.items():
         stays.setdefault(host, []).append((since, float("inf")))
     return stays

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import ProtocolLine, SessionSummary, TcpClose, TcpConnect
 from simulator.views.describe import Highlights
 
 #: POP3 commands (RFC 1939, RFC 2449 CAPA) that only log in and look.
@@ -67,7 +68,7 @@ class SessionNotes:
 
     def _line(self, record: TraceRecord) -> None:
         self.protocol = self.protocol or (record.protocol or "").lower() or None
-        client = record.data.get("role") == "client"
+        client = record.role == "client"
         if self.client is None:
             ends = (record.host, record.peer)
             self.client, self.server = ends if client else ends[::-1]
@@ -102,11 +103,19 @@ class SessionNotes:
         """The one line an empty POP3 check becomes, at its first record's place."""
         client, server = self.client or anchor.host, self.server or anchor.peer
         text = f"{self.user or client} checked {server}: no new mail"
+        summary = SessionSummary(role="client", port=_port(anchor), summary="empty check")
         return replace(
             anchor, kind=Kind.LINE, host=client, peer=server, protocol=self.protocol, text=text,
-            message=None, data={"role": "client", "summary": "empty check",
-                                "port": anchor.data.get("port")},
+            message=None, payload=summary,
         )
+
+
+def _port(record: TraceRecord) -> int:
+    """The server port of a session's record (its connect, a line, its close)."""
+    payload = record.payload
+    if isinstance(payload, TcpConnect | TcpClose | ProtocolLine):
+        return payload.port
+    raise TypeError(f"a {record.kind.value} record names no port")
 
 
 
@@ -165,7 +174,7 @@ class SessionMarkers:
             if session is not None:
                 if record.kind is Kind.LINE and record.protocol:
                     self._protocols.setdefault(session, record.protocol.lower())
-                if record.kind is Kind.TCP_CLOSE or record.data.get("summary"):
+                if record.kind is Kind.TCP_CLOSE or isinstance(record.payload, SessionSummary):
                     self._open.discard(session)
                 else:
                     if session != self._last and self._open - {session}:
@@ -177,7 +186,7 @@ class SessionMarkers:
 
     def _rule(self, record: TraceRecord, session: str) -> SessionRule:
         client, server = record.host, record.peer or "?"
-        if record.kind is Kind.LINE and record.data.get("role") == "server":
+        if record.role == "server":
             client, server = server, client
-        protocol = self._protocols.get(session) or f"port {record.data.get('port', '?')}"
+        protocol = self._protocols.get(session) or f"port {_port(record)}"
         return SessionRule(session, client, server, protocol)

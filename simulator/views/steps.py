@@ -27,6 +27,21 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import (
+    DnsAnswer,
+    DnsQuery,
+    MailBounced,
+    MailComposed,
+    MailDeferred,
+    MailDelivered,
+    MailFetched,
+    MailQueued,
+    MailRelayed,
+    QueueEnter,
+    QueueLeave,
+    TcpConnect,
+    TcpRefused,
+)
 from simulator.views.formatting import visible
 from simulator.views.scope import select_records
 
@@ -123,7 +138,7 @@ def _empty_checks(records: list[TraceRecord]) -> dict[str, _Check]:
     for r in records:
         if r.kind is not Kind.LINE or (r.protocol or "").lower() != "pop3" or not r.session:
             continue
-        if r.data.get("role") == "client":
+        if r.role == "client":
             asked_stat[r.session] = _verb(r.text) == "STAT"
         elif asked_stat.get(r.session) and r.text.startswith("+OK 0 ") and r.peer:
             checks[r.session] = _Check(client=r.peer, server=r.host)
@@ -235,8 +250,7 @@ class _Builder:
 
     def _opens(self, record: TraceRecord, session: str) -> str | None:
         """The kind of multi-line unit this line starts, if any."""
-        server = record.data.get("role") == "server"
-        if not server:
+        if record.role != "server":
             return "content" if session in self._in_data and record.text != "." else None
         if _CONTINUED.match(record.text):
             return "reply"
@@ -246,7 +260,7 @@ class _Builder:
 
     def _track(self, record: TraceRecord, session: str) -> None:
         """Remember what the next lines of this session will be."""
-        if record.data.get("role") == "server":
+        if record.role == "server":
             self._multiline.discard(session)
             if record.text.startswith("354"):
                 self._in_data.add(session)
@@ -275,69 +289,63 @@ def _toggle(names: set[str], name: str, on: bool) -> None:
 
 def _line_step(record: TraceRecord) -> Step:
     """One protocol line as an arrow from its sender to its receiver."""
-    kind = StepKind.REPLY if record.data.get("role") == "server" else StepKind.COMMAND
+    kind = StepKind.REPLY if record.role == "server" else StepKind.COMMAND
     return Step(record.time, kind, record.host, visible(record.text), record.peer or record.host)
 
 
 def record_step(record: TraceRecord) -> Step | None:
     """The arrow or note of a record other than a protocol line, if it has one."""
-    data = record.data
-    if record.kind is Kind.TCP_CONNECT:
-        label = f"TCP connect :{data.get('port', '?')}"
+    data = record.payload
+    if isinstance(data, TcpConnect):
+        label = f"TCP connect :{data.port}"
         return Step(record.time, StepKind.CONNECT, record.host, label, record.peer)
-    if record.kind is Kind.TCP_REFUSED:
-        label = f"TCP connect :{data.get('port', '?')} {data.get('reason') or 'refused'}"
+    if isinstance(data, TcpRefused):
+        label = f"TCP connect :{data.port} {data.reason or 'refused'}"
         return Step(record.time, StepKind.REFUSED, record.host, label, record.peer)
-    if record.kind is Kind.DNS_QUERY:
-        label = f"{data.get('qtype', '?')}? {data.get('qname', '?')}"
+    if isinstance(data, DnsQuery):
+        label = f"{data.qtype}? {data.qname}"
         return Step(record.time, StepKind.QUERY, record.host, label, DNS)
-    if record.kind is Kind.DNS_ANSWER:
-        return Step(record.time, StepKind.ANSWER, DNS, _answer(record), record.host)
+    if isinstance(data, DnsAnswer):
+        return Step(record.time, StepKind.ANSWER, DNS, _answer(data), record.host)
     words = note_text(record)
     if words is None:
         return None
     return Step(record.time, StepKind.NOTE, record.host, visible(words), tone=record.kind.value)
 
 
-def _answer(record: TraceRecord) -> str:
+def _answer(data: DnsAnswer) -> str:
     """"10 mail.example.net" or "NXDOMAIN": what DNS said."""
-    rcode = str(record.data.get("rcode") or "NOERROR")
-    answers = [str(answer) for answer in record.data.get("answers") or ()]
-    if rcode != "NOERROR":
-        return rcode
-    return ", ".join(answers) if answers else "no records"
+    if data.rcode != "NOERROR":
+        return data.rcode
+    return ", ".join(data.answers) if data.answers else "no records"
 
 
 def note_text(record: TraceRecord) -> str | None:
     """The short words of a note on a host's lifeline; None for no note."""
-    data = record.data
-    queue_id = data.get("queue_id") or "?"
-    kind = record.kind
-    if kind is Kind.MAIL_COMPOSED:
-        to = ", ".join(map(str, data.get("to") or ()))
-        if data.get("origin") == "bounce":
+    data = record.payload
+    if isinstance(data, MailComposed):
+        to = ", ".join(data.recipients)
+        if data.origin == "bounce":
             return f"bounce {record.message} composed for {to}"
-        return f"composed “{data.get('subject', '')}” for {to}"
-    if kind is Kind.QUEUE_ENTER:
-        return f"queued as {queue_id}"
-    if kind is Kind.QUEUE_LEAVE:
-        reason = data.get("reason")
-        return None if reason in (None, "done") else f"{queue_id} removed ({reason})"
-    if kind is Kind.MAIL_RELAYED:
-        return f"{queue_id} relayed to {data.get('relay', '?')}"
-    if kind is Kind.MAIL_DEFERRED:
-        return f"{queue_id} deferred: {data.get('reply', '')}"
-    if kind is Kind.MAIL_DELIVERED:
-        return f"delivered to mailbox {data.get('mailbox') or data.get('recipient', '?')}"
-    if kind is Kind.MAIL_BOUNCED:
-        dsn = data.get("bounce_id")
-        words = f"<{data.get('recipient', '?')}> bounced: {data.get('reply', '')}"
-        return f"{words}; DSN {dsn}" if dsn else words
-    if kind is Kind.MAIL_QUEUED:
-        return f"{queue_id} still queued: {data.get('reason', '')}"
-    if kind is Kind.MAIL_FETCHED:
-        return f"{data.get('user', '?')} downloaded “{data.get('subject', '')}”"
-    return record.text if kind is Kind.NOTE else None
+        return f"composed “{data.subject}” for {to}"
+    if isinstance(data, QueueEnter):
+        return f"queued as {data.queue_id}"
+    if isinstance(data, QueueLeave):
+        return None if data.reason == "done" else f"{data.queue_id} removed ({data.reason})"
+    if isinstance(data, MailRelayed):
+        return f"{data.queue_id} relayed to {data.relay}"
+    if isinstance(data, MailDeferred):
+        return f"{data.queue_id} deferred: {data.reply}"
+    if isinstance(data, MailDelivered):
+        return f"delivered to mailbox {data.mailbox}"
+    if isinstance(data, MailBounced):
+        words = f"<{data.recipient}> bounced: {data.reply}"
+        return f"{words}; DSN {data.bounce_id}" if data.bounce_id else words
+    if isinstance(data, MailQueued):
+        return f"{data.queue_id} still queued: {data.reason}"
+    if isinstance(data, MailFetched):
+        return f"{data.user} downloaded “{data.subject}”"
+    return record.text if record.kind is Kind.NOTE else None
 
 
 def lifelines(steps: Iterable[Step], hosts: Iterable[str] | None = None) -> list[str]:

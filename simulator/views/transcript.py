@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from simulator.trace import Kind, TraceRecord
 from simulator.views.collapse import BodyMemory, Runs, run_message
 from simulator.views.describe import Highlights, record_category
+from simulator.views.scope import named_messages
 from simulator.views.sessions import SessionNotes, Verdict, group_sessions
 
 #: Simulated seconds a session may be held back before it is shown as it is.
@@ -97,8 +98,7 @@ class RecordFilter:
         return record_category(record) in self.protocols or protocol in self.protocols
 
     def _concerns_message(self, record: TraceRecord) -> bool:
-        related = (record.message, record.data.get("original"), record.data.get("bounce_id"))
-        return self.message in related
+        return self.message in named_messages(record)
 
 
 def _ends(record: TraceRecord) -> tuple[str, ...]:
@@ -113,10 +113,10 @@ class _Follow:
 
     def concerns(self, unit: Unit, message: str | None) -> bool:
         head = unit[0]
-        bounce = head.data.get("bounce_id")
-        if not {message, head.data.get("original"), bounce} & self.related:
+        _, original, bounce = named_messages(head)
+        if not {message, original, bounce} & self.related:
             return False
-        if isinstance(bounce, str):
+        if bounce is not None:
             self.related.add(bounce)
         if head.kind is Kind.MAIL_COMPOSED and head.message:
             self.related.add(head.message)

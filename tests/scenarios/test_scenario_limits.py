@@ -31,6 +31,7 @@ from simulator.scenario.limits import (
 )
 from simulator.scenario.safe_yaml import FastLoader, read_yaml
 from simulator.trace import Kind, TraceRecord
+from simulator.trace_data import Note, TcpConnect
 
 BASE = """\
 name: Limits
@@ -377,9 +378,10 @@ def _no_constants(name: str) -> None:
 @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
 def test_a_trace_record_never_writes_nan_or_infinity(number: float) -> None:
     with pytest.raises(ValueError, match="JSON"):
-        TraceRecord(0, 0.0, Kind.NOTE, "h", data={"x": number}).to_json()
+        connect = TcpConnect(port=25, rtt=number)
+        TraceRecord(0, 0.0, Kind.TCP_CONNECT, "h", payload=connect).to_json()
     with pytest.raises(ValueError, match="JSON"):
-        TraceRecord(0, number, Kind.NOTE, "h").to_json()
+        TraceRecord(0, number, Kind.NOTE, "h", payload=Note()).to_json()
 
 
 # --- 12: one line per problem, whatever the file holds ------------------------------------------

@@ -5,6 +5,7 @@ import io
 from rich.console import Console
 
 from simulator.trace import Kind, Trace
+from simulator.trace_data import Note, ProtocolLine
 from simulator.views import DialogueView, LivePrinter
 from simulator.views.collapse import fold, folded
 
@@ -14,8 +15,8 @@ def body_run(trace: Trace, headers: int, body: int, session: str = "s1") -> None
     texts = [f"X-Header-{n}: v" for n in range(headers)] + [""]
     texts += [f"body line {n}" for n in range(body)] + ["."]
     for text in texts:
-        trace.emit(Kind.LINE, "alice-pc", text, peer="mx", protocol="smtp", session=session,
-                   role="client")
+        trace.emit(Kind.LINE, "alice-pc", text, ProtocolLine(role="client", port=25),
+                   peer="mx", protocol="smtp", session=session)
 
 
 def test_a_long_body_keeps_headers_blank_line_marker_and_dot() -> None:
@@ -43,7 +44,7 @@ def test_runs_split_by_session_and_time() -> None:
     body_run(trace, headers=1, body=30, session="s1")
     clock[0] = 2.0
     body_run(trace, headers=1, body=30, session="s1")
-    trace.emit(Kind.NOTE, "mx", "done")
+    trace.emit(Kind.NOTE, "mx", "done", Note())
     shown = list(folded(trace))
     assert [r.text for r in shown].count(".") == 2
     assert sum(1 for r in shown if r.data.get("elided") == 30) == 2
@@ -69,7 +70,7 @@ def test_live_printer_folds_a_run_once_it_ends() -> None:
     body_run(trace, headers=2, body=40)
     assert out.getvalue() == ""  # held back: the run may go on
     clock[0] = 2.0  # the next instant: the run, and its instant, are over
-    trace.emit(Kind.NOTE, "mx", "next")
+    trace.emit(Kind.NOTE, "mx", "next", Note())
     text = out.getvalue()
     assert "40 more lines not shown" in text and "body line 0" not in text
     assert "next" not in text  # the next instant is held until it ends in turn

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
+from synthetic import payload
 
 from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace, TraceRecord
@@ -109,7 +110,7 @@ class Scribe:
 
     def at(self, time: float, kind: Kind, host: str, **data: Any) -> None:
         self.now = time
-        self.trace.emit(kind, host, message="<m@x>", **data)
+        self.trace.emit(kind, host, "", payload(kind, **data), message="<m@x>")
 
 
 def two_recipients(second: Kind) -> Trace:

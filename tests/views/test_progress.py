@@ -6,6 +6,7 @@ import io
 
 import pytest
 from rich.console import Console
+from synthetic import payload
 
 from simulator.cli import main
 from simulator.trace import Kind, Trace
@@ -36,12 +37,13 @@ def feed(progress: RunProgress, clock: Clock, records: int, seconds: float) -> N
         now[0] = 60.0 * number / records
         clock.now += seconds / records
         if number % 100 == 0:
-            trace.emit(Kind.MAIL_COMPOSED, "pc", message=f"<{number}@x>", origin="user",
-                       to=["bob@x"])
+            trace.emit(Kind.MAIL_COMPOSED, "pc", "", payload(Kind.MAIL_COMPOSED, to=["bob@x"]),
+                       message=f"<{number}@x>")
         elif number % 100 == 50:
-            trace.emit(Kind.MAIL_DELIVERED, "mx", message=f"<{number}@x>", recipient="bob@x")
+            trace.emit(Kind.MAIL_DELIVERED, "mx", "",
+                       payload(Kind.MAIL_DELIVERED, recipient="bob@x"), message=f"<{number}@x>")
         else:
-            trace.emit(Kind.LINE, "pc", "NOOP", peer="mx", protocol="smtp")
+            trace.emit(Kind.LINE, "pc", "NOOP", payload(Kind.LINE), peer="mx", protocol="smtp")
 
 
 def test_nothing_is_shown_when_the_output_is_not_a_terminal() -> None:

@@ -9,6 +9,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.jupyter import JupyterMixin
+from synthetic import payload
 
 from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace, TraceRecord
@@ -164,7 +165,7 @@ class Scribe:
     def at(self, time: float, kind: Kind, host: str, text: str = "", **data: Any) -> None:
         self.now = time
         keys = {k: data.pop(k) for k in ("peer", "protocol", "session", "message") if k in data}
-        self.trace.emit(kind, host, text, **keys, **data)
+        self.trace.emit(kind, host, text, payload(kind, **data), **keys)
 
     def line(self, time: float, sender: str, receiver: str, text: str, role: str,
              protocol: str = "smtp") -> None:

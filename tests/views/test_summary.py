@@ -16,6 +16,7 @@ from simulator.fates import Fate, MessageFate, message_fates
 from simulator.scenario import validate_scenario
 from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace
+from simulator.trace_data import MailComposed, MailDelivered
 from simulator.views import SummaryView, format_duration, summary_of
 from simulator.views.summary import fit_widths
 
@@ -174,10 +175,13 @@ def test_fates_are_coloured(word: str, colour: str) -> None:
 def test_summary_of_a_trace() -> None:
     now = [0.0]
     trace = Trace(clock=lambda: now[0])
-    data = {"from": ALICE, "to": ["bob@example.net"], "subject": "Hi", "origin": "user"}
-    trace.emit(Kind.MAIL_COMPOSED, "alice-pc", message="<1@x>", **data)
+    composed = MailComposed(sender=ALICE, recipients=("bob@example.net",), subject="Hi",
+                            origin="user")
+    trace.emit(Kind.MAIL_COMPOSED, "alice-pc", "", composed, message="<1@x>")
     now[0] = 2.5
-    trace.emit(Kind.MAIL_DELIVERED, "mx", message="<1@x>", recipient="bob@example.net", hops=2)
+    delivered = MailDelivered(recipient="bob@example.net", mailbox="bob@example.net", hops=2,
+                              uid="1", queue_id="7B3C")
+    trace.emit(Kind.MAIL_DELIVERED, "mx", "", delivered, message="<1@x>")
     view = summary_of(trace)
     assert view.fates == tuple(message_fates(trace))
     assert "Hi" in render(view, 80)

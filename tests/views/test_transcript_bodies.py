@@ -10,6 +10,7 @@ from rich.console import Console, RenderableType
 
 from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace, TraceRecord
+from simulator.trace_data import ProtocolLine
 from simulator.views import DialogueView
 from simulator.views.collapse import BodyMemory, fold, payload_of, run_message
 
@@ -41,8 +42,8 @@ def run_of(texts: list[str], *, role: str = "client", message: str | None = "<m1
            session: str = "s1", time: float = 1.0) -> list[TraceRecord]:
     trace = Trace(clock=lambda: time)
     for text in texts:
-        trace.emit(Kind.LINE, "a", text, peer="b", protocol="smtp", session=session,
-                   message=message, role=role)
+        trace.emit(Kind.LINE, "a", text, ProtocolLine(role=role, port=25), peer="b",
+                   protocol="smtp", session=session, message=message)
     return list(trace)
 
 

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from rich.console import Console, RenderableType
+from synthetic import payload
 
 from simulator.simulation import Simulation
 from simulator.trace import Kind, Trace, TraceRecord
@@ -62,7 +63,7 @@ class Scribe:
     def at(self, time: float, kind: Kind, host: str, text: str = "", **fields: Any) -> None:
         self.now = time
         keys = {k: fields.pop(k) for k in ("peer", "protocol", "session", "message") if k in fields}
-        self.trace.emit(kind, host, text, **keys, **fields)
+        self.trace.emit(kind, host, text, payload(kind, **fields), **keys)
 
     def pop3(self, time: float, session: str, lines: list[tuple[str, str]]) -> None:
         """A POP3 session from pc to mx: connect, lines ("C"/"S", text), both closes."""
@@ -186,9 +187,9 @@ def test_a_rule_names_the_session_that_speaks_next() -> None:
     lines = render(DialogueView(interleaved()), 80).splitlines()
     texts = [line.split(" SMTP ")[-1].split(" TCP ")[-1].strip() for line in lines]
     assert texts == [
-        "connect to port 25",
+        "connect to port 25, rtt 2.0 ms",
         "── s4 c → d (port 25) ──",
-        "connect to port 25",
+        "connect to port 25, rtt 2.0 ms",
         "── s3 a → b (smtp) ──",
         "250-s3 2",
         "250-s3 4",
