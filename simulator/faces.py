@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from rich.console import Console, RenderableType
 
@@ -289,14 +289,15 @@ def explain(args: argparse.Namespace) -> int:
     """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
     from simulator.protocols import pop3, smtp
     from simulator.views import states_mermaid
-    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView
+    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView, Transitions
 
-    title, transitions = {
+    tables: dict[str, tuple[str, Transitions[Any, Any]]] = {
         "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
         "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
         "smtp-client": ("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS),
         "pop3-client": ("POP3 client (RFC 1939)", pop3.CLIENT_TRANSITIONS),
-    }[args.protocol]
+    }
+    title, transitions = tables[args.protocol]
     if args.format == "mermaid":
         sys.stdout.write(states_mermaid(title, transitions))
     elif args.protocol.endswith("-client"):
@@ -310,7 +311,16 @@ def explain(args: argparse.Namespace) -> int:
 # -- helpers ------------------------------------------------------------------
 
 
-def _filters(args: argparse.Namespace) -> dict[str, object]:
+class _Filters(TypedDict):
+    """The transcript filters of the command line, as view keywords."""
+
+    protocols: list[str] | None
+    host: str | None
+    message: str | None
+    session: str | None
+
+
+def _filters(args: argparse.Namespace) -> _Filters:
     """The transcript filters given on the command line, as view keywords."""
     return {
         "protocols": args.protocol, "host": args.host,

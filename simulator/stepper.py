@@ -272,6 +272,7 @@ class Stepper:
         if len(args) != 2 or args[0] not in ("queue", "mailbox", "message"):
             raise ValueError("i needs: queue HOST, mailbox ADDRESS or message ID")
         what, name = args
+        view: QueueView | MailboxView | MessageView
         try:
             if what == "queue":
                 view = QueueView(name, self.simulation.queue(name), self.simulation.now)

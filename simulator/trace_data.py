@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
-from functools import cache
 from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
@@ -68,13 +67,18 @@ class Payload:
         return tuple(key for _, key, _, _ in _layout(cls))
 
 
-@cache
+_LAYOUTS: dict[type[Payload], tuple[_Slot, ...]] = {}
+
+
 def _layout(cls: type[Payload]) -> tuple[_Slot, ...]:
     """How the fields of `cls` map to JSON keys (worked out once per class)."""
-    return tuple(
-        (f.name, cls.KEYS.get(f.name, f.name), f.name in cls.OPTIONAL, f.default)
-        for f in fields(cls)
-    )
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple(
+            (f.name, cls.KEYS.get(f.name, f.name), f.name in cls.OPTIONAL, f.default)
+            for f in fields(cls)
+        )
+    return layout
 
 
 # -- the run ---------------------------------------------------------------------

@@ -68,3 +68,13 @@ def test_ruff_is_clean() -> None:
         cwd=root, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_mypy_is_clean() -> None:
+    """`simulator/` type-checks under the [tool.mypy] settings of pyproject.toml."""
+    root = PACKAGE.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "simulator"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -83,7 +83,8 @@ def _status_part(context: BounceContext, failures: Sequence[FailedRecipient]) ->
     per_message = Message(policy=WIRE_POLICY)
     per_message["Reporting-MTA"] = f"dns; {context.reporting_mta}"
     per_message["Arrival-Date"] = format_datetime(context.arrival)
-    blocks = [per_message] + [_recipient_block(context, failure) for failure in failures]
+    blocks: list[Message | str] = [per_message]
+    blocks += [_recipient_block(context, failure) for failure in failures]
     part = EmailMessage(policy=WIRE_POLICY)
     part["Content-Type"] = "message/delivery-status"
     part["Content-Description"] = "Delivery report"

@@ -32,11 +32,15 @@ class ProcessTable:
     def add(self, name: str, process: simpy.Process) -> None:
         """Keep `process` under `name` until it ends."""
         self._alive[process] = name
-        process.callbacks.append(lambda _event: self._alive.pop(process, None))
 
-    def name_of(self, process: simpy.Process) -> str | None:
-        """The name a live process was started under."""
-        return self._alive.get(process)
+        def forget(_event: simpy.events.Event) -> None:
+            self._alive.pop(process, None)
+
+        process.callbacks.append(forget)
+
+    def name_of(self, process: object) -> str | None:
+        """The name a live process was started under; None for anything else."""
+        return self._alive.get(process) if isinstance(process, simpy.Process) else None
 
     def alive(self) -> list[tuple[str, simpy.Process]]:
         """Every live process with its name, oldest first."""

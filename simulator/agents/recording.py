@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import simpy
+from simpy.resources.store import StoreGet
 
 from simulator.net.connection import Endpoint
 from simulator.trace import Kind, Trace
@@ -113,7 +114,7 @@ class Wire:
         self.recorder.feed(data)
         self.endpoint.send(data)
 
-    def recv(self) -> simpy.events.Event:
+    def recv(self) -> StoreGet:
         """An event yielding the next bytes from the peer (b"" once it has closed)."""
         return self.endpoint.recv()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import simpy
 
@@ -108,7 +108,7 @@ def pump(
         elif arrival.value == EOF_MARK:
             machine.receive_data(END_OF_INPUT)
         else:
-            machine.receive_data(arrival.value)
+            machine.receive_data(cast(bytes, arrival.value))  # an endpoint's inbox holds bytes
             continue
         yield from _last_word(wire, machine, on_event, reply_delay)
         break

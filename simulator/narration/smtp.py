@@ -70,8 +70,8 @@ def _client_line(record: TraceRecord, session: Session) -> str | None:
         arg = f"<{path_of(arg) or arg}>"
     if verb == "AUTH":
         return _auth(record.host, arg)
-    template = words.SMTP_COMMANDS.get(verb)
-    return fill(template, client=record.host, server=record.peer, arg=arg) if template else None
+    said = words.SMTP_COMMANDS.get(verb)
+    return fill(said, client=record.host, server=record.peer, arg=arg) if said else None
 
 
 def _data_line(record: TraceRecord, session: Session) -> str | None:
@@ -181,8 +181,9 @@ def _reply_words(
     command: Command,
     reply: ReplyCode,
 ) -> str:
-    fields = {"server": record.host, "client": record.peer, "code": reply.label,
-              "arg": command.arg}
+    fields = {"server": record.host, "code": reply.label, "arg": command.arg}
+    if record.peer is not None:  # `fill` reads a missing field as "?"
+        fields["client"] = record.peer
     if command.verb == "RCPT":
         fields["arg"] = f"<{path_of(command.arg) or command.arg}>"
     if command.verb == END_OF_DATA and reply.cls == 2:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
+from simpy.resources.store import StoreGet
 
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
@@ -105,7 +106,7 @@ class Endpoint:
         """
         return self.peer._last_arrival > self.network.env.now
 
-    def recv(self) -> simpy.events.Event:
+    def recv(self) -> StoreGet:
         """An event that yields the next chunk of bytes (b"" once closed)."""
         return self.inbox.get()
 
@@ -145,10 +146,11 @@ class Connection:
 
 
 def _deliver_later(
-    env: simpy.Environment, inbox: simpy.Store, data: bytes, delay: float
+    env: simpy.Environment, inbox: simpy.Store, item: bytes | Endpoint, delay: float
 ) -> Generator[simpy.events.Event, Any, None]:
+    """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
     yield env.timeout(delay)
-    yield inbox.put(data)
+    yield inbox.put(item)
 
 
 class Network:

@@ -100,35 +100,30 @@ def _long_text(text: str) -> str:
     return text
 
 
-def one_line(max_length: int, why: str = "", min_length: int = 0) -> Any:
-    """The type of a one-line text field of at most `max_length` characters."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), _one_line(why)]
+#: The check of a free-text field of several lines.
+LONG_TEXT = AfterValidator(_long_text)
+#: The check of a one-line text field.
+ONE_LINE = _one_line("")
+_HEADER_LINE = _one_line(": it becomes a mail header")
 
-
-def long_text(max_length: int) -> Any:
-    """The type of a free-text field of several lines, at most `max_length` characters."""
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_long_text)]
-
-
-_HEADER = ": it becomes a mail header"
-
-Title = one_line(MAX_TITLE, min_length=1)
+# Each text type is a str to a type checker; pydantic reads its bounds and check.
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), ONE_LINE]
 """The scenario's name: one line, not empty."""
 
-Description = long_text(MAX_DESCRIPTION)
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION), LONG_TEXT]
 """Free text of several lines."""
 
-Password = one_line(MAX_PASSWORD, min_length=1)
+Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD), ONE_LINE]
 """A password: one line, not empty."""
 
-ClientName = one_line(MAX_CLIENT, _HEADER)
+ClientName = Annotated[str, Field(min_length=0, max_length=MAX_CLIENT), _HEADER_LINE]
 """A mail client's display name (it goes into the User-Agent: header)."""
 
-HeaderText = one_line(MAX_SUBJECT, _HEADER)
+HeaderText = Annotated[str, Field(min_length=0, max_length=MAX_SUBJECT), _HEADER_LINE]
 """Text that becomes a mail header, such as a subject."""
 
-Body = long_text(MAX_BODY)
+Body = Annotated[str, Field(max_length=MAX_BODY), LONG_TEXT]
 """A message's text."""
 
-TxtText = one_line(MAX_TXT)
+TxtText = Annotated[str, Field(min_length=0, max_length=MAX_TXT), ONE_LINE]
 """The text of a DNS TXT record."""

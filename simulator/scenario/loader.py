@@ -55,7 +55,7 @@ def _parse_yaml(text: str, source: str) -> Any:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        message = err.problem if isinstance(err, RefusedYaml) else _syntax_error(err)
+        message = err.refusal if isinstance(err, RefusedYaml) else _syntax_error(err)
         raise ScenarioError(source, [Problem(where, message)]) from None
     except yaml.reader.ReaderError as err:
         raise ScenarioError(source, [_unreadable_character(text, err)]) from None

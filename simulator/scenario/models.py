@@ -20,6 +20,7 @@ from simulator.protocols.addresses import domain_of, is_postmaster
 from simulator.scenario.checks import cross_reference_problems
 from simulator.scenario.errors import CrossReferenceError
 from simulator.scenario.limits import (
+    LONG_TEXT,
     MAX_DNS_NAMES,
     MAX_DOMAINS,
     MAX_HOSTS,
@@ -29,6 +30,7 @@ from simulator.scenario.limits import (
     MAX_RECORDS_PER_NAME,
     MAX_SEED,
     MAX_USERS_PER_DOMAIN,
+    ONE_LINE,
     Body,
     ClientName,
     Description,
@@ -36,8 +38,6 @@ from simulator.scenario.limits import (
     Password,
     Title,
     TxtText,
-    long_text,
-    one_line,
 )
 from simulator.scenario.names import (
     DnsName,
@@ -223,10 +223,10 @@ MAX_LESSON_ITEMS = 20  # entries in each list of a lesson
 MAX_LESSON_ITEM = 500  # characters of one entry
 MAX_PATTERN = 100  # characters of one highlight pattern
 
-LessonTitle = one_line(MAX_LESSON_TITLE, min_length=1)
-LessonText = Annotated[long_text(MAX_LESSON_TEXT), Field(min_length=1)]
-LessonItem = Annotated[long_text(MAX_LESSON_ITEM), Field(min_length=1)]
-Pattern = one_line(MAX_PATTERN, min_length=1)
+LessonTitle = Annotated[str, Field(min_length=1, max_length=MAX_LESSON_TITLE), ONE_LINE]
+LessonText = Annotated[str, Field(max_length=MAX_LESSON_TEXT), LONG_TEXT, Field(min_length=1)]
+LessonItem = Annotated[str, Field(max_length=MAX_LESSON_ITEM), LONG_TEXT, Field(min_length=1)]
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN), ONE_LINE]
 
 
 class Lesson(ScenarioModel):

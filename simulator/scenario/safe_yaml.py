@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -56,6 +56,7 @@ class RefusedYaml(yaml.MarkedYAMLError):
 
     def __init__(self, problem: str, mark: Any) -> None:
         super().__init__(problem=problem, problem_mark=mark)
+        self.refusal = problem  # what is refused, in words
 
 
 class _BoundedComposer(Composer):
@@ -69,7 +70,11 @@ class _BoundedComposer(Composer):
         self._open: set[str] = set()  # anchors of the lists and mappings being read
         self._sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, characters)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    if TYPE_CHECKING:  # the parser mixed in beside this composer provides it
+
+        def peek_event(self) -> Any: ...
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
         if isinstance(event, AliasEvent):
             return self._compose_alias(parent, index, event)
@@ -94,13 +99,15 @@ class _BoundedComposer(Composer):
             self._sizes[anchor] = (self._values - before[0], self._chars - before[1])
         return node
 
-    def _compose_alias(self, parent: Node | None, index: Any, event: AliasEvent) -> Node:
-        name = shorten(str(event.anchor))
-        if event.anchor in self._open:
+    def _compose_alias(self, parent: Node | None, index: Any, event: AliasEvent) -> Node | None:
+        anchor = event.anchor
+        assert anchor is not None  # the parser gives every alias its anchor's name
+        name = shorten(anchor)
+        if anchor in self._open:
             message = f"alias *{name} is inside its own anchor &{name}: a value cannot hold itself"
             raise RefusedYaml(message, event.start_mark)
         node = super().compose_node(parent, index)  # an unknown alias is an error here
-        self._grow(*self._sizes[event.anchor], event.start_mark, name)
+        self._grow(*self._sizes[anchor], event.start_mark, name)
         return node
 
     def _grow(self, values: int, chars: int, mark: Any, alias: str | None) -> None:
@@ -217,9 +224,9 @@ def _fast_loader() -> type | None:
     """The same loader on libyaml's C parser, if PyYAML was built with it."""
     if not yaml.__with_libyaml__:
         return None
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser
 
-    class FastLoader(_BoundedComposer, CParser, _StrictConstructor, Resolver):  # type: ignore[misc]
+    class FastLoader(_BoundedComposer, CParser, _StrictConstructor, Resolver):
         """libyaml parses; composing (with its limits) and constructing stay in Python."""
 
         def __init__(self, stream: str) -> None:

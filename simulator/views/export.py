@@ -28,6 +28,7 @@ from rich.console import Console, RenderableType
 
 from simulator.trace import TraceRecord
 from simulator.views.formatting import format_clock, visible
+from simulator.views.states import Input, State, Transitions
 from simulator.views.steps import Step, StepKind, drawable, lifelines, sequence_steps
 
 #: The formats `record_console` writes.
@@ -118,7 +119,7 @@ def _statement(step: Step, label: str, ids: Mapping[str, str], columns: list[str
     return f"Note over {where}: {label}"
 
 
-def states_mermaid(title: str, transitions: Mapping[Enum, Mapping[Enum, Enum]]) -> str:
+def states_mermaid(title: str, transitions: Transitions[State, Input]) -> str:
     """A protocol's transition table as a Mermaid `stateDiagram-v2`.
 
     `title` becomes the diagram's accessible title (`accTitle`).  The
@@ -148,9 +149,9 @@ def states_mermaid(title: str, transitions: Mapping[Enum, Mapping[Enum, Enum]]) 
     return "\n".join(lines) + "\n"
 
 
-def _by_target(moves: Mapping[Enum, Enum]) -> dict[Enum, list[str]]:
+def _by_target(moves: Mapping[Input, State]) -> dict[State, list[str]]:
     """The commands of one state, grouped by the state they lead to, in table order."""
-    grouped: dict[Enum, list[str]] = {}
+    grouped: dict[State, list[str]] = {}
     for command, target in moves.items():
         grouped.setdefault(target, []).append(str(command.value))
     return grouped

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from typing import Generic, TypeVar
 
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -19,7 +20,10 @@ from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
 
-Transitions = Mapping[Enum, Mapping[Enum, Enum]]
+State = TypeVar("State", bound=Enum)
+Input = TypeVar("Input", bound=Enum)
+#: A protocol's table: state -> input (a command, a reply's meaning) -> next state.
+Transitions = Mapping[State, Mapping[Input, State]]
 
 CAPTION = (
     "A command not listed for a state is refused as out of order. A command the "
@@ -35,11 +39,11 @@ CLIENT_CAPTION = (
 CLIENT_HEADING = "Reply → next state"
 
 
-class StateTableView(JupyterMixin):
+class StateTableView(JupyterMixin, Generic[State, Input]):
     """One row per state: its commands, grouped by the state they lead to."""
 
     def __init__(
-        self, title: str, transitions: Transitions, *, heading: str = HEADING,
+        self, title: str, transitions: Transitions[State, Input], *, heading: str = HEADING,
         caption: str = CAPTION,
     ) -> None:
         self.title = title
@@ -61,9 +65,9 @@ class StateTableView(JupyterMixin):
         yield table
 
 
-def _moves(state: Enum, moves: Mapping[Enum, Enum]) -> str:
+def _moves(state: State, moves: Mapping[Input, State]) -> str:
     """"EHLO, HELO → READY; NOOP → stays" for one state's row."""
-    by_target: dict[Enum, list[str]] = {}
+    by_target: dict[State, list[str]] = {}
     for command, target in moves.items():
         by_target.setdefault(target, []).append(str(command.value))
     parts = [

@@ -29,7 +29,14 @@ from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, Group, JustifyMethod, RenderResult
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    Group,
+    JustifyMethod,
+    RenderableType,
+    RenderResult,
+)
 from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
@@ -139,7 +146,8 @@ class SummaryView(JupyterMixin):
         picked += list(self._problems()[1].values())[: count - len(picked)]
         delivered = (fate for fate in self.fates if fate.elapsed is not None
                      and fate.fate is Fate.DELIVERED)
-        slowest = heapq.nlargest(count - len(picked), delivered, key=lambda fate: fate.elapsed)
+        slowest = heapq.nlargest(count - len(picked), delivered,
+                                 key=lambda fate: fate.elapsed or 0.0)
         return picked + slowest
 
     def _problems(self) -> tuple[Counter[tuple[Fate, str]], dict[tuple[Fate, str], MessageFate]]:
@@ -160,9 +168,9 @@ class SummaryView(JupyterMixin):
         for name in ("Fate", "Copies", "Share", "Median", "95 %", "Slowest"):
             table.add_column(name, justify="left" if name == "Fate" else "right")
         times: dict[Fate, list[float]] = {fate: [] for fate in Fate}
-        for fate in self.fates:
-            if fate.elapsed is not None:
-                times[fate.fate].append(fate.elapsed)
+        for copy in self.fates:
+            if copy.elapsed is not None:
+                times[copy.fate].append(copy.elapsed)
         for fate, copies in self.counts().most_common():
             spans = sorted(times[fate])
             table.add_row(_fate_cell_of(fate), f"{copies:,}", f"{copies / len(self.fates):.1%}",
@@ -198,7 +206,8 @@ class SummaryView(JupyterMixin):
         table.title = f"The {len(worst)} copies to look at first"
         beside = table.columns[-1].header == _COLUMNS[-1].name
         problems = self.status_table()
-        parts = [self.fate_table(), Text(), *([problems, Text()] if problems else []), table]
+        parts: list[RenderableType] = [self.fate_table(), Text()]
+        parts += [problems, Text(), table] if problems else [table]
         yield Group(*parts, *([] if beside else self.details(worst)), self.footer())
 
 
@@ -259,7 +268,9 @@ def _naturals(columns: Sequence[_Column], rows: list[list[Text]]) -> list[int]:
 
 def _tight(column: _Column, natural: int) -> int:
     """The width a column keeps before addresses have to wrap."""
-    return min(natural, column.min_width) if column.shrinks_first else natural
+    if column.shrinks_first and column.min_width is not None:
+        return min(natural, column.min_width)
+    return natural
 
 
 def _column_widths(columns: Sequence[_Column], rows: list[list[Text]], width: int) -> list[int]:
@@ -381,7 +392,7 @@ class _Column:
 
 
 #: The first column: its cells also need the other rows (a bounce names its original).
-_MESSAGE = _Column("Message", Text, min_width=10, shrinks_first=True)
+_MESSAGE = _Column("Message", lambda fate: Text(fate.subject), min_width=10, shrinks_first=True)
 _COLUMNS: Sequence[_Column] = (
     _Column("From", lambda fate: Text(fate.sender or "<>"), min_width=10, address=True),
     _Column("To", lambda fate: Text(fate.recipient), min_width=10, address=True),

@@ -181,7 +181,7 @@ class Pop3Server:
         pending, self._pending = self._pending, None
         return pending
 
-    def _reply(self, reply: Pop3Reply, body: bytes = b"", **fields: object) -> None:
+    def _reply(self, reply: Pop3Reply, body: bytes = b"", /, **fields: object) -> None:
         self._outbox += reply_line(reply, **fields) + body
 
     def _advance(self, verb: Verb) -> None:
