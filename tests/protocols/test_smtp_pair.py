@@ -55,15 +55,26 @@ class Policy:
         return reply(SmtpReply.AUTH_OK if ok else SmtpReply.AUTH_FAILED)
 
 
-def pump(client: SmtpClient, server: SmtpServer, policy: Policy, rounds: int = 200) -> list:
-    """Move bytes both ways until both sides are closed; return client events."""
+def pump(client: SmtpClient, server: SmtpServer, policy: Policy, rounds: int = 200,
+         wire: list[tuple[str, bytes]] | None = None) -> list:
+    """Move bytes both ways until both sides are closed; return client events.
+
+    `wire`, if given, gets every flight of bytes: ("S", replies) or ("C", commands).
+    """
     events: list = []
     for _ in range(rounds):
         if to_client := server.data_to_send():  # b"" would tell the client the server closed
             client.receive_data(to_client)
         while (event := client.next_event()) is not NEED_DATA:
             events.append(event)
-        server.receive_data(client.data_to_send())
+            if isinstance(event, RecipientResult) and event.reply.code == 452:
+                # RFC 5321 §4.5.3.1.10: the rest in a further transaction, as Postfix does
+                envelope, content = client.transactions[event.index]
+                client.add_transaction(Envelope(envelope.mail_from, (event.recipient,)), content)
+        to_server = client.data_to_send()
+        if wire is not None:
+            wire += [(side, data) for side, data in (("S", to_client), ("C", to_server)) if data]
+        server.receive_data(to_server)
         while (decision := server.next_event()) is not NEED_DATA:
             server.respond(policy(decision))
         if client.closed and server.closed:
@@ -186,11 +197,12 @@ def test_client_moves_only_along_its_table():
     client = SmtpClient(SmtpClientConfig("c.example"), [(envelope, b"x\r\n")] * 2)
     policy, seen = Policy(), [client.state]
     for _ in range(100):
-        if to_client := server.data_to_send():
-            client.receive_data(to_client)
-        while client.next_event() is not NEED_DATA:
-            pass
-        seen.append(client.state)
+        # one reply line at a time: pipelined replies arrive together (RFC 2920)
+        for line in server.data_to_send().splitlines(keepends=True):
+            client.receive_data(line)
+            while client.next_event() is not NEED_DATA:
+                pass
+            seen.append(client.state)
         server.receive_data(client.data_to_send())
         while (decision := server.next_event()) is not NEED_DATA:
             server.respond(policy(decision))
@@ -212,3 +224,76 @@ def test_any_content_arrives_byte_identical(bodies):
     events, policy = session([(envelope, content) for content in contents])
     assert [m.content for m in policy.messages] == contents
     assert [r.outcome.code for r in results(events)] == [250] * len(contents)
+
+
+# ---- PIPELINING (RFC 2920) and 8BITMIME (RFC 6152): the server offers both ----
+
+
+def wire_session(transactions, server_config=None):
+    server = SmtpServer(server_config or SmtpServerConfig(HOST))
+    server.greet()
+    client = SmtpClient(SmtpClientConfig("client.example.com"), transactions)
+    policy, wire = Policy(), []
+    events = pump(client, server, policy, wire=wire)
+    return events, policy, wire
+
+
+def test_mail_rcpt_and_data_cross_in_one_flight_each_way():
+    envelope = Envelope("alice@example.com", ("bob@example.org", "carol@example.org"))
+    events, policy, wire = wire_session([(envelope, b"hi\r\n")])
+    # 220 / EHLO, 250 / the group, 250 250 250 354 / content, 250 / QUIT, 221
+    assert [side for side, _ in wire] == ["S", "C"] * 4 + ["S"]
+    assert wire[3][1].split(b"\r\n")[:-1] == [
+        b"MAIL FROM:<alice@example.com> SIZE=4", b"RCPT TO:<bob@example.org>",
+        b"RCPT TO:<carol@example.org>", b"DATA",
+    ]  # fmt: skip
+    assert wire[4][1] == b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n" + (
+        b"354 End data with <CR><LF>.<CR><LF>\r\n"
+    )
+    assert [r.outcome.code for r in results(events)] == [250]
+    assert policy.messages[0].envelope == envelope
+
+
+def test_no_valid_recipients_the_server_refuses_the_pipelined_data():
+    nobody = Envelope("alice@example.com", ("nobody@example.org", "ghost@example.org"))
+    bob = Envelope("alice@example.com", ("bob@example.org",))
+    events, policy, wire = wire_session([(nobody, b"never sent\r\n"), (bob, b"hi\r\n")])
+    said = b"".join(data for side, data in wire if side == "S")
+    assert b"554 5.5.1 Error: no valid recipients\r\n" in said  # Postfix smtpd.c data_cmd()
+    assert b"never sent" not in b"".join(data for side, data in wire if side == "C")
+    assert [(r.index, r.outcome.code) for r in results(events)] == [(0, 550), (1, 250)]
+    assert [m.envelope for m in policy.messages] == [bob]
+
+
+def test_a_refused_sender_the_server_refuses_the_rest_of_the_group():
+    spam = Envelope("spammer@example.net", ("bob@example.org",))
+    events, policy, wire = wire_session([(spam, b"spam\r\n")])
+    assert wire[4][1].split(b"\r\n")[:-1] == [
+        b"550 5.7.1 Sender rejected", b"503 5.5.1 Error: need MAIL command",
+        b"503 5.5.1 Error: need RCPT command",
+    ]  # fmt: skip
+    assert wire[5] == ("C", b"RSET\r\n")
+    assert [r.outcome.code for r in results(events)] == [550]
+    assert policy.messages == []
+
+
+def test_recipients_over_the_limit_go_in_a_further_pipelined_transaction():
+    envelope = Envelope("alice@example.com", ("bob@example.org", "carol@example.org"))
+    events, policy, wire = wire_session([(envelope, b"hi\r\n")],
+                                        SmtpServerConfig(HOST, max_recipients=1))
+    assert [m.envelope.rcpt_to for m in policy.messages] == [
+        ("bob@example.org",), ("carol@example.org",),
+    ]  # fmt: skip
+    groups = [data for side, data in wire if side == "C" and data.startswith(b"MAIL")]
+    assert [g.count(b"\r\n") for g in groups] == [4, 3]  # MAIL, RCPT(s), DATA each time
+    assert [(r.index, r.outcome.code) for r in results(events)] == [(0, 250), (1, 250)]
+
+
+def test_8bit_content_travels_with_body_8bitmime_and_arrives_unchanged():
+    content = "Subject: Grüße\r\n\r\nÀ bientôt\r\n".encode()
+    envelope = Envelope("alice@example.com", ("bob@example.org",))
+    events, policy, wire = wire_session([(envelope, content)])
+    assert wire[3][1].startswith(f"MAIL FROM:<alice@example.com> SIZE={len(content)} "
+                                 "BODY=8BITMIME\r\n".encode())  # fmt: skip
+    assert [m.content for m in policy.messages] == [content]
+    assert [r.outcome.code for r in results(events)] == [250]

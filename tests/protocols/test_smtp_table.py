@@ -127,6 +127,7 @@ def test_ehlo_refused_for_good_falls_back_to_helo():
 def test_every_state_but_greeting_and_content_sends_a_command_on_entry():
     assert set(COMMANDS) == set(ClientState) - {
         ClientState.GREETING, ClientState.CONTENT, ClientState.CLOSED,
+        ClientState.REST_OF_GROUP,  # reads replies to commands sent with a group
     }  # fmt: skip
     assert COMMANDS[ClientState.AUTH_CANCEL] == "*"  # RFC 4954 §4
 

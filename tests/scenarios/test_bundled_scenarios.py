@@ -80,13 +80,39 @@ def sessions_on_port(run: Run, port: int) -> list[str]:
 
 
 def reply_to(lines: list[TraceRecord], command: str, *, exact: bool = False) -> TraceRecord:
-    """The first server line after the client line that starts with (or is) `command`."""
+    """The server line that answered the client line that starts with (or is) `command`.
+
+    In POP3 it is the next server line.  An SMTP client may send several
+    commands before reading a reply (PIPELINING, RFC 2920 §3.1), and the
+    replies come in the order of the commands: the n-th command of the
+    session gets the n-th reply after the greeting.
+    """
     for index, record in enumerate(lines):
         text = record.text.upper()
         sent = text == command if exact else text.startswith(command)
         if record.data.get("role") == "client" and sent:
+            if record.protocol == "smtp":
+                return smtp_replies(lines)[commands_of(lines).index(record)]
             return next(r for r in lines[index + 1:] if r.data.get("role") == "server")
     raise AssertionError(f"no client line {command!r} in the session")
+
+
+def commands_of(lines: list[TraceRecord]) -> list[TraceRecord]:
+    """The client's SMTP commands in one session, the final "." of a message among them."""
+    commands, in_content = [], False
+    for record in lines:
+        if record.data.get("role") == "server":
+            in_content = in_content or record.text.startswith("354")
+        elif not in_content or record.text == ".":  # a content "." is sent as ".."
+            commands.append(record)
+            in_content = False
+    return commands
+
+
+def smtp_replies(lines: list[TraceRecord]) -> list[TraceRecord]:
+    """The last line of each SMTP reply after the greeting (RFC 5321 §4.2.1), in order."""
+    finals = [r for r in lines if r.data.get("role") == "server" and r.text[3:4] != "-"]
+    return finals[1:]
 
 
 def retrieved_lines(lines: list[TraceRecord]) -> tuple[int, list[str]]:
@@ -310,8 +336,10 @@ def test_the_remote_mta_refuses_the_unknown_user_at_rcpt(unknown_user: Run) -> N
     assert reply_to(lines, "RCPT TO:<BBO@EXAMPLE.NET>").text.startswith("550 5.1.1 ")
     refusal = reply_to(lines, "RCPT TO")
     assert (refusal.host, refusal.peer) == (NET_MTA, ORG_MTA)
-    # With no recipient accepted, the client must not go on to send the message.
-    assert not any(r.text == "DATA" for r in lines)
+    # PIPELINING (RFC 2920 §3.1): DATA went with the RCPT; with no recipient
+    # accepted Postfix refuses it, and the client sends no message but RSET.
+    assert reply_to(lines, "DATA").text == "554 5.5.1 Error: no valid recipients"
+    assert [r.text for r in lines if r.data["role"] == "client"][-2:] == ["RSET", "QUIT"]
     assert unknown_user.of(Kind.MAIL_DEFERRED) == []  # a 5yz reply is never retried
 
 

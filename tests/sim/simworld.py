@@ -21,6 +21,7 @@ exactly once per recipient (`assert_one_final_record_each`).
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -244,11 +245,48 @@ def lines(trace: Trace, **match: Any) -> list[str]:
     return [r.text for r in records(trace, Kind.LINE, **match)]
 
 
+def smtp_answers(lines: Sequence[TraceRecord]) -> dict[int, TraceRecord]:
+    """The reply to each client line of the SMTP sessions in `lines`, by the line's seq.
+
+    The n-th command of a session gets the n-th reply after the greeting,
+    even when the client sent several before reading one (PIPELINING, RFC
+    2920 §3.1: replies come in the order of the commands).  Content lines
+    (after 354) share the reply to the "." that ends them.
+    """
+    sessions: dict[str | None, list[TraceRecord]] = {}
+    for record in lines:
+        if record.protocol == "smtp":
+            sessions.setdefault(record.session, []).append(record)
+    answers: dict[int, TraceRecord] = {}
+    for said in sessions.values():
+        server = said[0].host  # RFC 5321 §3.1: the server speaks first
+        waiting: deque[list[TraceRecord]] = deque([[]])  # the greeting answers nothing
+        content: list[TraceRecord] | None = None
+        for record in said:
+            if record.host != server and content is None:
+                waiting.append([record])
+            elif record.host != server and content is not None:
+                content.append(record)
+                if record.text == ".":  # a content line "." is sent as ".." (RFC 5321 §4.5.2)
+                    waiting.append(content)
+                    content = None
+            elif record.text[3:4] != "-" and waiting:  # the last line of a reply
+                answers.update((command.seq, record) for command in waiting.popleft())
+                content = [] if record.text.startswith("354") else None
+    return answers
+
+
 def reply_to(trace: Trace, command_prefix: str, **match: Any) -> str:
-    """The server line that answered the first client line starting with `command_prefix`."""
+    """The server line that answered the first client line starting with `command_prefix`.
+
+    In SMTP the reply in command order (`smtp_answers`); in POP3 the next server line.
+    """
     session_lines = records(trace, Kind.LINE, **match)
+    answers = smtp_answers(session_lines)
     for index, record in enumerate(session_lines):
         if record.data.get("role") == "client" and record.text.startswith(command_prefix):
+            if record.seq in answers:
+                return answers[record.seq].text
             for later in session_lines[index + 1 :]:
                 if later.session == record.session and later.data.get("role") == "server":
                     return later.text

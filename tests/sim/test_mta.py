@@ -71,7 +71,10 @@ def test_submission_without_auth_gets_530_at_mail() -> None:
     answer = result.replies[BOB]
     assert (answer.code, answer.enhanced) == (530, "5.7.0")  # RFC 6409 §4.3 / RFC 4954
     assert reply_to(world.trace, "MAIL FROM:") == "530 5.7.0 Authentication required"
-    assert not any(text.startswith("RCPT") for text in lines(world.trace, host="alice-pc"))
+    # PIPELINING (RFC 2920): RCPT and DATA went with MAIL; Postfix refuses them in turn
+    assert reply_to(world.trace, "RCPT TO:") == "503 5.5.1 Error: need MAIL command"
+    assert reply_to(world.trace, "DATA") == "503 5.5.1 Error: need RCPT command"
+    assert lines(world.trace, host="alice-pc")[-2:] == ["RSET", "QUIT"]  # no content sent
     assert not records(world.trace, Kind.QUEUE_ENTER)
 
 

@@ -22,6 +22,7 @@ from simworld import (
     mail,
     records,
     run_world,
+    smtp_answers,
     status_of,
     two_providers,
 )
@@ -46,14 +47,14 @@ def _world(to: list[str], host: str, limit: int) -> World:
 
 
 def _replies_to(world: World, client: str, command: str) -> list[str]:
-    """The server's replies to the lines `client` sent that start with `command`."""
+    """The server's replies to the lines `client` sent that start with `command`.
+
+    The client pipelines (RFC 2920): replies are matched in command order.
+    """
     said = records(world.trace, Kind.LINE)
-    replies = []
-    for index, line in enumerate(said):
-        if line.host == client and line.text.startswith(command):
-            replies.append(next(r.text for r in said[index + 1:]
-                                if r.session == line.session and r.host != client))
-    return replies
+    answers = smtp_answers(said)
+    return [answers[line.seq].text for line in said
+            if line.host == client and line.text.startswith(command)]  # fmt: skip
 
 
 def _mail_froms(world: World, client: str, server: str) -> list[str]:

@@ -6,7 +6,9 @@ nothing here knows sockets, SimPy or time.  The server answers every
 command that needs no policy by itself (EHLO, NOOP, syntax and sequence
 errors...) and hands the agent one decision at a time -- MAIL, RCPT, the
 message, AUTH -- which the agent answers with `respond(reply)`.  The client
-runs prepared transactions on its own and reports each recipient's and each
+runs prepared transactions on its own -- MAIL, RCPT and DATA in one group
+when the server offers PIPELINING (RFC 2920, `PIPELINED_AFTER`), BODY=8BITMIME
+for 8-bit content (RFC 6152) -- and reports each recipient's and each
 transaction's fate; when no reply comes it says why with the events of
 `protocols.common` (`ConnectionClosed`, `TimedOut`, `ConnectionBroken`,
 `RemoteProtocolError`), never with a reply of its own making.  States move
@@ -23,6 +25,7 @@ from simulator.protocols.smtp.client import SmtpClient, SmtpClientConfig
 from simulator.protocols.smtp.client_states import (
     CLIENT_TRANSITIONS,
     COMMANDS,
+    PIPELINED_AFTER,
     ClientInput,
     ClientState,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "CLIENT_TRANSITIONS",
     "COMMANDS",
     "ENDS_ON_ANY_REPLY",
+    "PIPELINED_AFTER",
     "REPLIES",
     "SMTP_PORT",
     "SUBMISSION_PORT",

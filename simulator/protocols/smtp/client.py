@@ -2,14 +2,20 @@
 
 The client needs no decisions from its caller.  It waits for the greeting,
 introduces itself (EHLO, falling back to HELO), authenticates with AUTH
-PLAIN when given credentials, then runs each transaction one command at a
-time (no pipelining) and says QUIT.  Every transaction gets exactly one
-`TransactionResult`, whatever the server or the connection does.
+PLAIN when given credentials, then runs each transaction and says QUIT.
+When the server offers PIPELINING (RFC 2920) it sends MAIL, every RCPT and
+DATA as one group and reads the replies in order, as Postfix's smtp
+client does; otherwise one command at a time.  Content with 8-bit octets
+goes with BODY=8BITMIME when the server offers 8BITMIME (RFC 6152).  Every
+transaction gets exactly one `TransactionResult`, whatever the server or
+the connection does.
 
-The engine is small: a reply is checked (`_unexpected`), read by the
-handler of the current state, which does the bookkeeping and names the
-`ClientInput` it amounts to, and `_move` -- the one place the state
-changes -- follows `CLIENT_TRANSITIONS` and sends the new state's command.
+The engine is small: a reply is matched with the oldest command in flight,
+checked (`_unexpected`), read by the handler of the current state, which
+does the bookkeeping and names the `ClientInput` it amounts to, and `_move`
+-- the one place the state changes -- follows `CLIENT_TRANSITIONS` and
+sends the new state's command, with the rest of its group when
+pipelining, unless that command went out with an earlier group.
 When no reply will come (the server closed, the caller timed out, the
 connection broke, the server's bytes made no sense) the client says so with
 that event; it never makes up a reply the server did not send.
@@ -38,10 +44,11 @@ from simulator.protocols.smtp.auth import encode_plain
 from simulator.protocols.smtp.client_states import (
     CLIENT_TRANSITIONS,
     COMMANDS,
-    SIZE_PARAMETER,
+    PIPELINED_AFTER,
     ClientInput,
     ClientState,
     Violation,
+    mail_parameters,
 )
 from simulator.protocols.smtp.commands import dot_stuff
 from simulator.protocols.smtp.events import (
@@ -79,6 +86,9 @@ class SmtpClient:
         self._lines = LineBuffer(MAX_REPLY_LINE)
         self._reply_lines: list[str] = []
         self._out = bytearray()
+        # What was sent and not answered yet, oldest first: each reply answers
+        # the first (RFC 2920 §3.1: replies come in the order of the commands).
+        self._in_flight: deque[ClientState] = deque()
         self._events: deque[ClientEvent] = deque()
         self._end_of_input = False
         self._index = 0  # first unresolved transaction
@@ -89,6 +99,7 @@ class SmtpClient:
             S.GREETING: self._on_greeting, S.EHLO: self._on_ehlo, S.HELO: self._on_helo,
             S.AUTH: self._on_auth, S.AUTH_CANCEL: self._on_auth, S.MAIL: self._on_mail,
             S.RCPT: self._on_rcpt, S.DATA: self._on_data, S.CONTENT: self._on_content,
+            S.REST_OF_GROUP: self._on_rest_of_group, S.LONE_DOT: self._on_rset,  # any reply
             S.RSET: self._on_rset, S.QUIT: self._on_quit,
         }  # fmt: skip
 
@@ -179,8 +190,9 @@ class SmtpClient:
         self._cut_off(RemoteProtocolError(violation.value.format(**fields)))
 
     def _on_reply(self, answer: Reply) -> None:
-        if self._unexpected(answer):
-            self._violation(Violation.UNEXPECTED, code=answer.code, state=self.state.value)
+        answered = self._in_flight.popleft() if self._in_flight else self.state
+        if self._unexpected(answer, answered):
+            self._violation(Violation.UNEXPECTED, code=answer.code, state=answered.value)
         elif answer.code == CLOSING_CODE and self.state is not ClientState.QUIT:
             self._resolve_rest(answer)  # RFC 5321 §3.8: 421 ends the session
             self._events.append(SessionClosed(answer))
@@ -188,40 +200,76 @@ class SmtpClient:
         else:
             self._move(self._readers[self.state](answer))
 
-    def _unexpected(self, answer: Reply) -> bool:
-        """A reply of a class this command cannot get (RFC 5321 §4.3.2)."""
+    @staticmethod
+    def _unexpected(answer: Reply, answered: ClientState) -> bool:
+        """A reply of a class the command `answered` cannot get (RFC 5321 §4.3.2)."""
         intermediate = answer.code // 100 == 3
-        if self.state is ClientState.DATA:
+        if answered is ClientState.DATA:
             return answer.code // 100 == 2
-        if self.state is ClientState.AUTH:
+        if answered is ClientState.AUTH:
             return intermediate and answer.code != 334  # RFC 4954 §4
         return intermediate
 
     # ---- moving on: the one place the state changes ----
 
     def _move(self, given: ClientInput) -> None:
-        """Follow `CLIENT_TRANSITIONS` and send the new state's command."""
+        """Follow `CLIENT_TRANSITIONS`; send the new state's command unless it is out.
+
+        While commands are in flight, the state entered is the one whose
+        command comes next in their group (or REST_OF_GROUP): nothing is sent.
+        """
         self.state = CLIENT_TRANSITIONS[self.state][given]
-        if self.state is ClientState.CONTENT:
+        if self.state is ClientState.CLOSED:
+            self._in_flight.clear()
+        elif not self._in_flight:
+            self._send_group()
+
+    def _send_group(self) -> None:
+        """Send the command of the state entered and, when pipelining, the rest of its group."""
+        group = [self.state]
+        if "PIPELINING" in self.extensions:  # RFC 2920 §3.1
+            group += self._pipelined_after()
+        recipient = self._next_rcpt
+        for state in group:
+            self._send(state, recipient)
+            if state is ClientState.RCPT:
+                recipient += 1
+
+    def _pipelined_after(self) -> list[ClientState]:
+        """The states whose commands follow the current one in its group (RCPT: one each)."""
+        after: list[ClientState] = []
+        for state in PIPELINED_AFTER.get(self.state, ()):
+            if state is ClientState.RCPT:
+                envelope, _ = self.transactions[self._index]
+                after += [state] * len(envelope.rcpt_to)
+            else:
+                after.append(state)
+        return after
+
+    def _send(self, state: ClientState, recipient: int) -> None:
+        """Queue the command of `state` (for RCPT: to recipient number `recipient`)."""
+        if state is ClientState.CONTENT:
             _, content = self.transactions[self._index]
             self._out += dot_stuff(content)  # RFC 5321 §4.5.2
-        elif self.state in COMMANDS:
-            line = COMMANDS[self.state].format(**self._command_fields())
+        elif state in COMMANDS:
+            line = COMMANDS[state].format(**self._command_fields(state, recipient))
             self._out += line.encode("utf-8") + CRLF
+        else:
+            return
+        self._in_flight.append(state)
 
-    def _command_fields(self) -> dict[str, object]:
-        """What the command of the state just entered needs to be written."""
+    def _command_fields(self, state: ClientState, recipient: int) -> dict[str, object]:
+        """What the command of `state` needs to be written."""
         fields: dict[str, object] = {"helo_name": self.config.helo_name}
-        if self.state is ClientState.AUTH:
+        if state is ClientState.AUTH:
             username, password = self.config.username or "", self.config.password or ""
             fields["response"] = encode_plain(username, password)  # RFC 4954 §4
-        elif self.state is ClientState.MAIL:
+        elif state is ClientState.MAIL:
             envelope, content = self.transactions[self._index]
-            size = SIZE_PARAMETER.format(size=len(content)) if "SIZE" in self.extensions else ""
-            fields.update(sender=envelope.mail_from, size=size)
-        elif self.state is ClientState.RCPT:
+            fields.update(sender=envelope.mail_from, **mail_parameters(content, self.extensions))
+        elif state is ClientState.RCPT:
             envelope, _ = self.transactions[self._index]
-            fields["recipient"] = envelope.rcpt_to[self._next_rcpt]
+            fields["recipient"] = envelope.rcpt_to[recipient]
         return fields
 
     def _cut_off(self, interruption: Interruption) -> None:
@@ -300,6 +348,8 @@ class SmtpClient:
         if answer.code // 100 == 2:
             return ClientInput.ACCEPTED
         self._finish_transaction(answer)
+        if self._in_flight:  # its RCPTs and DATA are sent: their replies are owed
+            return ClientInput.REFUSED_IN_GROUP
         return ClientInput.REFUSED
 
     def _on_rcpt(self, answer: Reply) -> ClientInput:
@@ -314,6 +364,8 @@ class SmtpClient:
         if self._accepted:
             return ClientInput.SOME_ACCEPTED
         self._finish_transaction(answer)
+        if self._in_flight:  # DATA is sent: its reply is owed (RFC 2920 §3.1)
+            return ClientInput.NONE_ACCEPTED_IN_GROUP
         return ClientInput.NONE_ACCEPTED
 
     def _on_data(self, answer: Reply) -> ClientInput:
@@ -326,7 +378,19 @@ class SmtpClient:
         self._finish_transaction(answer)  # RFC 5321 §6.1: 2yz hands over responsibility
         return self._more_or_done()
 
+    def _on_rest_of_group(self, answer: Reply) -> ClientInput:
+        """A reply to a command of a group whose transaction is over: dropped.
+
+        The last one answers DATA.  RFC 2920 §3.1: a client "cannot assume
+        that the DATA command will be rejected just because none of the RCPT
+        TO commands worked"; on 354 it sends a single dot.
+        """
+        if self._in_flight:
+            return ClientInput.REPLY_OWED
+        return ClientInput.GO_AHEAD if answer.code // 100 == 3 else ClientInput.REFUSED
+
     def _on_rset(self, answer: Reply) -> ClientInput:
+        """After RSET, or a lone dot (any reply to it ends the transaction, RFC 5321 §4.1.1.4)."""
         return self._more_or_done()
 
 
