@@ -172,13 +172,18 @@ class Simulation:
         """Play every event before `until` (simulated seconds), or to the end.
 
         Running to the end (no `until`, or one at or past the scenario's
-        duration) also closes the books.  Returns the records written.
+        duration) also closes the books.  Returns the records written, but
+        for a streamed trace (`keep_trace=False`) only those that close the
+        books: the others have gone to the sinks, and none are held.
         """
         records = self.start() if not self._started else []
         limit = self.duration if until is None else min(until, self.duration)
         env = self.world.env
+        streamed = not self.world.trace.keeps
         while env.peek() < limit:
             env.step()
+            if streamed:
+                self._fresh.clear()
         self._advance_clock(limit)
         records += self._take()
         if until is None or until >= self.duration:

@@ -252,6 +252,11 @@ class Trace:
         return record
 
     @property
+    def keeps(self) -> bool:
+        """Whether records are kept (False: they only stream to the sinks)."""
+        return self._keep
+
+    @property
     def records(self) -> tuple[TraceRecord, ...]:
         """Every record kept so far, in order."""
         return tuple(self._records)

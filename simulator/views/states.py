@@ -32,8 +32,9 @@ CAPTION = (
 HEADING = "Command → next state"
 #: For a client's table: its states are the replies it awaits.
 CLIENT_CAPTION = (
-    "The client sends one command at a time; each state is the reply it awaits, and "
-    "entering a state sends that state's command. Cut off: the server closed, fell "
+    "Each state is the reply the client awaits, and entering a state sends that state's "
+    "command (an SMTP client sends MAIL, RCPT and DATA as one group when the server "
+    "offers PIPELINING, RFC 2920). Cut off: the server closed, fell "
     "silent, the connection broke or a reply made no sense."
 )
 CLIENT_HEADING = "Reply → next state"

@@ -170,3 +170,14 @@ def test_the_clock_reaches_the_end_even_with_an_event_due_exactly_then() -> None
     assert simulation.select(Kind.TCP_CONNECT)[-1].time < 240.0  # the 240 s check is still due
     simulation.run(until=240.5)
     assert simulation.select(Kind.TCP_CONNECT)[-1].time >= 240.0
+
+
+def test_a_streamed_run_holds_no_records() -> None:
+    simulation = Simulation.load("01-first-email", keep_trace=False)
+    seen: list[str] = []
+    simulation.trace.subscribe(lambda record: seen.append(record.to_json()))
+    simulation.run(until=200.0)
+    assert simulation._fresh == []  # nothing grows with simulated time
+    closing = simulation.run()
+    assert [r.kind for r in closing][-1] is Kind.SIM_END
+    assert seen == plain("01-first-email")
