@@ -302,10 +302,10 @@ class Stepper:
             nxt = f"{format_clock(upcoming.time)} {upcoming.process or 'data in transit'}"
         status = Text.assemble(
             ("─ ", "dim"), (format_clock(simulation.now), "bold"),
-            (f"  step {self.steps}", ""), ("  next: ", "dim"), nxt,
-            ("  filter: ", "dim"), self.state.filter_words, style="cyan",
+            (f"  step {self.steps}", ""), ("  filter: ", "dim"), self.state.filter_words,
+            ("  next: ", "dim"), nxt, style="cyan",
         )
-        self.console.print(status, overflow="fold")
+        self.console.print(status, no_wrap=True, overflow="ellipsis")  # one line, always
 
     def _say(self, text: str) -> bool:
         self.console.print(Text(text, style="yellow"))
