@@ -33,6 +33,7 @@ from simulator.trace_data import (
     MailDelivered,
     MailQueued,
     MailRelayed,
+    QueueEnter,
 )
 
 #: `origin` of a fate whose message was never seen being composed.
@@ -127,6 +128,8 @@ class FateLedger:
             self._settle(record, data, _SETTLING[kind])
         elif kind in _MOVING and isinstance(data, MailDeferred | MailRelayed):
             self._whereabouts(record, data)
+        elif kind is Kind.QUEUE_ENTER and isinstance(data, QueueEnter):
+            self._arrive(record, data)
 
     def fates(self) -> list[MessageFate]:
         """Every fate, messages in composition order, recipients in order."""
@@ -141,6 +144,18 @@ class FateLedger:
                 copies[key] = _composed(record, data, recipient)
             elif known.origin == UNKNOWN_ORIGIN:
                 copies[key] = replace(_composed(record, data, recipient), **_outcome_of(known))
+
+    def _arrive(self, record: TraceRecord, data: QueueEnter) -> None:
+        """Mail first seen in a queue (a real client's, under `mailsim serve`): its
+        copies start there, with the envelope's sender and recipients."""
+        if record.message in self._messages:
+            return
+        self._messages[record.message or ""] = {
+            address_key(recipient): replace(
+                _orphan(record, recipient), sender=data.sender, composed_at=record.time
+            )
+            for recipient in data.recipients
+        }
 
     def _settle(self, record: TraceRecord, data: _Settling, fate: Fate) -> None:
         copies = self._messages.setdefault(record.message or "", {})

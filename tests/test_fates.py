@@ -25,6 +25,7 @@ from simulator.trace_data import (
     MailQueued,
     MailRelayed,
     Payload,
+    QueueEnter,
     SimStart,
 )
 
@@ -287,3 +288,18 @@ def test_two_spellings_of_one_mailbox_each_have_a_fate(scribe: Scribe) -> None:
         (BOB, Fate.DELIVERED, 2),
         ("BOB@example.net", Fate.DELIVERED, 2),
     ]
+
+
+def test_mail_first_seen_in_a_queue_starts_there(scribe: Scribe) -> None:
+    """A real client's mail (mailsim serve) is never composed in the trace: its
+    fate starts when an MTA queues it, with the envelope's sender."""
+    enter = QueueEnter(queue_id="DF2DBBD520", sender=ALICE, recipients=(BOB,))
+    scribe.at(12.0, Kind.QUEUE_ENTER, "mail.example.org", enter, M1)
+    scribe.delivered(12.5, M1, BOB)
+    scribe.composed(20.0, M2, [BOB])  # a composed message is not touched by its queueing
+    scribe.at(20.2, Kind.QUEUE_ENTER, "mail.example.org",
+              QueueEnter(queue_id="AB12", sender="x@example.com", recipients=(BOB,)), M2)
+    [real, composed] = message_fates(scribe.trace)
+    assert (real.sender, real.recipient, real.origin) == (ALICE, BOB, UNKNOWN_ORIGIN)
+    assert real.fate is Fate.DELIVERED and real.elapsed == pytest.approx(0.5)
+    assert (composed.sender, composed.composed_at) == (ALICE, 20.0)
