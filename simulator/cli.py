@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from simulator import __version__
@@ -203,15 +203,15 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
                     "a mail server and users whose clients check POP3, and traffic spread "
                     "over the hours; a few messages go to unknown users and bounce.",
     )
-    generate.add_argument("--domains", type=_count, default=5, metavar="N",
+    generate.add_argument("--domains", type=_count("MAX_DOMAINS"), default=5, metavar="N",
                           help="mail domains, one provider each (default: 5)")
-    generate.add_argument("--users", type=_count, default=20, metavar="N",
+    generate.add_argument("--users", type=_count("MAX_USERS_PER_DOMAIN"), default=20, metavar="N",
                           help="users per domain, each with a mail client (default: 20)")
-    generate.add_argument("--messages", type=_count, default=1000, metavar="N",
+    generate.add_argument("--messages", type=_count("MAX_MESSAGES"), default=1000, metavar="N",
                           help="messages sent (default: 1000)")
     generate.add_argument("--hours", type=_hours, default=1.0, metavar="H",
                           help="simulated hours the traffic is spread over (default: 1)")
-    generate.add_argument("--check-every", type=_time, default=300.0, metavar="TIME",
+    generate.add_argument("--check-every", type=_interval, default=300.0, metavar="TIME",
                           help="how often each mail client checks POP3 (default: 5m)")
     generate.add_argument("--seed", type=_seed, default=0,
                           help="seed of the generator and of the scenario (default: 0)")
@@ -268,9 +268,30 @@ def _seed(text: str) -> int:
     return seed
 
 
-def _count(text: str) -> int:
-    """A --domains, --users or --messages value: a whole number, zero or more."""
-    return _seed(text)
+def _count(limit: str) -> Callable[[str], int]:
+    """The type of a --domains, --users or --messages value: a whole number from 1
+    to the scenario limit named `limit` (checked before anything is generated)."""
+
+    def count(text: str) -> int:
+        from simulator.scenario import limits
+
+        most: int = getattr(limits, limit)
+        number = int(text) if text.isdigit() and len(text) <= 12 else 0
+        if not 1 <= number <= most:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from 1 to {most}, got {text[:40]!r}"
+            )
+        return number
+
+    return count
+
+
+def _interval(text: str) -> float:
+    """A --check-every value: a time longer than zero."""
+    seconds = _time(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected a time longer than 0s, got {text!r}")
+    return seconds
 
 
 def _hours(text: str) -> float:

@@ -73,19 +73,24 @@ class Breakpoint:
     @classmethod
     def parse(cls, word: str) -> Breakpoint:
         """A breakpoint from its word; ValueError with a hint if unknown."""
-        key, _, value = word.partition("=")
-        code_ok = key == "code" and len(value) == 3 and value[0] in "2345"
-        if key in BREAK_KINDS or (key == "host" and value) or code_ok:
+        key, sep, value = word.partition("=")
+        code_ok = (key == "code" and len(value) == 3 and value[0] in "2345"
+                   and all(c.isdigit() or c in "xX" for c in value))
+        if (key in BREAK_KINDS and not sep) or (key == "host" and value) or code_ok:
             return cls(word)
         raise ValueError(f"unknown breakpoint {word!r}: try bounce, delivered, deferred, "
                          "code=5xx, code=550 or host=NAME")
 
 
 def _is_reply(record: TraceRecord) -> bool:
-    return record.role == "server"
+    """An SMTP server's reply line (not POP3, not message content relayed by a client)."""
+    return record.protocol == "smtp" and record.role == "server"
 
 
 def _code_matches(code: str, pattern: str) -> bool:
+    """Whether a reply's three digits fit a pattern such as "5xx" or "550"."""
+    if len(code) != 3 or not code.isdigit():
+        return False
     return all(want in ("x", "X", got) for want, got in zip(pattern, code, strict=True))
 
 
@@ -206,11 +211,12 @@ class Stepper:
         if len(args) != 1:
             raise ValueError("t needs one time, e.g. t 5m or t 90s")
         target = _duration(args[0])
+        if self.simulation.finished:
+            raise ValueError("the simulation has ended; b steps back, q quits")
         if target <= self.simulation.now:
             raise ValueError(f"{args[0]} is not ahead of now ({format_clock(self.simulation.now)})")
-        if not self.simulation.finished:
-            self._show(self.simulation.run(until=target))
-            self._mark()
+        self._show(self.simulation.run(until=target))
+        self._mark()
 
     def _back(self, args: list[str]) -> None:
         if args:
@@ -285,6 +291,8 @@ class Stepper:
         self.console.print(view)
 
     def _toggle_explain(self, args: list[str]) -> None:
+        if args:
+            raise ValueError("e takes no argument: it turns explanations on or off")
         self.state.explain = not self.state.explain
         self._say("explanations " + ("on" if self.state.explain else "off"))
 

@@ -103,8 +103,10 @@ def test_mailsim_generate_prints_to_standard_output(capsys) -> None:  # type: ig
 
 def test_mailsim_generate_refuses_a_world_too_big_for_a_file(capsys) -> None:  # type: ignore[no-untyped-def]
     argv = ["generate", "--domains", "1", "--users", "2", "--messages", str(MAX_MESSAGES + 1)]
-    assert main(argv) == 2
-    assert f"at most {MAX_MESSAGES} messages" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert f"from 1 to {MAX_MESSAGES}" in capsys.readouterr().err
 
 
 def test_mailsim_generate_refuses_a_file_too_big_to_load(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -113,3 +115,18 @@ def test_mailsim_generate_refuses_a_file_too_big_to_load(capsys) -> None:  # typ
     error = capsys.readouterr().err
     assert f"more than the {MAX_FILE_BYTES:,} bytes" in error
     assert "about" in error
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--users", "3000000"], "expected a whole number from 1 to 1000"),
+    (["--domains", "0"], "expected a whole number from 1 to 100"),
+    (["--messages", "1e3"], "expected a whole number from 1 to 10000"),
+    (["--check-every", "0s"], "expected a time longer than 0s"),
+])
+def test_generate_refuses_impossible_worlds_before_building_them(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", *argv])
+    assert exit_info.value.code == 2
+    assert says in capsys.readouterr().err

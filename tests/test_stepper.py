@@ -119,7 +119,8 @@ def test_a_code_breakpoint_matches_server_replies(word: str, code: str, hit: boo
     from simulator.trace_data import ProtocolLine
 
     line = ProtocolLine(role="server", port=25)
-    record = TraceRecord(1, 0.0, Kind.LINE, "mx", code, peer="c", payload=line)
+    record = TraceRecord(1, 0.0, Kind.LINE, "mx", code, peer="c", protocol="smtp",
+                         payload=line)
     assert Breakpoint.parse(word).matches(record) is hit
 
 
@@ -174,3 +175,21 @@ def test_scripted_from_a_pipe_exits_0() -> None:
     assert "step> i queue mail.example.org" in done.stdout
     assert "Mail queue is empty" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_a_code_breakpoint_survives_short_server_lines_and_may_never_hit() -> None:
+    machine = stepper()  # scenario 01: no 4xx/5xx at all, and POP3 sends "." lines
+    out = drive(machine, "break code=5xx", "c")
+    assert machine.simulation.finished and "breakpoint code=5xx" not in out
+    assert "zip()" not in out
+
+
+@pytest.mark.parametrize("word", ["bounce=xyz", "code=5a0", "code=55", "host="])
+def test_a_malformed_breakpoint_is_refused(word: str) -> None:
+    assert "unknown breakpoint" in drive(stepper(), f"break {word}")
+
+
+def test_time_after_the_end_and_arguments_to_e_are_refused() -> None:
+    out = drive(stepper(), "c", "t 10m", "e now")
+    assert out.count("the simulation has ended") == 1
+    assert "e takes no argument" in out

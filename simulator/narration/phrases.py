@@ -62,12 +62,6 @@ def parse_reply(line: str) -> ReplyCode | None:
     return ReplyCode(code, separator != "-", leading_enhanced_status(line[match.end():], code))
 
 
-def leading_status(text: str) -> str | None:
-    """The enhanced status code a reply text starts with (after its reply code)."""
-    reply = parse_reply(text)
-    return reply.status if reply else None
-
-
 def status_meaning(status: str | None) -> str:
     """ "bad destination mailbox address" for "5.1.1", or "" if not a status code."""
     match = ENHANCED_STATUS.fullmatch(status or "")
