@@ -72,6 +72,47 @@ class LocalProtocolError(Exception):
     """Our side asked the machine for something the protocol forbids now (a bug)."""
 
 
+class ClientEnding:
+    """How a client machine takes the server's bytes and learns that a session
+    ended without a reply, shared by the SMTP and POP3 clients.
+
+    A client sets `_lines` and `_end_of_input`, and defines `closed` and
+    `_cut_off`, which ends the session with an `Interruption` event.
+    """
+
+    _lines: LineBuffer
+    _end_of_input: bool
+
+    @property
+    def closed(self) -> bool:
+        raise NotImplementedError
+
+    def _cut_off(self, interruption: Interruption) -> None:
+        raise NotImplementedError
+
+    def receive_data(self, data: bytes) -> None:
+        """Take bytes from the server; b"" means it closed its side (end of input).
+
+        Ignored once the session is over.
+        """
+        if self.closed or not data:
+            self._end_of_input = self._end_of_input or not data
+            return
+        if self._end_of_input:
+            raise LocalProtocolError("data after the end of input")
+        self._lines.feed(data)
+
+    def timed_out(self) -> None:
+        """The caller stopped waiting for the server: the session ends with `TimedOut`."""
+        if not self.closed:
+            self._cut_off(TimedOut())
+
+    def connection_broken(self) -> None:
+        """The connection failed under the session: it ends with `ConnectionBroken`."""
+        if not self.closed:
+            self._cut_off(ConnectionBroken())
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One framed line: its octets and the line ending that was seen.

@@ -18,16 +18,14 @@ from simulator.protocols.common import (
     CRLF,
     NEED_DATA,
     TERMINATOR,
-    ConnectionBroken,
+    ClientEnding,
     ConnectionClosed,
     Interruption,
     Line,
     LineBuffer,
     LineTooLong,
-    LocalProtocolError,
     NeedData,
     RemoteProtocolError,
-    TimedOut,
     unstuff_line,
 )
 from simulator.protocols.pop3.replies import ClientNote
@@ -154,7 +152,7 @@ class SessionClosed:
 Pop3ClientEvent = LoginFailed | MessageRetrieved | SessionClosed | Interruption | NeedData
 
 
-class Pop3Client:
+class Pop3Client(ClientEnding):
     """A sans-I/O POP3 client session that runs its dialogue by itself."""
 
     def __init__(self, config: Pop3ClientConfig) -> None:
@@ -178,18 +176,6 @@ class Pop3Client:
         """True once the session is over."""
         return self.state is Pop3ClientState.CLOSED
 
-    def receive_data(self, data: bytes) -> None:
-        """Take bytes from the server; b"" means it closed its side (end of input).
-
-        Ignored once the session is over.
-        """
-        if self.closed or not data:
-            self._end_of_input = self._end_of_input or not data
-            return
-        if self._end_of_input:
-            raise LocalProtocolError("data after the end of input")
-        self._lines.feed(data)
-
     def next_event(self) -> Pop3ClientEvent:
         """Read replies, queue the next command, and report what happened."""
         while not self._events and not self.closed:
@@ -204,16 +190,6 @@ class Pop3Client:
         data = bytes(self._outbox)
         self._outbox.clear()
         return data
-
-    def timed_out(self) -> None:
-        """The caller stopped waiting for the server: the session ends with `TimedOut`."""
-        if not self.closed:
-            self._cut_off(TimedOut())
-
-    def connection_broken(self) -> None:
-        """The connection failed under the session: it ends with `ConnectionBroken`."""
-        if not self.closed:
-            self._cut_off(ConnectionBroken())
 
     # -- reading replies ----------------------------------------------------
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from simulator.protocols.common import (
     CRLF,
     NEED_DATA,
-    ConnectionBroken,
+    ClientEnding,
     ConnectionClosed,
     Interruption,
     LineBuffer,
@@ -38,7 +38,6 @@ from simulator.protocols.common import (
     LocalProtocolError,
     NeedData,
     RemoteProtocolError,
-    TimedOut,
 )
 from simulator.protocols.smtp.auth import encode_plain
 from simulator.protocols.smtp.client_states import (
@@ -73,7 +72,7 @@ class SmtpClientConfig:
     password: str | None = None
 
 
-class SmtpClient:
+class SmtpClient(ClientEnding):
     """One client side of an SMTP session, sans I/O."""
 
     def __init__(self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]):
@@ -124,18 +123,6 @@ class SmtpClient:
         self.transactions.append((envelope, content))
         return len(self.transactions) - 1
 
-    def receive_data(self, data: bytes) -> None:
-        """Feed bytes from the server; b"" means it closed its side (end of input).
-
-        Ignored once the session is over.
-        """
-        if self.closed or not data:
-            self._end_of_input = self._end_of_input or not data
-            return
-        if self._end_of_input:
-            raise LocalProtocolError("data after the end of input")
-        self._lines.feed(data)
-
     def next_event(self) -> ClientEvent | NeedData:
         """The next result, or NEED_DATA until more replies arrive."""
         while not self._events and not self.closed:
@@ -153,16 +140,6 @@ class SmtpClient:
         data = bytes(self._out)
         self._out.clear()
         return data
-
-    def timed_out(self) -> None:
-        """The caller stopped waiting for the server: the session ends with `TimedOut`."""
-        if not self.closed:
-            self._cut_off(TimedOut())
-
-    def connection_broken(self) -> None:
-        """The connection failed under the session: it ends with `ConnectionBroken`."""
-        if not self.closed:
-            self._cut_off(ConnectionBroken())
 
     # ---- reading replies (RFC 5321 §4.2.1) ----
 
