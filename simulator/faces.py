@@ -382,7 +382,7 @@ def _followed(simulation: Simulation, message: str | None) -> str:
     """The Message-ID to follow: the one asked for, or the first one written."""
     if message is not None:
         return _message_id(message) or ""
-    composed = simulation.select("mail.composed")
+    composed = simulation.trace.select("mail.composed")
     if not composed:
         raise UsageError("mailsim: nothing was sent in this run, so there is no message to "
                          "follow")

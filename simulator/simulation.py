@@ -20,7 +20,6 @@ read the trace.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,20 +273,6 @@ class Simulation:
 
         return message_copies(self.world, message_id)
 
-    def select(
-        self,
-        kind: str | Kind | Iterable[str | Kind] | None = None,
-        *,
-        host: str | None = None,
-        protocol: str | None = None,
-        session: str | None = None,
-        message: str | None = None,
-    ) -> list[TraceRecord]:
-        """The trace records so far that match every filter given."""
-        return self.trace.select(
-            kind, host=host, protocol=protocol, session=session, message=message
-        )
-
     # -- views: rich renderables of the trace so far -------------------------
 
     def dialogue(self, **filters: Any) -> DialogueView:
@@ -307,7 +292,7 @@ class Simulation:
         from simulator.views import FollowView
 
         if message_id is None:
-            composed = self.select(Kind.MAIL_COMPOSED)
+            composed = self.trace.select(Kind.MAIL_COMPOSED)
             if not composed:
                 raise ValueError("no message has been written yet")
             message_id = composed[0].message or ""

@@ -81,7 +81,7 @@ def letter(message_id: str, to: str = "bob@example.net") -> EmailMessage:
 
 
 def delivered(message_id: str) -> Callable[[Simulation], bool]:
-    return lambda sim: any(r.message == message_id for r in sim.select(Kind.MAIL_DELIVERED))
+    return lambda sim: any(r.message == message_id for r in sim.trace.select(Kind.MAIL_DELIVERED))
 
 
 def real_records(server: Server) -> list[TraceRecord]:
@@ -117,7 +117,7 @@ def test_submitted_mail_is_relayed_delivered_and_fetched_with_poplib(server: Ser
         ("real-pc", ORG, SUBMISSION), ("real-pc", NET, POP3)]
     assert "from 127.0.0.1:" in connects[0].text
     sessions = {r.session for r in connects}
-    lines = server.simulation.select(Kind.LINE)
+    lines = server.simulation.trace.select(Kind.LINE)
     assert all(r.data.get("real") for r in lines if r.session in sessions)
     assert not any(r.data.get("real") for r in lines if r.session not in sessions)
     said = [r.text for r in lines if r.session in sessions and r.host == "real-pc"]
@@ -155,7 +155,7 @@ def test_real_sessions_leave_the_simulated_routes_alone(server: Server) -> None:
     for host in (ORG, NET):
         with smtp(server, host, RELAY) as client:
             assert client.noop()[0] == 250
-    assert server.wait_until(lambda sim: bool(sim.select(Kind.MAIL_DELIVERED)), PATIENCE)
+    assert server.wait_until(lambda sim: bool(sim.trace.select(Kind.MAIL_DELIVERED)), PATIENCE)
     server.close()
     plain = Simulation(hourly_bob(load_scenario(catalog.resolve("01-first-email"))))
     plain.run()

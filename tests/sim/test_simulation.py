@@ -62,7 +62,7 @@ def test_start_writes_sim_start_once_at_time_zero() -> None:
     assert simulation.now == pytest.approx(10.3)
     simulation.start()
     simulation.run()
-    starts = simulation.select(Kind.SIM_START)
+    starts = simulation.trace.select(Kind.SIM_START)
     assert len(starts) == 1 and starts[0].time == 0.0 and starts[0].seq == 0
     assert [r.kind for r in simulation.trace][-1] is Kind.SIM_END
 
@@ -72,7 +72,7 @@ def test_finish_closes_the_books_exactly_once() -> None:
     simulation.run()
     assert simulation.finished
     assert simulation.finish() == [] and simulation.run() == []
-    assert len(simulation.select(Kind.SIM_END)) == 1
+    assert len(simulation.trace.select(Kind.SIM_END)) == 1
     assert simulation.now == simulation.duration
 
 
@@ -146,14 +146,15 @@ def test_inspectors_read_the_world_at_this_instant() -> None:
 
 def test_select_filters_the_trace() -> None:
     simulation = simulator.run("02-unknown-user")
-    refusals = [r for r in simulation.select("line", protocol="smtp") if r.text.startswith("550")]
+    smtp = simulation.trace.select("line", protocol="smtp")
+    refusals = [r for r in smtp if r.text.startswith("550")]
     assert len(refusals) == 1 and refusals[0].host == "mail.example.net"
-    assert all(r.kind is Kind.MAIL_BOUNCED for r in simulation.select([Kind.MAIL_BOUNCED]))
+    assert all(r.kind is Kind.MAIL_BOUNCED for r in simulation.trace.select([Kind.MAIL_BOUNCED]))
     session = refusals[0].session
-    assert session and all(r.session == session for r in simulation.select(session=session))
-    assert all("alice-pc" in (r.host, r.peer) for r in simulation.select(host="alice-pc"))
+    assert session and all(r.session == session for r in simulation.trace.select(session=session))
+    assert all("alice-pc" in (r.host, r.peer) for r in simulation.trace.select(host="alice-pc"))
     with pytest.raises(ValueError):
-        simulation.select("no.such.kind")
+        simulation.trace.select("no.such.kind")
 
 
 def test_the_package_exports_the_api() -> None:
@@ -167,9 +168,10 @@ def test_the_clock_reaches_the_end_even_with_an_event_due_exactly_then() -> None
     simulation = Simulation.load("01-first-email")  # bob checks mail every 2 min: 120, 240, 360 s
     simulation.run(until=240.0)
     assert simulation.now == 240.0
-    assert simulation.select(Kind.TCP_CONNECT)[-1].time < 240.0  # the 240 s check is still due
+    # the 240 s check is still due
+    assert simulation.trace.select(Kind.TCP_CONNECT)[-1].time < 240.0
     simulation.run(until=240.5)
-    assert simulation.select(Kind.TCP_CONNECT)[-1].time >= 240.0
+    assert simulation.trace.select(Kind.TCP_CONNECT)[-1].time >= 240.0
 
 
 def test_a_streamed_run_holds_no_records() -> None:
