@@ -27,6 +27,7 @@ from simulator.protocols.common import (
     Interruption,
     RemoteProtocolError,
     TimedOut,
+    TlsUnavailable,
 )
 from simulator.protocols.message import Draft, compose, first_header, unique_recipients
 from simulator.protocols.pop3 import (
@@ -50,6 +51,7 @@ CUT_OFF_REASONS: dict[type[Interruption], str] = {
     TimedOut: "the server did not answer in time",
     ConnectionBroken: "the connection broke",
     RemoteProtocolError: "the server's reply made no sense",
+    TlsUnavailable: "the server offers no encryption (STARTTLS)",
 }
 
 

@@ -21,6 +21,7 @@ from simulator.protocols.common import (
     Interruption,
     RemoteProtocolError,
     TimedOut,
+    TlsUnavailable,
 )
 from simulator.protocols.smtp import Reply
 from simulator.protocols.status import status_class
@@ -37,6 +38,7 @@ class Verdict(Enum):
     PROTOCOL_ERROR = "protocol_error"
     LOOPS_BACK = "loops_back"
     NO_PRIMARY_RELAY = "no_primary_relay"
+    TLS_NOT_OFFERED = "tls_not_offered"
 
 
 #: RFC 3463 status and text for each verdict, as Postfix writes them in its log.
@@ -66,6 +68,10 @@ VERDICTS: dict[Verdict, tuple[str, str]] = {
     # Postfix smtp_addr.c: dsn=4.4.4, this host is a backup MX and no better
     # MX has an address to try
     Verdict.NO_PRIMARY_RELAY: ("4.4.4", "unable to find primary relay for {domain}"),
+    # Postfix smtp_proto.c with smtp_tls_security_level = encrypt: dsn=4.7.4
+    Verdict.TLS_NOT_OFFERED: (
+        "4.7.4", "TLS is required, but was not offered by host {host}[{address}]",
+    ),
 }
 
 
@@ -77,6 +83,7 @@ INTERRUPTED: dict[type[Interruption], Verdict] = {
     ConnectionBroken: Verdict.LOST_CONNECTION,
     TimedOut: Verdict.TIMED_OUT,
     RemoteProtocolError: Verdict.PROTOCOL_ERROR,
+    TlsUnavailable: Verdict.TLS_NOT_OFFERED,
 }
 
 

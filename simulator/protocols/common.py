@@ -64,8 +64,13 @@ class RemoteProtocolError:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class TlsUnavailable:
+    """The client must not go on in clear, and the server offers no TLS (RFC 3207 §4)."""
+
+
 #: Everything that can cut a session short without a reply from the peer.
-Interruption = ConnectionClosed | TimedOut | ConnectionBroken | RemoteProtocolError
+Interruption = ConnectionClosed | TimedOut | ConnectionBroken | RemoteProtocolError | TlsUnavailable
 
 
 class LocalProtocolError(Exception):

@@ -19,7 +19,11 @@ from simulator.protocols.pop3 import (
     UpdateRequested,
     Verb,
 )
-from simulator.protocols.pop3.replies import CAPABILITIES_AUTHORIZATION, CAPABILITIES_TRANSACTION
+from simulator.protocols.pop3.replies import (
+    CAPABILITIES_AUTHORIZATION,
+    CAPABILITIES_LOGIN,
+    CAPABILITIES_TRANSACTION,
+)
 from simulator.protocols.pop3.states import ARITY
 
 M1 = b"From: a@example.org\r\nSubject: one\r\n\r\nfirst line\r\nsecond line\r\nthird line\r\n"
@@ -73,7 +77,8 @@ def first_line(server: Pop3Server, line: bytes) -> str:
 
 
 def test_authorization_accepts_only_login_commands() -> None:
-    assert set(TRANSITIONS[A]) == {Verb.USER, Verb.PASS, Verb.APOP, Verb.AUTH, Verb.CAPA, Verb.QUIT}
+    logins = {Verb.USER, Verb.PASS, Verb.APOP, Verb.AUTH, Verb.CAPA, Verb.QUIT}
+    assert set(TRANSITIONS[A]) == logins | {Verb.STLS}  # RFC 2595 §4: STLS only here
 
 
 def test_transaction_accepts_rfc1939_section5_and_optional_commands() -> None:
@@ -119,7 +124,7 @@ def test_capabilities_list_what_is_implemented() -> None:
     for names in (CAPABILITIES_AUTHORIZATION, CAPABILITIES_TRANSACTION):
         assert {"TOP", "UIDL", "RESP-CODES", "PIPELINING"} <= set(names)
         assert "STLS" not in names
-    assert {"USER", "SASL PLAIN"} <= set(CAPABILITIES_AUTHORIZATION)
+    assert {"USER", "SASL PLAIN"} <= set(CAPABILITIES_LOGIN)
     assert not {"USER", "SASL PLAIN"} & set(CAPABILITIES_TRANSACTION)
 
 
@@ -137,7 +142,7 @@ WIRE_CASES = [
     ("fresh", b"NOOP", "-ERR NOOP not allowed in AUTHORIZATION state."),
     ("fresh", b"QUIT", "+OK Logging out."),
     ("fresh", b"XYZZY", "-ERR Unknown command: XYZZY"),
-    ("fresh", b"STLS", "-ERR Unknown command: STLS"),
+    ("fresh", b"STLS", "-ERR TLS support isn't enabled."),  # Dovecot ssl = no
     ("fresh", b"", "-ERR Unknown command: "),
     ("fresh", b"\xff\x00\x1b[31m", "-ERR Unknown command: ???[31m"),
     ("fresh", b"USER " + b"a" * 250, "-ERR Input line too long."),

@@ -38,12 +38,15 @@ from simulator.protocols.pop3.wire import (
     printable,
     status_of,
 )
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 
 class Pop3ClientState(Enum):
     """The reply the client is waiting for; it sends one command at a time."""
 
     GREETING = "GREETING"
+    STLS = "STLS"  # RFC 2595 §4
+    TLS_HANDSHAKE = "TLS_HANDSHAKE"  # +OK to STLS: the session layer's handshake
     USER = "USER"
     PASS = "PASS"
     STAT = "STAT"
@@ -62,6 +65,8 @@ class Outcome(Enum):
     OK_FETCH = "+OK, a new message is left to fetch"
     OK_DELETE = "+OK, and the message just fetched is to be deleted"
     OK_DONE = "+OK, nothing left to fetch"
+    OK_TLS = "+OK, STLS wanted first"
+    TLS_ESTABLISHED = "handshake done"
     CUT_OFF = "cut off"  # no reply will come: closed, timed out, broken, garbled
 
 
@@ -74,7 +79,11 @@ _CUT = Outcome.CUT_OFF
 # input, a timeout or a broken connection ends the session from any state
 # without a QUIT (and so without UPDATE).
 CLIENT_TRANSITIONS: dict[Pop3ClientState, dict[Outcome, Pop3ClientState]] = {
-    _S.GREETING: {Outcome.OK: _S.USER, Outcome.ERR: _S.CLOSED, _CUT: _S.CLOSED},  # RFC 1939 §4
+    _S.GREETING: {  # RFC 1939 §4
+        Outcome.OK: _S.USER, Outcome.OK_TLS: _S.STLS, Outcome.ERR: _S.CLOSED, _CUT: _S.CLOSED,
+    },
+    _S.STLS: {Outcome.OK: _S.TLS_HANDSHAKE, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},
+    _S.TLS_HANDSHAKE: {Outcome.TLS_ESTABLISHED: _S.USER, _CUT: _S.CLOSED},  # RFC 2595 §4
     _S.USER: {Outcome.OK: _S.PASS, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},  # RFC 1939 §7
     _S.PASS: {Outcome.OK: _S.STAT, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},
     _S.STAT: {Outcome.OK: _S.UIDL, Outcome.ERR: _S.QUIT, _CUT: _S.CLOSED},  # RFC 1939 §5
@@ -96,6 +105,7 @@ CLIENT_TRANSITIONS: dict[Pop3ClientState, dict[Outcome, Pop3ClientState]] = {
 
 # The command each state sends on entry.
 COMMANDS: dict[Pop3ClientState, Verb] = {
+    _S.STLS: Verb.STLS,
     _S.USER: Verb.USER,
     _S.PASS: Verb.PASS,
     _S.STAT: Verb.STAT,
@@ -117,6 +127,7 @@ class Pop3ClientConfig:
     password: str
     delete: bool = True  # DELE after RETR; False = "leave messages on server"
     known_uids: frozenset[str] = field(default_factory=frozenset)  # fetched before
+    starttls: bool = False  # STLS before logging in (RFC 2595), or no login at all
 
 
 @dataclass(frozen=True)
@@ -149,7 +160,8 @@ class SessionClosed:
     text: str
 
 
-Pop3ClientEvent = LoginFailed | MessageRetrieved | SessionClosed | Interruption | NeedData
+_Report = LoginFailed | MessageRetrieved | SessionClosed | Interruption | TlsRequested
+Pop3ClientEvent = _Report | NeedData
 
 
 class Pop3Client(ClientEnding):
@@ -160,9 +172,8 @@ class Pop3Client(ClientEnding):
         self.state = Pop3ClientState.GREETING
         self._lines = LineBuffer(MAX_STATUS_LINE)
         self._outbox = bytearray()
-        self._events: deque[LoginFailed | MessageRetrieved | SessionClosed | Interruption] = (
-            deque()
-        )
+        self._events: deque[_Report] = deque()
+        self.tls: TlsVersion | None = None  # the TLS version once the session is encrypted
         self._end_of_input = False
         self._body: list[bytes] | None = None  # a multi-line response being read
         self._partial = bytearray()  # the pieces so far of a long body line
@@ -184,6 +195,12 @@ class Pop3Client(ClientEnding):
                     break
                 self._cut_off(ConnectionClosed())  # the server closed without a word
         return self._events.popleft() if self._events else NEED_DATA
+
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over (after STLS, or first thing on port 995)."""
+        self.tls = version
+        if self.state is Pop3ClientState.TLS_HANDSHAKE:
+            self._advance(Outcome.TLS_ESTABLISHED)
 
     def data_to_send(self) -> bytes:
         """The commands queued for the server since the last call."""
@@ -221,7 +238,7 @@ class Pop3Client(ClientEnding):
     def _on_status_line(self, line: bytes) -> None:
         status = status_of(line)
         text = line.decode("utf-8", "replace")
-        if status is None:
+        if status is None or self.state is Pop3ClientState.TLS_HANDSHAKE:
             self._violation(ClientNote.BAD_RESPONSE, line=printable(line, limit=60))
         elif status == ERR:
             self._on_error(text)
@@ -246,6 +263,12 @@ class Pop3Client(ClientEnding):
             self._advance(Outcome.OK)
         elif self.state is Pop3ClientState.DELE:
             self._advance(self._fetch_outcome())
+        elif self.state is Pop3ClientState.GREETING and self.config.starttls and not self.tls:
+            self._advance(Outcome.OK_TLS)
+        elif self.state is Pop3ClientState.STLS:  # drop what came after it in clear
+            self._lines = LineBuffer(MAX_STATUS_LINE)
+            self._events.append(TlsRequested())
+            self._advance(Outcome.OK)
         else:
             self._advance(Outcome.OK)
 

@@ -48,6 +48,10 @@ class Pop3Reply(Enum):
     TOO_MANY_BAD = auto()
     AUTOLOGOUT = auto()
     SHUTDOWN = auto()
+    TLS_BEGIN = auto()
+    TLS_ACTIVE = auto()
+    TLS_DISABLED = auto()
+    PLAINTEXT_DISALLOWED = auto()
 
 
 REPLIES: dict[Pop3Reply, str] = {
@@ -87,13 +91,22 @@ REPLIES: dict[Pop3Reply, str] = {
     Pop3Reply.TOO_MANY_BAD: "-ERR Too many bad commands.",
     Pop3Reply.AUTOLOGOUT: "-ERR Disconnected for inactivity.",  # Dovecot, after 10 min
     Pop3Reply.SHUTDOWN: "-ERR Server shutting down.",
+    # Dovecot login-common client_cmd_starttls() and pop3-login's replies to it
+    Pop3Reply.TLS_BEGIN: "+OK Begin TLS negotiation now.",
+    Pop3Reply.TLS_ACTIVE: "-ERR TLS is already active.",
+    Pop3Reply.TLS_DISABLED: "-ERR TLS support isn't enabled.",
+    # Dovecot disable_plaintext_auth = yes, before TLS (RFC 2595 §2.2; RFC 3206 §5)
+    Pop3Reply.PLAINTEXT_DISALLOWED: (
+        "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+    ),
 }
 
-# RFC 2449 §6, RFC 3206 §6, in Dovecot's order.  USER and SASL (RFC 5034 §6)
-# only before login; no STLS.
-CAPABILITIES_AUTHORIZATION = (
-    "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN",
-)  # fmt: skip
+# RFC 2449 §6, RFC 3206 §6, in Dovecot's order.  Before login: STLS (RFC 2595
+# §4) while in clear if offered, then USER and SASL (RFC 5034 §6) unless
+# plaintext logins are refused in clear (Dovecot leaves them out then).
+CAPABILITIES_AUTHORIZATION = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE")
+CAPABILITY_STLS = "STLS"
+CAPABILITIES_LOGIN = ("USER", "SASL PLAIN")
 CAPABILITIES_TRANSACTION = ("CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE")
 #: What a bare AUTH lists (Dovecot's answer, from RFC 1734-era clients).
 SASL_MECHANISMS = ("PLAIN",)

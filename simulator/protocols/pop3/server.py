@@ -23,7 +23,9 @@ from simulator.protocols.common import (
 from simulator.protocols.pop3.maildrop import CommandError, MaildropEntry, SessionMaildrop
 from simulator.protocols.pop3.replies import (
     CAPABILITIES_AUTHORIZATION,
+    CAPABILITIES_LOGIN,
     CAPABILITIES_TRANSACTION,
+    CAPABILITY_STLS,
     SASL_MECHANISMS,
     Pop3Reply,
     reply_line,
@@ -38,6 +40,7 @@ from simulator.protocols.pop3.wire import (
     printable,
 )
 from simulator.protocols.sasl import MECHANISM, Base64Error, decode_plain, may_act_as
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class Pop3ServerConfig:
     max_bad_commands: int = 20
     # RFC 4616 §2: (authcid, authzid) pairs allowed to act as someone else
     sasl_act_as: frozenset[tuple[str, str]] = frozenset()
+    starttls: bool = False  # RFC 2595: offer STLS (Dovecot ssl = yes)
+    tls_version: TlsVersion = TlsVersion.TLS1_3
+    disable_plaintext_auth: bool = False  # Dovecot: no USER/PASS/AUTH PLAIN in clear
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,8 @@ class UpdateRequested:
     deleted_uids: tuple[str, ...]
 
 
-_AgentEvent = CredentialsReceived | UpdateRequested
-Pop3ServerEvent = CredentialsReceived | UpdateRequested | NeedData
+_AgentEvent = CredentialsReceived | UpdateRequested | TlsRequested
+Pop3ServerEvent = CredentialsReceived | UpdateRequested | TlsRequested | NeedData
 _Handler = Callable[[bytes], _AgentEvent | None]
 
 
@@ -88,6 +94,7 @@ class Pop3Server:
         self.config = config
         self.state = Pop3State.AUTHORIZATION
         self.username: str | None = None
+        self.tls: TlsVersion | None = None  # the TLS version once the session is encrypted
         self._lines = LineBuffer(MAX_SASL_LINE)
         self._outbox = bytearray()
         self._candidate: str | None = None  # USER given, PASS awaited
@@ -102,6 +109,7 @@ class Pop3Server:
             Verb.APOP: self._apop,
             Verb.AUTH: self._auth,
             Verb.CAPA: self._capa,
+            Verb.STLS: self._stls,
             Verb.STAT: self._stat,
             Verb.LIST: self._list,
             Verb.UIDL: self._uidl,
@@ -167,6 +175,10 @@ class Pop3Server:
         self._pending = None
         self.state = Pop3State.CLOSED
 
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over (after STLS, or first thing on port 995)."""
+        self.tls = version
+
     def data_to_send(self) -> bytes:
         """The bytes queued for the client since the last call."""
         data = bytes(self._outbox)
@@ -216,6 +228,8 @@ class Pop3Server:
         if verb not in TRANSITIONS[self.state]:
             raise CommandError(Pop3Reply.WRONG_STATE, verb=verb.value, state=self.state.value)
         self._check_arity(verb, rest)
+        if verb in _PLAINTEXT_LOGIN and self.tls is None and self.config.disable_plaintext_auth:
+            raise CommandError(Pop3Reply.PLAINTEXT_DISALLOWED)
         return verb, rest
 
     def _bad_command(self) -> None:
@@ -286,9 +300,24 @@ class Pop3Server:
         self._pending, self._pending_verb = event, verb
         return event
 
+    def _stls(self, rest: bytes) -> TlsRequested:
+        """RFC 2595 §4; Dovecot's checks in its order.  Input sent after STLS
+        in clear is dropped (the command injection of CVE-2011-0411)."""
+        if self.tls is not None:
+            raise CommandError(Pop3Reply.TLS_ACTIVE)
+        if not self.config.starttls:
+            raise CommandError(Pop3Reply.TLS_DISABLED)
+        self._reply(Pop3Reply.TLS_BEGIN)
+        self._lines = LineBuffer(MAX_SASL_LINE)
+        return TlsRequested(self.config.tls_version)
+
     def _capa(self, rest: bytes) -> None:
-        authorizing = self.state is Pop3State.AUTHORIZATION
-        names = CAPABILITIES_AUTHORIZATION if authorizing else CAPABILITIES_TRANSACTION
+        names: tuple[str, ...] = CAPABILITIES_TRANSACTION
+        if self.state is Pop3State.AUTHORIZATION:
+            config, clear = self.config, self.tls is None
+            names = CAPABILITIES_AUTHORIZATION
+            names += (CAPABILITY_STLS,) if clear and config.starttls else ()
+            names += () if clear and config.disable_plaintext_auth else CAPABILITIES_LOGIN
         # RFC 2449 §5: the capability list is a multi-line response
         self._reply(Pop3Reply.OK, stuff_lines(name.encode("ascii") for name in names))
 
@@ -348,6 +377,10 @@ class Pop3Server:
 
     def _noop(self, rest: bytes) -> None:
         self._reply(Pop3Reply.OK)
+
+
+#: Logins whose password crosses the wire as it is (RFC 2595 §2.2).
+_PLAINTEXT_LOGIN = frozenset({Verb.USER, Verb.PASS, Verb.AUTH})
 
 
 def _args(rest: bytes) -> list[str]:

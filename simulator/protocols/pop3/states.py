@@ -33,6 +33,7 @@ TRANSITIONS: dict[Pop3State, dict[Verb, Pop3State]] = {
         Verb.APOP: _A,
         Verb.AUTH: _T,
         Verb.CAPA: _A,
+        Verb.STLS: _A,  # RFC 2595 §4: only here; the client starts over after it
         Verb.QUIT: Pop3State.CLOSED,  # RFC 1939 §4: QUIT here skips UPDATE
     },
     Pop3State.TRANSACTION: {
@@ -62,6 +63,7 @@ ARITY: dict[Verb, tuple[int, int | None]] = {
     Verb.APOP: (0, None),
     Verb.AUTH: (0, 2),  # RFC 5034 §4: AUTH mechanism [initial-response]
     Verb.CAPA: (0, 0),
+    Verb.STLS: (0, 0),
     Verb.STAT: (0, 0),
     Verb.LIST: (0, 1),
     Verb.RETR: (1, 1),

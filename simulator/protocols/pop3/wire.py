@@ -32,6 +32,7 @@ class Verb(Enum):
     APOP = "APOP"
     AUTH = "AUTH"
     CAPA = "CAPA"
+    STLS = "STLS"  # RFC 2595 §4
     STAT = "STAT"
     LIST = "LIST"
     RETR = "RETR"

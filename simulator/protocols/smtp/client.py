@@ -38,6 +38,7 @@ from simulator.protocols.common import (
     LocalProtocolError,
     NeedData,
     RemoteProtocolError,
+    TlsUnavailable,
 )
 from simulator.protocols.smtp.auth import encode_plain
 from simulator.protocols.smtp.client_states import (
@@ -58,6 +59,7 @@ from simulator.protocols.smtp.events import (
     TransactionResult,
 )
 from simulator.protocols.smtp.replies import Reply
+from simulator.protocols.tls import TlsPolicy, TlsRequested, TlsVersion
 
 MAX_REPLY_LINE = 512  # RFC 5321 §4.5.3.1.5, octets incl. CRLF
 MAX_REPLY_LINES = 100  # our bound on one multi-line reply from a hostile peer
@@ -70,6 +72,7 @@ class SmtpClientConfig:
     helo_name: str
     username: str | None = None
     password: str | None = None
+    tls: TlsPolicy = TlsPolicy.NONE  # STARTTLS (RFC 3207): never, when offered, or required
 
 
 class SmtpClient(ClientEnding):
@@ -82,13 +85,14 @@ class SmtpClient(ClientEnding):
         self.transactions = list(transactions)
         self.state = ClientState.GREETING
         self.extensions: dict[str, str] = {}  # EHLO keyword -> parameters
+        self.tls: TlsVersion | None = None  # the TLS version once the session is encrypted
         self._lines = LineBuffer(MAX_REPLY_LINE)
         self._reply_lines: list[str] = []
         self._out = bytearray()
         # What was sent and not answered yet, oldest first: each reply answers
         # the first (RFC 2920 §3.1: replies come in the order of the commands).
         self._in_flight: deque[ClientState] = deque()
-        self._events: deque[ClientEvent] = deque()
+        self._events: deque[ClientEvent | TlsRequested] = deque()
         self._end_of_input = False
         self._index = 0  # first unresolved transaction
         self._next_rcpt = 0
@@ -97,6 +101,7 @@ class SmtpClient(ClientEnding):
         self._readers: dict[ClientState, Callable[[Reply], ClientInput]] = {
             S.GREETING: self._on_greeting, S.EHLO: self._on_ehlo, S.HELO: self._on_helo,
             S.AUTH: self._on_auth, S.AUTH_CANCEL: self._on_auth, S.MAIL: self._on_mail,
+            S.STARTTLS: self._on_starttls,
             S.RCPT: self._on_rcpt, S.DATA: self._on_data, S.CONTENT: self._on_content,
             S.REST_OF_GROUP: self._on_rest_of_group, S.LONE_DOT: self._on_rset,  # any reply
             S.RSET: self._on_rset, S.QUIT: self._on_quit,
@@ -123,7 +128,14 @@ class SmtpClient(ClientEnding):
         self.transactions.append((envelope, content))
         return len(self.transactions) - 1
 
-    def next_event(self) -> ClientEvent | NeedData:
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over: after STARTTLS, EHLO again (RFC 3207 §4.2)."""
+        self.tls = version
+        if self.state is ClientState.TLS_HANDSHAKE:
+            self.extensions = {}
+            self._move(ClientInput.TLS_ESTABLISHED)
+
+    def next_event(self) -> ClientEvent | TlsRequested | NeedData:
         """The next result, or NEED_DATA until more replies arrive."""
         while not self._events and not self.closed:
             answer = self._next_reply()
@@ -181,6 +193,8 @@ class SmtpClient(ClientEnding):
     def _unexpected(answer: Reply, answered: ClientState) -> bool:
         """A reply of a class the command `answered` cannot get (RFC 5321 §4.3.2)."""
         intermediate = answer.code // 100 == 3
+        if answered is ClientState.TLS_HANDSHAKE:
+            return True  # nothing may come in clear before the handshake
         if answered is ClientState.DATA:
             return answer.code // 100 == 2
         if answered is ClientState.AUTH:
@@ -302,8 +316,15 @@ class SmtpClient(ClientEnding):
         self._resolve_rest(answer)
         return ClientInput.REFUSED
 
-    def _after_hello(self) -> ClientInput:
+    def _after_hello(self, in_clear: bool = False) -> ClientInput:
+        """What comes after EHLO: STARTTLS, AUTH, MAIL or QUIT (`in_clear`: STARTTLS failed)."""
         config = self.config
+        if self.tls is None and config.tls is not TlsPolicy.NONE and not in_clear:
+            if "STARTTLS" in self.extensions:
+                return ClientInput.START_TLS
+            if config.tls is TlsPolicy.REQUIRE:  # Postfix smtp_tls_security_level = encrypt
+                self._resolve_rest(TlsUnavailable())
+                return ClientInput.TLS_NOT_OFFERED
         mechanisms = self.extensions.get("AUTH", "").upper().split()
         if config.username is not None and config.password is not None and "PLAIN" in mechanisms:
             return ClientInput.AUTHENTICATE
@@ -314,6 +335,16 @@ class SmtpClient(ClientEnding):
             return self._mail_or_done()
         if answer.code == 334:
             return ClientInput.CHALLENGE  # PLAIN needs no challenge: cancel with "*"
+        self._resolve_rest(answer)
+        return ClientInput.REFUSED
+
+    def _on_starttls(self, answer: Reply) -> ClientInput:
+        if answer.code // 100 == 2:  # drop what came in clear after the 220 (CVE-2011-1575)
+            self._lines = LineBuffer(MAX_REPLY_LINE)
+            self._events.append(TlsRequested())
+            return ClientInput.ACCEPTED
+        if self.config.tls is TlsPolicy.MAY:
+            return self._after_hello(in_clear=True)
         self._resolve_rest(answer)
         return ClientInput.REFUSED
 

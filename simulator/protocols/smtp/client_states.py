@@ -23,6 +23,8 @@ class ClientState(Enum):
     GREETING = "greeting"  # connected, waiting for 220
     EHLO = "ehlo"
     HELO = "helo"  # EHLO got 5yz: RFC 5321 §3.2 fallback
+    STARTTLS = "starttls"  # RFC 3207 §4
+    TLS_HANDSHAKE = "tls_handshake"  # 220 to STARTTLS: the session layer's handshake
     AUTH = "auth"  # AUTH PLAIN with the initial response (RFC 4954 §4)
     AUTH_CANCEL = "auth_cancel"  # "*": the server asked for more than PLAIN needs
     MAIL = "mail"
@@ -46,6 +48,9 @@ class ClientInput(Enum):
 
     ACCEPTED = "2yz"
     AUTHENTICATE = "2yz with AUTH PLAIN to use"
+    START_TLS = "2yz with STARTTLS to use"
+    TLS_NOT_OFFERED = "2yz without STARTTLS, TLS required"
+    TLS_ESTABLISHED = "handshake done"
     SEND_MAIL = "2yz with mail to send"
     NOTHING_TO_SEND = "2yz with nothing to send"
     CHALLENGE = "334"
@@ -75,8 +80,17 @@ CLIENT_TRANSITIONS: dict[ClientState, dict[ClientInput, ClientState]] = {
     },
     C.EHLO: {
         On.AUTHENTICATE: C.AUTH, On.SEND_MAIL: C.MAIL, On.NOTHING_TO_SEND: C.QUIT,
+        On.START_TLS: C.STARTTLS, On.TLS_NOT_OFFERED: C.QUIT,
         On.REFUSED_PERMANENTLY: C.HELO, On.REFUSED_TEMPORARILY: C.QUIT,  # RFC 5321 §3.2
         On.CLOSING: C.CLOSED, On.CUT_OFF: C.CLOSED,
+    },
+    C.STARTTLS: {  # refused: on in clear if opportunistic (Postfix "may"), else QUIT
+        On.ACCEPTED: C.TLS_HANDSHAKE, On.AUTHENTICATE: C.AUTH, On.SEND_MAIL: C.MAIL,
+        On.NOTHING_TO_SEND: C.QUIT, On.REFUSED: C.QUIT, On.CLOSING: C.CLOSED,
+        On.CUT_OFF: C.CLOSED,
+    },
+    C.TLS_HANDSHAKE: {  # RFC 3207 §4.2: the client must say EHLO again
+        On.TLS_ESTABLISHED: C.EHLO, On.CUT_OFF: C.CLOSED,
     },
     C.HELO: {
         On.SEND_MAIL: C.MAIL, On.NOTHING_TO_SEND: C.QUIT, On.REFUSED: C.QUIT,
@@ -125,6 +139,7 @@ del C, On
 COMMANDS: dict[ClientState, str] = {
     ClientState.EHLO: "EHLO {helo_name}",
     ClientState.HELO: "HELO {helo_name}",
+    ClientState.STARTTLS: "STARTTLS",
     ClientState.AUTH: "AUTH PLAIN {response}",
     ClientState.AUTH_CANCEL: "*",
     ClientState.MAIL: "MAIL FROM:<{sender}>{size}{body}",

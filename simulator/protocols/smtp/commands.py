@@ -56,7 +56,7 @@ class Verb(Enum):
 
 
 UNIMPLEMENTED: frozenset[Verb] = frozenset(
-    {Verb.EXPN, Verb.HELP, Verb.TURN, Verb.ETRN, Verb.BDAT, Verb.STARTTLS}
+    {Verb.EXPN, Verb.HELP, Verb.TURN, Verb.ETRN, Verb.BDAT}
 )
 _PSEUDO = {Verb.DATA_END, Verb.AUTH_RESPONSE}
 _BY_WORD: dict[str, Verb] = {verb.value: verb for verb in Verb if verb not in _PSEUDO}

@@ -164,6 +164,11 @@ class SmtpReply(Enum):
     NO_SERVICE = "no_service"
     TOO_MANY_RECIPIENTS = "too_many_recipients"
     MESSAGE_TOO_BIG = "message_too_big"
+    # STARTTLS (RFC 3207)
+    TLS_READY = "tls_ready"
+    TLS_ALREADY_ACTIVE = "tls_already_active"
+    STARTTLS_SYNTAX = "starttls_syntax"
+    TLS_REQUIRED = "tls_required"
 
 
 R = SmtpReply
@@ -228,6 +233,12 @@ REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
     R.MESSAGE_TOO_BIG: (552, "5.3.4", "Message size exceeds fixed limit"),
     # Postfix smtpd_timeout (300s; RFC 5321 §4.5.3.2.7 asks at least 5 minutes)
     R.TIMEOUT: (421, "4.4.2", "{hostname} Error: timeout exceeded"),
+    # Postfix smtpd.c starttls_cmd(); RFC 3207 §4: 220 and the handshake starts
+    R.TLS_READY: (220, "2.0.0", "Ready to start TLS"),
+    R.TLS_ALREADY_ACTIVE: (554, "5.5.1", "Error: TLS already active"),
+    R.STARTTLS_SYNTAX: (501, "5.5.4", "Syntax: STARTTLS"),
+    # RFC 3207 §4 and Postfix smtpd.c: no AUTH in clear (smtpd_tls_auth_only)
+    R.TLS_REQUIRED: (530, "5.7.0", "Must issue a STARTTLS command first"),
 }
 del R
 
@@ -238,14 +249,17 @@ class Extension(Enum):
     PIPELINING = "PIPELINING"  # RFC 2920
     SIZE = "SIZE {size}"  # RFC 1870 §4: the fixed maximum message size
     SIZE_UNLIMITED = "SIZE"  # RFC 1870 §4: no fixed maximum (message_size_limit = 0)
+    STARTTLS = "STARTTLS"  # RFC 3207 §4; never offered inside TLS
     AUTH = "AUTH PLAIN"  # RFC 4954 §3, SASL PLAIN (RFC 4616)
     ENHANCEDSTATUSCODES = "ENHANCEDSTATUSCODES"  # RFC 2034
     EIGHTBITMIME = "8BITMIME"  # RFC 6152
 
 
-def ehlo_reply(hostname: str, max_size: int, offer_auth: bool) -> Reply:
+def ehlo_reply(hostname: str, max_size: int, offer_auth: bool, starttls: bool = False) -> Reply:
     """The EHLO answer: the greeting line, then one keyword per line (RFC 5321 §4.1.1.1)."""
     extensions = [Extension.PIPELINING, Extension.SIZE if max_size else Extension.SIZE_UNLIMITED]
+    if starttls:
+        extensions.append(Extension.STARTTLS)
     if offer_auth:
         extensions.append(Extension.AUTH)
     extensions += [Extension.ENHANCEDSTATUSCODES, Extension.EIGHTBITMIME]

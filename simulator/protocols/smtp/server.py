@@ -18,7 +18,7 @@ to honour.  At smtpd_hard_error_limit it says 421 and closes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from simulator.protocols.common import (
@@ -49,7 +49,9 @@ from simulator.protocols.smtp.events import (
     ServerEvent,
 )
 from simulator.protocols.smtp.replies import Reply, SmtpReply, ehlo_reply, reply
+from simulator.protocols.smtp.server_config import SmtpServerConfig, SmtpUsageError
 from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 MAX_COMMAND_LINE = 512  # RFC 5321 §4.5.3.1.4, octets incl. CRLF
 MAX_AUTH_LINE = 12288  # RFC 4954 §4: AUTH lines may be this long
@@ -58,29 +60,8 @@ LINE_LENGTH_LIMIT = 2048  # Postfix line_length_limit: longer content lines come
 #: What a handler gives back: the machine's reply, a decision for the agent,
 #: or None when the command has already been dealt with.
 Outcome = Reply | ServerEvent | None
-
-
-@dataclass(frozen=True)
-class SmtpServerConfig:
-    """What a server offers; defaults are Postfix's (mail_params.h)."""
-
-    hostname: str
-    software: str = "Postfix"
-    offer_auth: bool = False
-    auth_required: bool = False  # RFC 6409 §4.3: 530 before AUTH
-    max_message_size: int = 10240000  # Postfix message_size_limit (0 = none)
-    max_recipients: int = 1000  # Postfix smtpd_recipient_limit
-    smtpd_helo_required: bool = False  # Postfix default: MAIL before HELO/EHLO is fine
-    strict_rfc821_envelopes: bool = False  # Postfix default: "MAIL FROM:a@b" without <>
-    smtpd_soft_error_limit: int = 10  # Postfix: from here on, each reply is delayed
-    smtpd_hard_error_limit: int = 20  # Postfix: 421 and hang up
-    smtpd_error_sleep_time: float = 1.0  # Postfix: seconds per delayed reply
-    # RFC 4616 §2: (authcid, authzid) pairs allowed to act as someone else
-    sasl_act_as: frozenset[tuple[str, str]] = frozenset()
-
-
-class SmtpUsageError(RuntimeError):
-    """The agent called the server out of order (a bug, not bad input)."""
+#: What `next_event` hands out: a decision for the agent, or the handshake to run.
+ServerOutput = ServerEvent | TlsRequested
 
 
 class SmtpServer:
@@ -94,6 +75,8 @@ class SmtpServer:
         self.authenticated_user: str | None = None
         self.envelope: Envelope | None = None
         self.error_count = 0
+        self.tls: TlsVersion | None = None  # the TLS version once the session is encrypted
+        self._tls_requested = False  # 220 to STARTTLS queued: the handshake comes next
         #: Seconds the agent should wait before sending `data_to_send()`
         #: (Postfix smtpd_error_sleep_time per reply past the soft limit).
         self.reply_delay = 0.0
@@ -106,7 +89,7 @@ class SmtpServer:
             Verb.HELO: self._hello, Verb.EHLO: self._hello, Verb.MAIL: self._mail,
             Verb.RCPT: self._rcpt, Verb.DATA: self._data, Verb.RSET: self._rset,
             Verb.NOOP: self._noop, Verb.VRFY: self._vrfy, Verb.QUIT: self._quit,
-            Verb.AUTH: self._auth,
+            Verb.AUTH: self._auth, Verb.STARTTLS: self._starttls,
         }  # fmt: skip
         # What an answer that moves the state does to the session, by input.
         self._effects: dict[Verb, Callable[[Any, Reply], None]] = {
@@ -114,6 +97,7 @@ class SmtpServer:
             Verb.RSET: self._reset, Verb.MAIL: self._sender_accepted,
             Verb.RCPT: self._recipient_accepted, Verb.DATA: self._content_begins,
             Verb.DATA_END: self._transaction_over, Verb.AUTH_RESPONSE: self._sasl_over,
+            Verb.STARTTLS: self._tls_starts,
         }  # fmt: skip
 
     # ---- public API ----
@@ -137,16 +121,24 @@ class SmtpServer:
         if not self.closed:
             self._lines.feed(data)
 
-    def next_event(self) -> ServerEvent | NeedData:
-        """Process buffered input until a decision is needed or bytes run out."""
+    def next_event(self) -> ServerOutput | NeedData:
+        """Process buffered input until a decision (or, after the 220 to
+        STARTTLS, the handshake: `TlsRequested`) is needed or bytes run out."""
         if self._pending is not None:
             raise SmtpUsageError("respond() to the pending event first")
         while self.state not in (ServerState.CONNECTED, ServerState.CLOSED):
+            if self._tls_requested:
+                self._tls_requested = False
+                return TlsRequested(self.config.tls_version)
             if not self._step():
                 break
             if self._pending is not None:
                 return self._pending[1]
         return NEED_DATA
+
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over (after STARTTLS, or first thing on port 465)."""
+        self.tls = version
 
     def respond(self, reply: Reply) -> None:
         """Answer the pending decision; a positive reply advances the state."""
@@ -283,7 +275,10 @@ class SmtpServer:
         config = self.config
         if command.verb is Verb.HELO:
             return reply(SmtpReply.HELO_OK, hostname=config.hostname)
-        return ehlo_reply(config.hostname, config.max_message_size, config.offer_auth)
+        clear = self.tls is None
+        auth = config.offer_auth and not (clear and config.tls_auth_only)  # Postfix smtpd.c
+        starttls = config.starttls and clear  # RFC 3207 §4.2: not again inside TLS
+        return ehlo_reply(config.hostname, config.max_message_size, auth, starttls)
 
     def _rset(self, command: Command) -> Reply:
         if command.argument:
@@ -300,6 +295,16 @@ class SmtpServer:
 
     def _quit(self, command: Command) -> Reply:
         return reply(SmtpReply.BYE)
+
+    def _starttls(self, command: Command) -> Reply:
+        """RFC 3207 §4, in the order Postfix's starttls_cmd() checks."""
+        if self.tls is not None:
+            raise CommandRefused(SmtpReply.TLS_ALREADY_ACTIVE)
+        if not self.config.starttls:
+            raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
+        if command.argument:
+            raise CommandRefused(SmtpReply.STARTTLS_SYNTAX)
+        return reply(SmtpReply.TLS_READY)
 
     # ---- the mail transaction ----
 
@@ -344,6 +349,8 @@ class SmtpServer:
     def _auth(self, command: Command) -> Outcome:
         if not self.config.offer_auth:
             raise CommandRefused(SmtpReply.AUTH_NOT_ENABLED)
+        if self.config.tls_auth_only and self.tls is None:
+            raise CommandRefused(SmtpReply.TLS_REQUIRED)  # Postfix smtpd_tls_auth_only
         if self.authenticated_user is not None:
             raise CommandRefused(SmtpReply.ALREADY_AUTHENTICATED)
         mechanism, _, initial = command.argument.partition(" ")
@@ -381,6 +388,13 @@ class SmtpServer:
 
     def _reset(self, command: Command, answer: Reply) -> None:
         self.envelope = None
+
+    def _tls_starts(self, command: Command, answer: Reply) -> None:
+        """RFC 3207 §4.2: forget all the client said; drop what it sent after
+        STARTTLS in clear (the command injection of CVE-2011-0411)."""
+        self.helo_name = self.authenticated_user = self.envelope = None
+        self.esmtp, self._lines = False, LineBuffer(MAX_AUTH_LINE)
+        self._tls_requested = True
 
     def _sender_accepted(self, event: MailFromReceived, answer: Reply) -> None:
         self.envelope = Envelope(event.reverse_path, ())

@@ -34,12 +34,12 @@ TRANSITIONS: dict[ServerState, dict[Verb, ServerState]] = {
     S.GREETED: {  # Postfix smtpd_helo_required = no: MAIL needs no HELO first
         Verb.HELO: S.READY, Verb.EHLO: S.READY, Verb.NOOP: S.GREETED,
         Verb.RSET: S.GREETED, Verb.VRFY: S.GREETED, Verb.QUIT: S.CLOSED,
-        Verb.MAIL: S.MAIL,
+        Verb.MAIL: S.MAIL, Verb.STARTTLS: S.GREETED,
     },
-    S.READY: {
+    S.READY: {  # RFC 3207 §4.2: after STARTTLS the server forgets everything
         Verb.HELO: S.READY, Verb.EHLO: S.READY, Verb.NOOP: S.READY,
         Verb.RSET: S.READY, Verb.VRFY: S.READY, Verb.QUIT: S.CLOSED,
-        Verb.MAIL: S.MAIL, Verb.AUTH: S.AUTH,
+        Verb.MAIL: S.MAIL, Verb.AUTH: S.AUTH, Verb.STARTTLS: S.GREETED,
     },
     S.MAIL: {
         Verb.HELO: S.READY, Verb.EHLO: S.READY, Verb.NOOP: S.MAIL,
