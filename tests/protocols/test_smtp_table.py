@@ -101,8 +101,11 @@ def test_every_client_state_reachable_from_greeting():
 
 def test_a_421_closes_from_every_state_but_quit():
     for state, row in CLIENT_TRANSITIONS.items():
-        if state not in (ClientState.QUIT, ClientState.CLOSED):
+        if state not in (ClientState.QUIT, ClientState.TLS_HANDSHAKE, ClientState.CLOSED):
             assert row[ClientInput.CLOSING] is ClientState.CLOSED  # RFC 5321 §3.8
+    # no reply is read during the handshake: it ends, or the session is cut off
+    handshake = CLIENT_TRANSITIONS[ClientState.TLS_HANDSHAKE]
+    assert set(handshake) == {ClientInput.TLS_ESTABLISHED, ClientInput.CUT_OFF}
 
 
 def test_client_transaction_path():
@@ -128,6 +131,7 @@ def test_every_state_but_greeting_and_content_sends_a_command_on_entry():
     assert set(COMMANDS) == set(ClientState) - {
         ClientState.GREETING, ClientState.CONTENT, ClientState.CLOSED,
         ClientState.REST_OF_GROUP,  # reads replies to commands sent with a group
+        ClientState.TLS_HANDSHAKE,  # the session layer sends the handshake
     }  # fmt: skip
     assert COMMANDS[ClientState.AUTH_CANCEL] == "*"  # RFC 4954 §4
 
