@@ -39,13 +39,15 @@ from simulator.trace_data import (
     QueueLeave,
     SimEnd,
     SimStart,
+    Tap,
     TcpClose,
     TcpConnect,
     TcpRefused,
+    TlsHandshake,
 )
 
 #: Version of the JSONL record layout; bump it when a field changes meaning.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tls.handshake and tap records; encrypted lines, paths
 
 P = TypeVar("P", bound=Payload)
 
@@ -63,6 +65,8 @@ class Kind(StrEnum):
     TCP_REFUSED = "tcp.refused"  # host=client, peer=server; no session
     TCP_CLOSE = "tcp.close"  # host=the side that closed, peer=the other side
     LINE = "line"  # text: one protocol line; host=sender, peer=receiver
+    TLS_HANDSHAKE = "tls.handshake"  # host=client, peer=server; later lines are encrypted
+    TAP = "tap"  # host "mailsim"; text: where an eavesdropper listens
     DNS_QUERY = "dns.query"  # host=asker; text: "MX? example.net"
     DNS_ANSWER = "dns.answer"  # host=asker; text: the records or the rcode
     MAIL_COMPOSED = "mail.composed"  # host=the MUA's (a user's mail) or the MTA's (a DSN)
@@ -85,6 +89,8 @@ PAYLOADS: Mapping[Kind, type[Payload]] = {
     Kind.TCP_REFUSED: TcpRefused,
     Kind.TCP_CLOSE: TcpClose,
     Kind.LINE: ProtocolLine,
+    Kind.TLS_HANDSHAKE: TlsHandshake,
+    Kind.TAP: Tap,
     Kind.DNS_QUERY: DnsQuery,
     Kind.DNS_ANSWER: DnsAnswer,
     Kind.MAIL_COMPOSED: MailComposed,

@@ -124,11 +124,14 @@ class TcpConnect(Payload):
     the session's `tcp.close` and `line` records.
     """
 
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"real"})
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"real", "path"})
 
     port: int
     rtt: float  # seconds: SYN there, SYN-ACK back
     real: bool = False
+    # the hosts the route crosses, client first, server last: recorded when a
+    # scenario has eavesdroppers, so a view can tell which sessions each one sees
+    path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,13 +157,47 @@ class ProtocolLine(Payload):
     """One protocol line: who sent it ("client" or "server") and the server's port.
 
     `real` as in `TcpConnect`: a line of a real client's session, either way.
+    `encrypted`: the line went inside TLS (after the session's `tls.handshake`),
+    so only its size and timing showed on the wire.
     """
 
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"real"})
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"real", "encrypted"})
 
     role: str
     port: int
     real: bool = False
+    encrypted: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsHandshake(Payload):
+    """A TLS handshake is over: what it settled and what it cost (host=client).
+
+    `implicit` when the port starts with TLS (465, 995; RFC 8314), else it
+    followed STARTTLS or STLS.  `cipher` is named as Postfix and Dovecot log it.
+    """
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"implicit"})
+
+    port: int
+    version: str  # "TLSv1.3", "TLSv1.2"
+    cipher: str  # e.g. "TLS_AES_256_GCM_SHA384"
+    bits: int  # symmetric key length
+    round_trips: int  # RFC 8446: 1, RFC 5246: 2
+    seconds: float  # from the client's first flight to its last
+    overhead: int  # octets each TLS record adds to the data it carries
+    implicit: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tap(Payload):
+    """An eavesdropper listens on a link (`link`: its two hosts) or a host (`host`)."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"link", "host"})
+
+    name: str
+    link: tuple[str, ...] = ()
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,8 +12,9 @@ from simulator.views.states import StateTableView
 def test_smtp_rows_group_commands_by_next_state() -> None:
     rows = dict(StateTableView("SMTP", smtp.TRANSITIONS).rows())
     assert rows["GREETED"] == (
-        "HELO, EHLO → READY; NOOP, RSET, VRFY → stays; QUIT → CLOSED; MAIL → MAIL"
+        "HELO, EHLO → READY; NOOP, RSET, VRFY, STARTTLS → stays; QUIT → CLOSED; MAIL → MAIL"
     )
+    assert "STARTTLS → GREETED" in rows["READY"]  # RFC 3207 §4.2: all is forgotten
     assert "DATA → DATA" in rows["RCPT"]
     assert rows["DATA"] == "<CRLF>.<CRLF> → READY"
     assert rows["CLOSED"] == ""
@@ -23,6 +24,14 @@ def test_pop3_quit_in_transaction_leads_to_update() -> None:
     rows = dict(StateTableView("POP3", pop3.TRANSITIONS).rows())
     assert rows["TRANSACTION"].endswith("QUIT → UPDATE")
     assert "PASS, AUTH → TRANSACTION" in rows["AUTHORIZATION"]
+    assert "STLS" in rows["AUTHORIZATION"] and "STLS" not in rows["TRANSACTION"]
+
+
+def test_cli_explain_draws_the_clients_tls_states(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["explain", "smtp-client"]) == 0
+    assert "tls_handshake" in capsys.readouterr().out.lower()
+    assert main(["explain", "pop3-client"]) == 0
+    assert "STLS" in capsys.readouterr().out
 
 
 def test_table_fits_80_columns() -> None:

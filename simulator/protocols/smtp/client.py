@@ -44,6 +44,7 @@ from simulator.protocols.smtp.auth import encode_plain
 from simulator.protocols.smtp.client_states import (
     CLIENT_TRANSITIONS,
     COMMANDS,
+    IN_CLEAR,
     PIPELINED_AFTER,
     ClientInput,
     ClientState,
@@ -344,7 +345,7 @@ class SmtpClient(ClientEnding):
             self._events.append(TlsRequested())
             return ClientInput.ACCEPTED
         if self.config.tls is TlsPolicy.MAY:
-            return self._after_hello(in_clear=True)
+            return IN_CLEAR[self._after_hello(in_clear=True)]
         self._resolve_rest(answer)
         return ClientInput.REFUSED
 

@@ -51,6 +51,10 @@ class ClientInput(Enum):
     START_TLS = "2yz with STARTTLS to use"
     TLS_NOT_OFFERED = "2yz without STARTTLS, TLS required"
     TLS_ESTABLISHED = "handshake done"
+    # STARTTLS refused and the client is opportunistic (Postfix "may"): on in clear
+    CLEAR_AUTHENTICATE = "4yz/5yz, AUTH in clear"
+    CLEAR_SEND_MAIL = "4yz/5yz, mail in clear"
+    CLEAR_NOTHING_TO_SEND = "4yz/5yz, nothing to send"
     SEND_MAIL = "2yz with mail to send"
     NOTHING_TO_SEND = "2yz with nothing to send"
     CHALLENGE = "334"
@@ -85,9 +89,9 @@ CLIENT_TRANSITIONS: dict[ClientState, dict[ClientInput, ClientState]] = {
         On.CLOSING: C.CLOSED, On.CUT_OFF: C.CLOSED,
     },
     C.STARTTLS: {  # refused: on in clear if opportunistic (Postfix "may"), else QUIT
-        On.ACCEPTED: C.TLS_HANDSHAKE, On.AUTHENTICATE: C.AUTH, On.SEND_MAIL: C.MAIL,
-        On.NOTHING_TO_SEND: C.QUIT, On.REFUSED: C.QUIT, On.CLOSING: C.CLOSED,
-        On.CUT_OFF: C.CLOSED,
+        On.ACCEPTED: C.TLS_HANDSHAKE, On.CLEAR_AUTHENTICATE: C.AUTH,
+        On.CLEAR_SEND_MAIL: C.MAIL, On.CLEAR_NOTHING_TO_SEND: C.QUIT, On.REFUSED: C.QUIT,
+        On.CLOSING: C.CLOSED, On.CUT_OFF: C.CLOSED,
     },
     C.TLS_HANDSHAKE: {  # RFC 3207 §4.2: the client must say EHLO again
         On.TLS_ESTABLISHED: C.EHLO, On.CUT_OFF: C.CLOSED,
@@ -132,6 +136,13 @@ CLIENT_TRANSITIONS: dict[ClientState, dict[ClientInput, ClientState]] = {
     C.CLOSED: {},
 }  # fmt: skip
 del C, On
+
+#: After a refused STARTTLS, what the opportunistic client's next step is called.
+IN_CLEAR: dict[ClientInput, ClientInput] = {
+    ClientInput.AUTHENTICATE: ClientInput.CLEAR_AUTHENTICATE,
+    ClientInput.SEND_MAIL: ClientInput.CLEAR_SEND_MAIL,
+    ClientInput.NOTHING_TO_SEND: ClientInput.CLEAR_NOTHING_TO_SEND,
+}
 
 #: The command each state sends on entry (RFC 5321 §4.1.1; AUTH: RFC 4954 §4;
 #: SIZE: RFC 1870 §3; BODY: RFC 6152 §2).  CONTENT sends the dot-stuffed
