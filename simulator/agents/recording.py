@@ -15,7 +15,7 @@ when the sender closes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import simpy
@@ -70,6 +70,10 @@ class LineRecorder:
         source = LineSource(endpoint.host, endpoint.peer_host, conn.protocol, conn.session,
                             endpoint.role, conn.port, conn.real)
         return cls(endpoint.network.trace, source, endpoint)
+
+    def encrypt(self) -> None:
+        """From now on the lines go inside TLS: their records say `encrypted`."""
+        self._payload = replace(self._payload, encrypted=True)
 
     def feed(self, data: bytes) -> None:
         """Record every line `data` completes."""

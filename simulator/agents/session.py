@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.recording import LineRecorder, LineSource, Wire
+from simulator.agents.tls import Failure, handshake, receive
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.protocols.common import END_OF_INPUT, NEED_DATA
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 __all__ = ["LineRecorder", "LineSource", "Machine", "Patience", "Wire", "pump", "serve"]
 
@@ -34,6 +36,8 @@ class Machine(Protocol):
     def next_event(self) -> Any: ...
 
     def data_to_send(self) -> bytes: ...
+
+    def tls_established(self, version: TlsVersion) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def pump(
     on_event: Callable[[Any], None],
     patience: Patience,
     reply_delay: ReplyDelay | None = None,
+    tls_first: TlsRequested | None = None,
 ) -> Generator[simpy.events.Event, Any, None]:
     """Move bytes between `endpoint` and `machine` until the session ends.
 
@@ -85,34 +90,64 @@ def pump(
     not kept waiting for a reply to a dot the server has not read yet.
     `reply_delay`, if given, is read before each send: that many seconds
     pass before the bytes go.  Our side is closed at the end.
+
+    When the machine hands out `TlsRequested`, its queued bytes go first,
+    then the TLS handshake runs (`agents.tls`); `tls_first` runs one before
+    anything else, for a port that starts with TLS (465, 995).  A handshake
+    that fails ends the session as a silent or vanished peer would.
     """
     wire = Wire(endpoint)
-    env = wire.env
+    if tls_first is None or (yield from _tls(wire, machine, tls_first, patience, True)):
+        yield from _dialogue(wire, machine, on_event, patience, reply_delay)
+    else:
+        yield from _last_word(wire, machine, on_event, reply_delay)
+    wire.close()
+
+
+def _dialogue(
+    wire: Wire, machine: Machine, on_event: Callable[[Any], None], patience: Patience,
+    reply_delay: ReplyDelay | None,
+) -> Generator[simpy.events.Event, Any, None]:
+    """The loop of `pump`: events out, bytes in, until the session is over."""
     while True:
         event = machine.next_event()
+        if isinstance(event, TlsRequested):
+            yield from _flush(wire, machine, reply_delay)  # the 220 or +OK goes in clear
+            if (yield from _tls(wire, machine, event, patience, False)):
+                continue
+            break
         if event is not NEED_DATA:
             on_event(event)
             yield from _flush(wire, machine, reply_delay)
             continue
         yield from _flush(wire, machine, reply_delay)
         if machine.closed:
-            break
-        arrival = wire.recv()
-        yield arrival | env.timeout(patience.seconds)
-        while not arrival.triggered and (endpoint.receiving() or endpoint.peer.receiving()):
-            # Bytes still on the wire, theirs or ours: the peer is not idle.
-            yield arrival | env.timeout(patience.seconds)
-        if not arrival.triggered:
-            arrival.cancel()
+            return
+        data = yield from receive(wire, patience.seconds)
+        if data is None:
             patience.on_timeout()
-        elif arrival.value == EOF_MARK:
+        elif data == EOF_MARK:
             machine.receive_data(END_OF_INPUT)
         else:
-            machine.receive_data(cast(bytes, arrival.value))  # an endpoint's inbox holds bytes
+            machine.receive_data(data)
             continue
-        yield from _last_word(wire, machine, on_event, reply_delay)
         break
-    wire.close()
+    yield from _last_word(wire, machine, on_event, reply_delay)
+
+
+def _tls(
+    wire: Wire, machine: Machine, request: TlsRequested, patience: Patience, implicit: bool
+) -> Generator[simpy.events.Event, Any, bool]:
+    """Run a handshake for `machine`; False (the machine told why) if it failed."""
+    outcome = yield from handshake(wire, request.version, patience.seconds, implicit)
+    if isinstance(outcome, TlsVersion):
+        machine.tls_established(outcome)
+        return True
+    if outcome is Failure.SILENT:
+        patience.on_timeout()
+    else:
+        machine.receive_data(END_OF_INPUT)
+    return False
 
 
 def _last_word(

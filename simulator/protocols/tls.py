@@ -89,6 +89,15 @@ _SERVER_HELLO = 2  # RFC 8446 §4: HandshakeType server_hello
 _VERSION_CODES = {TlsVersion.TLS1_2: b"\x03\x03", TlsVersion.TLS1_3: b"\x03\x04"}
 
 
+#: Octets of a ClientHello (OpenSSL pads it to 512 plus the record header).
+CLIENT_HELLO = 517
+
+
+def is_handshake(data: bytes) -> bool:
+    """Whether `data` starts like a TLS handshake record (and not like a command)."""
+    return data.startswith(_RECORD_HEADER)
+
+
 def flight(size: int) -> bytes:
     """An opaque handshake flight of `size` octets, framed as a handshake record."""
     body = max(0, size - len(_RECORD_HEADER) - 2)

@@ -1,0 +1,116 @@
+"""The TLS handshake on a simulated connection: the session layer's part of TLS.
+
+When a protocol machine hands out `TlsRequested` (after its 220 to
+STARTTLS, its +OK to STLS), or before the first byte on an implicit-TLS
+port, `pump` calls `handshake`: the two sides send each other the flights
+of `protocols.tls.FLIGHTS` over the connection's real path, so the
+handshake costs its round trips (one for TLS 1.3, RFC 8446 §2; two for
+TLS 1.2, RFC 5246 §7.3) and its bytes take their time on slow links.  The
+flights are opaque bytes sent beside the line recorder: they are no
+protocol lines.  Once its last flight is in, each side records the rest
+of its lines as encrypted and tells its machine; the client also writes
+the `tls.handshake` record, in the words of Postfix's smtp log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from enum import Enum
+from typing import Any, cast
+
+import simpy
+
+from simulator.agents.recording import Wire
+from simulator.net.connection import EOF_MARK
+from simulator.protocols.tls import (
+    CLIENT_HELLO,
+    FLIGHTS,
+    TlsVersion,
+    chosen_version,
+    flight,
+    is_handshake,
+    server_hello,
+)
+from simulator.trace import Kind
+from simulator.trace_data import TlsHandshake
+
+
+class Failure(Enum):
+    """How a handshake can fail to finish."""
+
+    CLOSED = "the peer closed the connection"
+    SILENT = "the peer stayed silent"
+    GARBLED = "the peer's bytes are no TLS handshake"
+
+
+def receive(
+    wire: Wire, patience: float
+) -> Generator[simpy.events.Event, Any, bytes | None]:
+    """The peer's next bytes (EOF_MARK once it has closed), or None after `patience` idle.
+
+    Silence counts from when the last bytes either side sent have arrived.
+    """
+    env, endpoint = wire.env, wire.endpoint
+    arrival = wire.recv()
+    yield arrival | env.timeout(patience)
+    while not arrival.triggered and (endpoint.receiving() or endpoint.peer.receiving()):
+        yield arrival | env.timeout(patience)  # bytes still on the wire: not idle
+    if not arrival.triggered:
+        arrival.cancel()
+        return None
+    return cast(bytes, arrival.value)  # an endpoint's inbox holds bytes
+
+
+def handshake(
+    wire: Wire, version: TlsVersion | None, patience: float, implicit: bool
+) -> Generator[simpy.events.Event, Any, TlsVersion | Failure]:
+    """Run one handshake; the version agreed on, or why there is none.
+
+    `version` is the server's choice (a client passes None and reads it
+    from the server's first flight).  Flights alternate, the client's first.
+    """
+    client = wire.endpoint.role == "client"
+    started = wire.env.now
+    sizes = FLIGHTS[version].flights if version is not None else (CLIENT_HELLO,)
+    index = 0
+    while index < len(sizes):
+        if (index % 2 == 0) == client:
+            size = sizes[index]
+            hello = index == 1 and version is not None  # the server names its choice
+            wire.endpoint.send(server_hello(version, size) if hello and version else flight(size))
+        else:
+            data = yield from receive(wire, patience)
+            if data is None:
+                return Failure.SILENT
+            if data == EOF_MARK:
+                return Failure.CLOSED
+            if not is_handshake(data):
+                return Failure.GARBLED
+            if client and index == 1:
+                version = chosen_version(data)
+                if version is None:
+                    return Failure.GARBLED
+                sizes = FLIGHTS[version].flights
+        index += 1
+    assert version is not None
+    wire.recorder.encrypt()
+    if client:
+        _record(wire, version, wire.env.now - started, implicit)
+    return version
+
+
+def _record(wire: Wire, version: TlsVersion, seconds: float, implicit: bool) -> None:
+    """The client's `tls.handshake` record, worded like Postfix's smtp log line."""
+    endpoint, suite = wire.endpoint, FLIGHTS[version]
+    conn = endpoint.connection
+    text = (f"TLS connection established to {endpoint.peer_host}[{endpoint.peer_address}]:"
+            f"{conn.port}: {version.value} with cipher {suite.cipher} "
+            f"({suite.bits}/{suite.bits} bits)")
+    endpoint.network.trace.emit(
+        Kind.TLS_HANDSHAKE, endpoint.host, text,
+        TlsHandshake(port=conn.port, version=version.value, cipher=suite.cipher,
+                     bits=suite.bits, round_trips=suite.round_trips,
+                     seconds=round(seconds, 9), overhead=suite.overhead, implicit=implicit),
+        peer=endpoint.peer_host, protocol=conn.protocol, session=conn.session,
+        message=endpoint.message,
+    )
