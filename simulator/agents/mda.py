@@ -3,7 +3,8 @@
 The MTA hands each accepted message for a local user to `Mda.deliver`,
 which stamps `Return-Path:` and `Delivered-To:` on top (RFC 5321 §4.4:
 the final delivery records the reverse-path) and appends it to the user's
-`Mailbox`.  Users read their mail over POP3 on port 110; a mailbox is locked
+`Mailbox`.  Users read their mail over POP3 on port 110 (STLS, and POP3S
+on port 995, when TLS is set up); a mailbox is locked
 while a POP3 session has it open, and deletions only happen when the
 session ends with QUIT (RFC 1939 §6).
 """
@@ -11,7 +12,7 @@ session ends with QUIT (RFC 1939 §6).
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import simpy
@@ -23,12 +24,14 @@ from simulator.protocols.addresses import mailbox_key
 from simulator.protocols.message import first_header, prepend_header, received_count
 from simulator.protocols.pop3 import (
     POP3_PORT,
+    POP3S_PORT,
     CredentialsReceived,
     MaildropEntry,
     Pop3Server,
     Pop3ServerConfig,
     UpdateRequested,
 )
+from simulator.protocols.tls import ServerTls, TlsRequested
 from simulator.trace import Kind
 from simulator.trace_data import MailDelivered
 
@@ -85,6 +88,7 @@ class Mda:
     def __init__(
         self, ctx: SimContext, hostname: str, accounts: Mapping[str, str],
         aliases: Mapping[str, str] | None = None, software: str = "Dovecot",
+        tls: ServerTls | None = None,
     ) -> None:
         self.ctx = ctx
         self.hostname = hostname
@@ -96,9 +100,17 @@ class Mda:
             mailbox_key(alias): mailbox_key(target) for alias, target in (aliases or {}).items()
         }
         self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
+        if tls is not None:  # Dovecot ssl = yes; disable_plaintext_auth
+            self.pop3_config = replace(self.pop3_config, starttls=tls.starttls,
+                                       tls_version=tls.version,
+                                       disable_plaintext_auth=tls.require_for_auth)
         listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
         serve(ctx, f"pop3d {hostname}:{POP3_PORT}", listener,
               lambda endpoint: Pop3Session(self, endpoint).run())
+        if tls is not None and tls.implicit:  # RFC 8314 §3.2: POP3 over TLS
+            pop3s = ctx.network.listen(hostname, POP3S_PORT, "pop3")
+            serve(ctx, f"pop3d {hostname}:{POP3S_PORT}", pop3s,
+                  lambda endpoint: Pop3Session(self, endpoint, implicit_tls=True).run())
 
     def mailbox_of(self, address: str) -> Mailbox | None:
         """The mailbox mail for `address` goes to, through an alias if need be."""
@@ -158,17 +170,22 @@ class Mda:
 class Pop3Session:
     """One POP3 conversation: authorisation, transaction, update."""
 
-    def __init__(self, mda: Mda, endpoint: Endpoint) -> None:
+    def __init__(self, mda: Mda, endpoint: Endpoint, implicit_tls: bool = False) -> None:
         self.mda = mda
         self.endpoint = endpoint
-        self.server = Pop3Server(mda.pop3_config)
+        config = mda.pop3_config
+        if endpoint.connection.real:  # a real client's TLS would be real: no STLS
+            config = replace(config, starttls=False)
+        self.server = Pop3Server(config)
+        self.tls_first = TlsRequested(config.tls_version) if implicit_tls else None
         self.mailbox: Mailbox | None = None
 
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Greet, then serve commands until the client leaves."""
         self.server.greet()
         patience = Patience(POP3_AUTOLOGOUT, self.server.close)
-        yield from pump(self.endpoint, self.server, self.on_event, patience)
+        yield from pump(self.endpoint, self.server, self.on_event, patience,
+                        tls_first=self.tls_first)
         self.release()
 
     def on_event(self, event: object) -> None:

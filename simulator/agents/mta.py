@@ -2,7 +2,8 @@
 
 Port 25 takes mail from other MTAs for the domains this MTA serves; port
 587 is the submission service (RFC 6409) where users authenticate with
-AUTH PLAIN before they may send anywhere.  The relay policy follows
+AUTH PLAIN before they may send anywhere.  With TLS set up, both offer
+STARTTLS (RFC 3207) and port 465 takes submission over TLS (RFC 8314).  The relay policy follows
 Postfix's default: a recipient in one of our domains must exist (else
 `550 5.1.1`), an authenticated user may relay, anyone else is refused with
 `554 5.7.1 Relay access denied`.  Accepted mail gets a `Received:` header
@@ -31,6 +32,7 @@ from simulator.protocols.message import (
 )
 from simulator.protocols.smtp import (
     SMTP_PORT,
+    SMTPS_PORT,
     SUBMISSION_PORT,
     AuthReceived,
     Envelope,
@@ -43,6 +45,7 @@ from simulator.protocols.smtp import (
     SmtpServerConfig,
     reply,
 )
+from simulator.protocols.tls import FLIGHTS, ServerTls, TlsRequested, TlsVersion
 
 #: Postfix smtpd_timeout: how long the server waits for the next command
 #: (RFC 5321 §4.5.3.2.7 asks for at least 5 minutes).
@@ -61,6 +64,7 @@ class MtaConfig:
     # Postfix default_destination_concurrency_limit: SMTP sessions at once per destination
     destination_concurrency_limit: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    tls: ServerTls | None = None  # None: no TLS at all (no STARTTLS, no port 465)
 
 
 class Mta:
@@ -78,6 +82,10 @@ class Mta:
         submission = ctx.network.listen(self.hostname, SUBMISSION_PORT, "smtp")
         serve(ctx, f"smtpd {self.hostname}:{SUBMISSION_PORT}", submission,
               lambda endpoint: SmtpSession(self, endpoint, True).run())
+        if config.tls is not None and config.tls.implicit:  # RFC 8314 §3.3: submission over TLS
+            smtps = ctx.network.listen(self.hostname, SMTPS_PORT, "smtp")
+            serve(ctx, f"smtpd {self.hostname}:{SMTPS_PORT}", smtps,
+                  lambda endpoint: SmtpSession(self, endpoint, True, implicit_tls=True).run())
 
     def attach_mailstore(self, domain: str, mda: Mda) -> None:
         """Deliver mail for `domain` into `mda`'s mailboxes."""
@@ -121,10 +129,15 @@ class Mta:
 class SmtpSession:
     """One SMTP conversation on the server side."""
 
-    def __init__(self, mta: Mta, endpoint: Endpoint, submission: bool) -> None:
+    def __init__(
+        self, mta: Mta, endpoint: Endpoint, submission: bool, implicit_tls: bool = False
+    ) -> None:
         self.mta = mta
         self.endpoint = endpoint
         self.submission = submission
+        tls = mta.config.tls
+        # a real client (mailsim serve) gets no STARTTLS: its TLS would be real
+        starttls = tls is not None and tls.starttls and not endpoint.connection.real
         self.server = SmtpServer(
             SmtpServerConfig(
                 hostname=mta.hostname,
@@ -132,14 +145,19 @@ class SmtpSession:
                 offer_auth=submission,
                 auth_required=submission,
                 max_recipients=mta.config.recipient_limit,
+                starttls=starttls,
+                tls_version=tls.version if tls is not None else TlsVersion.TLS1_3,
+                tls_auth_only=submission and tls is not None and tls.require_for_auth,
             )
         )
+        self.tls_first = TlsRequested(self.server.config.tls_version) if implicit_tls else None
 
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Greet, then answer commands until the client leaves."""
         self.server.greet()
         patience = Patience(SERVER_TIMEOUT, self.on_timeout)
-        yield from pump(self.endpoint, self.server, self.on_event, patience, self.reply_delay)
+        yield from pump(self.endpoint, self.server, self.on_event, patience, self.reply_delay,
+                        tls_first=self.tls_first)
 
     def on_event(self, event: object) -> None:
         """Answer the decisions the SMTP machine asks for."""
@@ -195,6 +213,12 @@ class SmtpSession:
         if ":" in address:
             address = f"IPv6:{address}"  # RFC 5321 §4.1.3 address literal
         protocol = "ESMTP" if self.server.esmtp else "SMTP"
+        using = ""
+        if self.server.tls is not None:  # RFC 3848 ESMTPS; Postfix's "(using ...)" comment
+            protocol += "S"
+            suite = FLIGHTS[self.server.tls]
+            using = (f"(using {self.server.tls.value} with cipher {suite.cipher} "
+                     f"({suite.bits}/{suite.bits} bits))\n")
         if self.server.authenticated_user:
             protocol += "A"  # RFC 3848: authenticated ESMTP
         rcpts = event.envelope.rcpt_to
@@ -203,7 +227,7 @@ class SmtpSession:
         # Postfix names the client by its HELO, or by its host name when it sent none.
         helo = self.server.helo_name or client
         return (
-            f"from {helo} ({client} [{address}])\n"
+            f"from {helo} ({client} [{address}])\n{using}"
             f"by {self.mta.hostname} ({self.mta.config.software}) with {protocol} id {queue_id}"
             f"{target}; {date}"
         )

@@ -2,8 +2,9 @@
 
 It writes messages from the scenario's traffic, submits them to its
 provider's MTA on port 587 with AUTH PLAIN (RFC 6409), and checks for new
-mail over POP3 every few minutes, deleting what it downloaded unless the
-user keeps mail on the server.  A message the MSA refuses for good is
+mail over POP3 every few minutes -- in clear, after STARTTLS/STLS, or over
+TLS from the start (465, 995) as the user's connection security says --
+deleting what it downloaded unless the user keeps mail on the server.  A message the MSA refuses for good is
 reported back to the user at once; one that could not be handed over stays
 in the Outbox, as in a real client.
 """
@@ -32,12 +33,20 @@ from simulator.protocols.common import (
 from simulator.protocols.message import Draft, compose, first_header, unique_recipients
 from simulator.protocols.pop3 import (
     POP3_PORT,
+    POP3S_PORT,
     LoginFailed,
     MessageRetrieved,
     Pop3Client,
     Pop3ClientConfig,
 )
-from simulator.protocols.smtp import SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
+from simulator.protocols.smtp import (
+    SMTPS_PORT,
+    SUBMISSION_PORT,
+    Envelope,
+    Reply,
+    SmtpClientConfig,
+)
+from simulator.protocols.tls import ConnectionSecurity, TlsPolicy, TlsRequested
 from simulator.trace import Kind
 from simulator.trace_data import MailBounced, MailComposed, MailFetched, MailQueued, Note
 
@@ -66,6 +75,8 @@ class MuaConfig:
     client: str = "Thunderbird"
     check_every: float = 300.0
     keep_on_server: bool = False
+    submission_security: ConnectionSecurity = ConnectionSecurity.NONE  # 587, or 465 with TLS
+    mailbox_security: ConnectionSecurity = ConnectionSecurity.NONE  # 110, or 995 with TLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +134,10 @@ class Mua:
                             rcpt_to=tuple(unique_recipients(draft.recipients)))
         sending = Unsent(message_id, envelope.rcpt_to, SENDING)
         self.outbox.append(sending)  # until the server has answered, it is ours
+        security = self.config.submission_security
+        implicit = security is ConnectionSecurity.TLS
         endpoint = yield from self.ctx.network.connect(
-            self.host, self.config.submission_host, SUBMISSION_PORT
+            self.host, self.config.submission_host, SMTPS_PORT if implicit else SUBMISSION_PORT
         )
         if isinstance(endpoint, ConnectError):
             self.outbox[self.outbox.index(sending)] = replace(sending, reason=endpoint.reason)
@@ -133,9 +146,10 @@ class Mua:
         session = endpoint.connection.session
         index = self.outbox.index(sending)
         sending = self.outbox[index] = replace(sending, session=session)
+        starttls = TlsPolicy.REQUIRE if security is ConnectionSecurity.STARTTLS else TlsPolicy.NONE
         smtp = SmtpClientConfig(helo_name=self.host, username=self.config.address,
-                                password=self.config.password)
-        replies = yield from transfer(endpoint, smtp, envelope, content)
+                                password=self.config.password, tls=starttls)
+        replies = yield from transfer(endpoint, smtp, envelope, content, implicit_tls=implicit)
         self.outbox.remove(sending)
         self.ctx.handovers.difference_update((session, rcpt) for rcpt in envelope.rcpt_to)
         self._submission_result(message_id, replies)
@@ -178,17 +192,21 @@ class Mua:
 
     def check_mail(self) -> Generator[simpy.events.Event, Any, None]:
         """One POP3 session: download new messages (a SimPy sub-process)."""
+        security = self.config.mailbox_security
+        implicit = security is ConnectionSecurity.TLS
         endpoint = yield from self.ctx.network.connect(
-            self.host, self.config.mailbox_host, POP3_PORT
+            self.host, self.config.mailbox_host, POP3S_PORT if implicit else POP3_PORT
         )
         if isinstance(endpoint, ConnectError):
             return
         client = Pop3Client(Pop3ClientConfig(
             username=self.config.address, password=self.config.password,
             delete=not self.config.keep_on_server, known_uids=frozenset(self._known_uids),
+            starttls=security is ConnectionSecurity.STARTTLS,
         ))
         patience = Patience(POP3_CLIENT_TIMEOUT, client.timed_out)
-        yield from pump(endpoint, client, self._on_pop3_event, patience)
+        tls_first = TlsRequested() if implicit else None
+        yield from pump(endpoint, client, self._on_pop3_event, patience, tls_first=tls_first)
 
     def _on_pop3_event(self, event: object) -> None:
         if isinstance(event, MessageRetrieved):

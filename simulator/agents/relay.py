@@ -8,7 +8,9 @@ address -- drops it together with every exchanger it is not preferred to.
 What is left is tried best first, address by address, until one takes part
 in an SMTP session on port 25; a session that breaks off before any
 recipient got a reply of its own (a 421, a lost connection, a timeout, a
-reply that makes no sense) moves on to the next one.  The result is one
+reply that makes no sense) moves on to the next one.  Encryption is
+opportunistic, as Postfix's smtp_tls_security_level = may: STARTTLS when
+the server offers it, in clear when it does not.  The result is one
 `Outcome` per recipient: a server's reply, or the MTA's own verdict,
 chosen by reply code and event type alone.
 """
@@ -28,6 +30,7 @@ from simulator.agents.verdicts import Outcome, Verdict
 from simulator.net.connection import ConnectError
 from simulator.net.dns import MxRecord, Rcode, order_exchangers
 from simulator.protocols.smtp import SMTP_PORT, Envelope, Reply, SmtpClientConfig
+from simulator.protocols.tls import TlsPolicy
 from simulator.trace import Kind
 from simulator.trace_data import Note
 
@@ -163,8 +166,9 @@ def _try_address(
     if sessions is not None:
         sessions.update(dict.fromkeys(hop.recipients, endpoint.connection.session))
     envelope = Envelope(mail_from=hop.sender, rcpt_to=hop.recipients)
-    answers = yield from transfer(endpoint, SmtpClientConfig(helo_name=hostname), envelope,
-                                  hop.content)
+    # Postfix smtp_tls_security_level = may: STARTTLS when offered, in clear when not
+    config = SmtpClientConfig(helo_name=hostname, tls=TlsPolicy.MAY)
+    answers = yield from transfer(endpoint, config, envelope, hop.content)
     outcomes = {rcpt: _judge(answer, where) for rcpt, answer in answers.items()}
     if all(_broke_off(answer) for answer in answers.values()):
         return next(iter(outcomes.values()))  # nobody took anything: try the next one

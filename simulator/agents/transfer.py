@@ -31,6 +31,7 @@ from simulator.protocols.smtp import (
     SmtpClientConfig,
     TransactionResult,
 )
+from simulator.protocols.tls import TlsRequested
 
 #: Postfix smtp_helo/mail/rcpt_timeout: how long the SMTP client waits for a reply.
 SMTP_CLIENT_TIMEOUT = 300.0
@@ -98,9 +99,12 @@ class _Recipients:
 
 
 def transfer(
-    endpoint: Endpoint, config: SmtpClientConfig, envelope: Envelope, content: bytes
+    endpoint: Endpoint, config: SmtpClientConfig, envelope: Envelope, content: bytes,
+    implicit_tls: bool = False,
 ) -> Generator[simpy.events.Event, Any, dict[str, Answer]]:
     """Run one SMTP session carrying one message; the final answer for each recipient.
+
+    `implicit_tls`: the port starts with TLS (465, RFC 8314 §3).
 
     A recipient refused at RCPT keeps that refusal; the others get the
     reply to the final dot of their transaction, whatever reply ended the
@@ -109,5 +113,6 @@ def transfer(
     client = SmtpClient(config, [(envelope, content)])
     book = _Recipients(client, content)
     patience = Patience(SMTP_CLIENT_TIMEOUT, client.timed_out)
-    yield from pump(endpoint, client, book.on_event, patience)
+    tls_first = TlsRequested() if implicit_tls else None
+    yield from pump(endpoint, client, book.on_event, patience, tls_first=tls_first)
     return book.replies

@@ -24,10 +24,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-SMTPS_PORT = 465  # RFC 8314 §3.3: message submission over implicit TLS
-POP3S_PORT = 995  # RFC 8314 §3.2 / RFC 2595 §7
-IMAPS_PORT = 993  # RFC 8314 §3.2
-
 
 class TlsVersion(Enum):
     """The TLS versions a server can be set to; the value is how OpenSSL names it."""
@@ -59,6 +55,25 @@ class TlsPolicy(Enum):
     NONE = "none"  # never asks for TLS: everything in clear
     MAY = "may"  # opportunistic: STARTTLS when offered, in clear when not
     REQUIRE = "encrypt"  # STARTTLS or nothing: no password goes in clear
+
+
+class ConnectionSecurity(Enum):
+    """A mail client's "connection security" setting, as Thunderbird names them."""
+
+    NONE = "none"  # plain text: port 587 or 110
+    STARTTLS = "starttls"  # upgrade on port 587 or 110, or give up (RFC 3207, RFC 2595)
+    TLS = "tls"  # TLS from the first byte: port 465 or 995 (RFC 8314 §3)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTls:
+    """A server host's TLS settings (Postfix smtpd_tls_*, Dovecot ssl)."""
+
+    version: TlsVersion = TlsVersion.TLS1_3
+    starttls: bool = True  # offer STARTTLS on 25/587 and STLS on 110
+    implicit: bool = True  # listen on 465 and 995 too
+    # Postfix smtpd_tls_auth_only, Dovecot disable_plaintext_auth: no password in clear
+    require_for_auth: bool = False
 
 
 @dataclass(frozen=True, slots=True)

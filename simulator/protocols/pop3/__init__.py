@@ -53,10 +53,12 @@ from simulator.protocols.pop3.states import TRANSITIONS, Pop3State
 from simulator.protocols.pop3.wire import Verb
 
 POP3_PORT = 110  # RFC 1939 §3
+POP3S_PORT = 995  # RFC 8314 §3.2: POP3 over implicit TLS
 
 __all__ = [
     "CLIENT_TRANSITIONS",
     "NEED_DATA",
+    "POP3S_PORT",
     "POP3_PORT",
     "REPLIES",
     "TRANSITIONS",

@@ -48,6 +48,7 @@ from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, Serv
 
 SMTP_PORT = 25  # RFC 5321 §4.5.4: relay between MTAs
 SUBMISSION_PORT = 587  # RFC 6409 §3.1: message submission by users
+SMTPS_PORT = 465  # RFC 8314 §3.3: message submission over implicit TLS
 
 __all__ = [
     "CLIENT_TRANSITIONS",
@@ -55,6 +56,7 @@ __all__ = [
     "ENDS_ON_ANY_REPLY",
     "PIPELINED_AFTER",
     "REPLIES",
+    "SMTPS_PORT",
     "SMTP_PORT",
     "SUBMISSION_PORT",
     "TRANSITIONS",
