@@ -4,9 +4,9 @@ It writes messages from the scenario's traffic, submits them to its
 provider's MTA on port 587 with AUTH PLAIN (RFC 6409), and checks for new
 mail over POP3 every few minutes -- in clear, after STARTTLS/STLS, or over
 TLS from the start (465, 995) as the user's connection security says --
-deleting what it downloaded unless the user keeps mail on the server.  A message the MSA refuses for good is
-reported back to the user at once; one that could not be handed over stays
-in the Outbox, as in a real client.
+deleting what it downloaded unless the user keeps mail on the server.  A
+message the MSA refuses for good is reported back to the user at once; one
+that could not be handed over stays in the Outbox, as in a real client.
 """
 
 from __future__ import annotations
