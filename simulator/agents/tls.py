@@ -71,7 +71,8 @@ def handshake(
     """
     client = wire.endpoint.role == "client"
     started = wire.env.now
-    sizes = FLIGHTS[version].flights if version is not None else (CLIENT_HELLO,)
+    # a client knows its own first flight; the rest once flight 1 names the version
+    sizes = FLIGHTS[version].flights if version is not None else (CLIENT_HELLO, 0)
     index = 0
     while index < len(sizes):
         if (index % 2 == 0) == client:

@@ -166,6 +166,8 @@ class Network:
         self._listeners: dict[tuple[str, int], Listener] = {}
         self._sessions = 0
         self._beside: set[str] = set()  # hosts attached beside the topology (`attach`)
+        #: Whether `tcp.connect` records name the hosts on the route (for eavesdroppers).
+        self.record_paths = False
 
     def listen(self, host: str, port: int, protocol: str) -> Listener:
         """Open a listening port on `host`; connections queue in its backlog."""
@@ -221,10 +223,11 @@ class Network:
         if listener is None:
             return self._refused(client, server, port, "Connection refused")
         conn = self._open(client, server, listener)
+        path = self.topology.path(client, server) if self.record_paths else None
         self.trace.emit(
             Kind.TCP_CONNECT, client, f"connected to {server} port {port}",
-            TcpConnect(port=port, rtt=round(there + back, 9)), peer=server,
-            protocol="tcp", session=conn.session,
+            TcpConnect(port=port, rtt=round(there + back, 9), path=tuple(path or ())),
+            peer=server, protocol="tcp", session=conn.session,
         )
         self.env.process(_deliver_later(self.env, listener.backlog, conn.server, there))
         return conn.client

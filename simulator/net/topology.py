@@ -96,6 +96,16 @@ class Topology:
         found = self._route(source, target)
         return None if found is None else list(found.links)
 
+    def path(self, source: str, target: str) -> list[str] | None:
+        """The hosts the route from `source` to `target` crosses, both ends included."""
+        found = self._route(source, target)
+        if found is None:
+            return None
+        hosts = [source]
+        for link in found.links:
+            hosts.append(link.b if link.a == hosts[-1] else link.a)
+        return hosts
+
     def transit_time(self, source: str, target: str, size: int) -> float | None:
         """Seconds for `size` bytes to go from `source` to `target`, or None.
 

@@ -9,6 +9,11 @@ the traffic is handed to the senders' MUAs.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
 from simulator.agents.mda import Mda
 from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
@@ -16,7 +21,11 @@ from simulator.net.dns import MxRecord as DnsMx
 from simulator.net.topology import Host, Link
 from simulator.protocols.addresses import POSTMASTER, mailbox_key
 from simulator.protocols.message import Draft
+from simulator.protocols.tls import ConnectionSecurity, ServerTls, TlsVersion
 from simulator.scenario.models import ARecord, MxRecord, Role, Scenario, TxtRecord
+from simulator.scenario.security import Eavesdropper, HostTls
+from simulator.trace import Kind
+from simulator.trace_data import Tap
 from simulator.world import World
 
 
@@ -32,6 +41,7 @@ def build_world(scenario: Scenario, *, seed: int | None = None, keep_trace: bool
     _add_dns(world, scenario)
     _add_mail_servers(world, scenario)
     _add_clients(world, scenario)
+    _add_eavesdroppers(world, scenario)
     return world
 
 
@@ -66,10 +76,13 @@ def _add_mail_servers(world: World, scenario: Scenario) -> None:
             for name, domain in scenario.domains.items()
             if domain.mda == host and (local := domain.postmaster_user()) is not None
         }
-        world.mdas[host] = Mda(world.ctx, host, accounts, aliases)
+        tls = _server_tls(scenario.hosts[host].tls)
+        world.mdas[host] = Mda(world.ctx, host, accounts, aliases, tls=tls)
     for host in scenario.hosts_with_role(Role.MTA):
         served = {name: d for name, d in scenario.domains.items() if d.mta == host}
-        mta = Mta(world.ctx, MtaConfig(hostname=host, domains=frozenset(served)))
+        config = MtaConfig(hostname=host, domains=frozenset(served),
+                           tls=_server_tls(scenario.hosts[host].tls))
+        mta = Mta(world.ctx, config)
         for name, domain in served.items():
             mta.attach_mailstore(name, world.mdas[domain.mda])
         world.mtas[host] = mta
@@ -88,8 +101,37 @@ def _add_clients(world: World, scenario: Scenario) -> None:
             client=user.client,
             check_every=user.check_every,
             keep_on_server=user.keep_on_server,
+            submission_security=ConnectionSecurity(user.submission_security.value),
+            mailbox_security=ConnectionSecurity(user.mailbox_security.value),
         )
         world.muas[mailbox_key(address)] = Mua(world.ctx, user.mua, config)
     for message in scenario.traffic:
         draft = Draft(message.sender, tuple(message.to), message.subject, message.body)
         world.muas[mailbox_key(message.sender)].send_at(message.at, draft)
+
+
+def _server_tls(tls: HostTls | None) -> ServerTls | None:
+    """A host's `tls:` block as its servers take it."""
+    if tls is None:
+        return None
+    version = TlsVersion.TLS1_2 if tls.version == "1.2" else TlsVersion.TLS1_3
+    return ServerTls(version=version, starttls=tls.starttls, implicit=tls.implicit,
+                     require_for_auth=tls.require_for_auth)
+
+
+def _add_eavesdroppers(world: World, scenario: Scenario) -> None:
+    """Each eavesdropper gets a `tap` record at time 0; connections record their paths."""
+    if not scenario.eavesdroppers:
+        return
+    world.ctx.network.record_paths = True
+    world.ctx.start("eavesdroppers", _announce(world, scenario.eavesdroppers))
+
+
+def _announce(
+    world: World, eavesdroppers: list[Eavesdropper]
+) -> Generator[simpy.events.Event, Any, None]:
+    for tap in eavesdroppers:
+        place = f"link {tap.link[0]} -- {tap.link[1]}" if tap.link else f"host {tap.host}"
+        world.trace.emit(Kind.TAP, "mailsim", f"{tap.name} listens on {place}",
+                         Tap(name=tap.name, link=tuple(tap.link or ()), host=tap.host))
+    yield world.env.timeout(0)

@@ -24,6 +24,7 @@ from simulator.scenario.errors import (
     more_problems,
 )
 from simulator.scenario.limits import MAX_CHECKS
+from simulator.scenario.security_checks import security_problems
 from simulator.scenario.units import format_duration
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
         _domain_problems(scenario),
         _traffic_problems(scenario),
         _polling_problems(scenario),
+        security_problems(scenario),
     )
     found = list(islice(everything, MAX_FINDINGS + 1))
     if len(found) > MAX_FINDINGS:

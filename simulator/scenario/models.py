@@ -48,6 +48,7 @@ from simulator.scenario.names import (
     NameKey,
     canonical_dns_name,
 )
+from simulator.scenario.security import MAX_EAVESDROPPERS, Eavesdropper, HostTls, Security
 from simulator.scenario.units import Bandwidth, Duration, PositiveDuration
 
 DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
@@ -92,6 +93,9 @@ class Host(ScenarioModel):
         default_factory=list,
         max_length=MAX_LINKS_PER_HOST,
         description="Links to other hosts; declare each link at one end only.",
+    )
+    tls: HostTls | None = Field(
+        None, description="TLS on this host's mail servers; absent: no TLS at all."
     )
 
     @field_validator("roles")
@@ -153,6 +157,13 @@ class User(ScenarioModel):
     )
     keep_on_server: bool = Field(
         False, description='POP3 "leave messages on server": do not delete after download.'
+    )
+    submission_security: Security = Field(
+        Security.NONE, description="How the client submits: none (587), starttls (587), tls (465)."
+    )
+    mailbox_security: Security = Field(
+        Security.NONE, description="How the client reads POP3: none (110), starttls (110), "
+        "tls (995)."
     )
 
 
@@ -292,6 +303,10 @@ class Scenario(ScenarioModel):
     )
     lesson: Lesson | None = Field(
         None, description="What the scenario teaches: `mailsim show` prints it."
+    )
+    eavesdroppers: list[Eavesdropper] = Field(
+        default_factory=list, max_length=MAX_EAVESDROPPERS,
+        description="Who listens on a link or a host: `mailsim run --eavesdropper NAME`.",
     )
 
     @field_validator("hosts", "domains")

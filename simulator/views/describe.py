@@ -56,6 +56,8 @@ _KIND_STYLES: Mapping[Kind, str] = {
     Kind.MAIL_QUEUED: "bold yellow",
     Kind.MAIL_FETCHED: "green",
     Kind.NOTE: "italic",
+    Kind.TLS_HANDSHAKE: "bold blue",
+    Kind.TAP: "bold red",
 }
 
 _KIND_CATEGORIES: Mapping[Kind, str] = {
@@ -67,6 +69,8 @@ _KIND_CATEGORIES: Mapping[Kind, str] = {
     Kind.DNS_QUERY: "dns",
     Kind.DNS_ANSWER: "dns",
     Kind.NOTE: "note",
+    Kind.TLS_HANDSHAKE: "tls",
+    Kind.TAP: "sim",
 }
 
 

@@ -21,11 +21,13 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from simulator.trace import Kind, TraceRecord
-from simulator.trace_data import ProtocolLine, SessionSummary, TcpClose, TcpConnect
+from simulator.trace_data import ProtocolLine, SessionSummary, TcpClose, TcpConnect, TlsHandshake
 from simulator.views.describe import Highlights
 
 #: POP3 commands (RFC 1939, RFC 2449 CAPA) that only log in and look.
-QUIET_POP3 = frozenset({"USER", "PASS", "APOP", "CAPA", "STAT", "LIST", "UIDL", "NOOP", "QUIT"})
+QUIET_POP3 = frozenset(
+    {"USER", "PASS", "APOP", "CAPA", "STLS", "STAT", "LIST", "UIDL", "NOOP", "QUIT"}
+)
 
 
 class Verdict(Enum):
@@ -113,7 +115,7 @@ class SessionNotes:
 def _port(record: TraceRecord) -> int:
     """The server port of a session's record (its connect, a line, its close)."""
     payload = record.payload
-    if isinstance(payload, TcpConnect | TcpClose | ProtocolLine):
+    if isinstance(payload, TcpConnect | TcpClose | ProtocolLine | TlsHandshake):
         return payload.port
     raise TypeError(f"a {record.kind.value} record names no port")
 
