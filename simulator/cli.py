@@ -133,6 +133,9 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                      help="pace the transcript: N simulated seconds per real second")
     run.add_argument("--until", type=_time, metavar="TIME",
                      help="stop at this simulated time (e.g. 90s, 5m) instead of the end")
+    run.add_argument("--eavesdropper", metavar="NAME",
+                     help="after the run, show what this eavesdropper of the scenario saw: "
+                          "plain lines, passwords, and only sizes of encrypted ones")
     _filter_arguments(run)
     run.set_defaults(handler=_lazy("run"))
 

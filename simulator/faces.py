@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from rich.console import Console, RenderableType
 
 from simulator import catalog
 from simulator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, complain
+from simulator.outputs import refuse_overwriting, trace_file, write_out
 from simulator.scenario import (
     Scenario,
     ScenarioError,
@@ -58,9 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
-    _refuse_overwriting(path, args.trace)
+    refuse_overwriting(path, args.trace)
     views = args.view or ["transcript", "summary"]
-    simulation = Simulation(scenario, args.seed, keep_trace=not TRACE_VIEWS.isdisjoint(views))
+    _check_eavesdropper(scenario, args.eavesdropper)
+    keep = not TRACE_VIEWS.isdisjoint(views) or args.eavesdropper is not None
+    simulation = Simulation(scenario, args.seed, keep_trace=keep)
     ledger = FateLedger()
     simulation.trace.subscribe(ledger.feed)
     console = Console(highlight=False)
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if progress is not None:
         simulation.trace.subscribe(progress)
     try:
-        with _trace_file(args.trace) as stream:
+        with trace_file(args.trace) as stream:
             if stream is not None:
                 simulation.trace.subscribe(JsonlWriter(stream))
             status = _play(simulation, args.until, progress)
@@ -92,7 +92,21 @@ def run(args: argparse.Namespace) -> int:
         if view != "transcript":
             console.print()
             console.print(_view(simulation, view, args, ledger))
+    if args.eavesdropper is not None:
+        from simulator.views.eavesdrop import EavesdropView
+
+        console.print()
+        console.print(EavesdropView(simulation.trace, args.eavesdropper))
     return status
+
+
+def _check_eavesdropper(scenario: Scenario, name: str | None) -> None:
+    """`--eavesdropper` must name one of the scenario's eavesdroppers."""
+    names = [tap.name for tap in scenario.eavesdroppers]
+    if name is not None and name.lower().rstrip(".") not in names:
+        known = ", ".join(names) if names else "none: add an 'eavesdroppers' list to the file"
+        raise UsageError(f"mailsim: the scenario has no eavesdropper {name!r} "
+                         f"(its eavesdroppers: {known})")
 
 
 def _play(simulation: Simulation, until: float | None, progress: RunProgress | None = None) -> int:
@@ -149,7 +163,7 @@ def serve(args: argparse.Namespace) -> int:
         path = catalog.resolve(args.scenario)
         scenario = load_scenario(path)
         for output in (args.trace, args.ports_json):
-            _refuse_overwriting(path, output)
+            refuse_overwriting(path, output)
         simulation = Simulation(scenario, args.seed, keep_trace=False)
         ledger, console = FateLedger(), Console(highlight=False)
         simulation.trace.subscribe(ledger.feed)
@@ -157,7 +171,7 @@ def serve(args: argparse.Namespace) -> int:
             complain(warning)
         server = Server(simulation, port_base=args.port_base, bind=args.bind, speed=args.speed,
                         allow_remote=args.allow_remote)
-        with _trace_file(args.trace) as stream, server:
+        with trace_file(args.trace) as stream, server:
             if stream is not None:
                 simulation.trace.subscribe(JsonlWriter(stream))
             if args.ports_json is not None:
@@ -195,7 +209,7 @@ def export(args: argparse.Namespace) -> int:
                          f"{EXPORT_WIDTHS.stop - 1} columns, got {args.width}")
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
-    _refuse_overwriting(path, args.output)
+    refuse_overwriting(path, args.output)
     simulation = Simulation(scenario, args.seed)
     simulation.run()
     if args.format == "mermaid":
@@ -204,7 +218,7 @@ def export(args: argparse.Namespace) -> int:
         text = sequence_mermaid(simulation.trace, **_filters(args))
     else:
         text = record_console(_view(simulation, args.view, args), args.width, args.format)
-    return _write_out(text, args.output)
+    return write_out(text, args.output)
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -225,7 +239,7 @@ def generate(args: argparse.Namespace) -> int:
         raise UsageError(f"mailsim: the generated file takes {size:,} bytes, more than the "
                          f"{MAX_FILE_BYTES:,} bytes a scenario file may hold; about {fits} "
                          "messages would fit")
-    return _write_out(text, args.output)
+    return write_out(text, args.output)
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -387,32 +401,3 @@ def _followed(simulation: Simulation, message: str | None) -> str:
         raise UsageError("mailsim: nothing was sent in this run, so there is no message to "
                          "follow")
     return composed[0].message or ""
-
-
-@contextmanager
-def _trace_file(path: Path | None) -> Iterator[IO[str] | None]:
-    """The --trace file opened for writing (or None), closed on leaving."""
-    if path is None:
-        yield None
-        return
-    with path.open("w", encoding="utf-8") as stream:
-        yield stream
-
-
-def _refuse_overwriting(scenario: Path, output: Path | None) -> None:
-    """Never write a trace or an export over the scenario file being read."""
-    if output is not None and output.exists() and output.samefile(scenario):
-        raise UsageError(f"mailsim: {output} is the scenario being run; "
-                         "choose another file for the output")
-
-
-def _write_out(text: str, output: Path | None) -> int:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return EXIT_OK
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        complain(f"mailsim: cannot write {output}: {error.strerror or error}")
-        return EXIT_USAGE
-    return EXIT_OK

@@ -11,6 +11,7 @@ into agents or the network: what is not in the trace is not shown.
 - `SequenceView`: hosts as lifelines, commands and replies as arrows.
 - `FollowView`: one message hop by hop, with its waiting times.
 - `TopologyView`: the hosts, links, mail domains and users of a scenario.
+- `EavesdropView`: what an eavesdropper on a link or host saw (`eavesdrop`).
 - `QueueView`, `MailboxView`, `MessageView`: what the inspectors of a
   `Simulation` return (a queue like `mailq`, a mailbox, a message's copies).
 - `sequence_mermaid`, `states_mermaid`, `record_console`: exports for
