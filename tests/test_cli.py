@@ -204,6 +204,7 @@ def test_validate_good_files_prints_ok(capsys: Capsys) -> None:
     assert out.splitlines() == [
         f"{files[0]}: OK (First e-mail)",
         f"{files[1]}: OK (Unknown user)",
+        f"{files[2]}: OK (Eavesdropper)",
     ]
 
 

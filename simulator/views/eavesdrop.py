@@ -17,6 +17,8 @@ read the trace and nothing else.
 
 from __future__ import annotations
 
+import binascii
+from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -27,7 +29,6 @@ from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
 
-from simulator.protocols.sasl import decode_plain
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
 from simulator.views.formatting import abbreviate_host, format_clock, visible
@@ -125,10 +126,20 @@ def _secret(line: str) -> str | None:
     if verb == "USER" and argument:
         return f"user name {argument!r}"
     if verb == "AUTH" and argument.upper().startswith("PLAIN "):
-        plain = decode_plain(argument[len("PLAIN "):].strip())
-        if plain is not None:
-            return f"user name {plain.username!r}, password {plain.password!r} (base64)"
+        return _plain(argument[len("PLAIN "):].strip())
     return None
+
+
+def _plain(response: str) -> str | None:
+    """What anyone decodes from a SASL PLAIN response: authzid NUL authcid NUL
+    password (RFC 4616 §2), in base64 (RFC 4954 §4) -- an encoding, no secret."""
+    try:
+        parts = b64decode(response, validate=True).decode("utf-8").split("\0")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if len(parts) != 3:
+        return None
+    return f"user name {parts[1]!r}, password {parts[2]!r} (AUTH PLAIN, base64)"
 
 
 def _bursts(seen: list[Sighting]) -> list[Sighting]:
