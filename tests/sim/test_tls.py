@@ -48,7 +48,7 @@ def session_lines(world: World, session: str) -> list[TraceRecord]:
 
 def handshake(world: World, port: int) -> TraceRecord:
     """The first handshake on `port`."""
-    return [r for r in records(world.trace, Kind.TLS_HANDSHAKE) if r.data["port"] == port][0]
+    return next(r for r in records(world.trace, Kind.TLS_HANDSHAKE) if r.data["port"] == port)
 
 
 @pytest.mark.parametrize(("version", "round_trips"), [("1.3", 1), ("1.2", 2)])
