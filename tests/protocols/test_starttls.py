@@ -70,6 +70,8 @@ SMTP_CASES = [  # (config, lines before, in TLS?, line, expected last reply line
     ({"starttls": True}, [b"EHLO c"], False, b"STARTTLS now", "501 5.5.4 Syntax: STARTTLS"),
     ({"starttls": True}, [b"EHLO c"], True, b"STARTTLS", "554 5.5.1 Error: TLS already active"),
     ({}, [b"EHLO c"], False, b"STARTTLS", "502 5.5.1 Error: command not implemented"),
+    ({}, [b"EHLO c"], False, b"STARTTLS x", "501 5.5.4 Syntax: STARTTLS"),  # syntax first
+    ({"starttls": True}, [b"EHLO c"], True, b"STARTTLS x", "501 5.5.4 Syntax: STARTTLS"),
     ({"starttls": True}, [b"EHLO c", b"MAIL FROM:<a@b>"], False, b"STARTTLS",
      "503 5.5.1 Error: MAIL transaction in progress"),
     ({"starttls": True, "offer_auth": True, "tls_auth_only": True}, [b"EHLO c"], False,

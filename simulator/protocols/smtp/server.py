@@ -298,12 +298,12 @@ class SmtpServer:
 
     def _starttls(self, command: Command) -> Reply:
         """RFC 3207 §4, in the order Postfix's starttls_cmd() checks."""
+        if command.argument:
+            raise CommandRefused(SmtpReply.STARTTLS_SYNTAX)
         if self.tls is not None:
             raise CommandRefused(SmtpReply.TLS_ALREADY_ACTIVE)
         if not self.config.starttls:
             raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
-        if command.argument:
-            raise CommandRefused(SmtpReply.STARTTLS_SYNTAX)
         return reply(SmtpReply.TLS_READY)
 
     # ---- the mail transaction ----
