@@ -32,6 +32,8 @@ _KINDS: Mapping[Kind, Explainer] = {
     Kind.TCP_CONNECT: records.tcp_connect,
     Kind.TCP_REFUSED: records.tcp_refused,
     Kind.TCP_CLOSE: records.tcp_close,
+    Kind.TLS_HANDSHAKE: records.tls_handshake,
+    Kind.TAP: records.tap,
     Kind.DNS_QUERY: records.dns_query,
     Kind.DNS_ANSWER: records.dns_answer,
     Kind.MAIL_COMPOSED: records.composed,

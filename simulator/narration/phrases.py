@@ -12,6 +12,8 @@ from typing import Any
 
 from simulator.narration import words
 from simulator.protocols.status import ENHANCED_STATUS, leading_enhanced_status
+from simulator.trace import TraceRecord
+from simulator.trace_data import ProtocolLine
 
 # RFC 5321 §4.2: a reply line is a three-digit code, then " " or "-"; an RFC
 # 3463 enhanced code may follow (`leading_enhanced_status`).
@@ -143,3 +145,9 @@ def seconds(value: float) -> str:
     if hours < 48:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{round(hours / 24)} days"
+
+
+def encrypted(record: TraceRecord) -> bool:
+    """Whether a protocol line went inside TLS (its session's handshake came first)."""
+    payload = record.payload
+    return isinstance(payload, ProtocolLine) and payload.encrypted

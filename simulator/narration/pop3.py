@@ -12,7 +12,7 @@ from __future__ import annotations
 from simulator.narration import words
 from simulator.narration.content import Carrier, content_line
 from simulator.narration.context import Command, NarrationContext, Session
-from simulator.narration.phrases import fill, plural, verb_and_arg
+from simulator.narration.phrases import encrypted, fill, plural, verb_and_arg
 from simulator.trace import TraceRecord
 
 OK = "+OK"
@@ -41,6 +41,8 @@ def _command(record: TraceRecord, session: Session) -> str | None:
     verb, arg = verb_and_arg(record.text)
     session.pending.append(Command(verb, arg))
     template = words.POP3_COMMANDS.get(verb)
+    if verb == "PASS" and encrypted(record):
+        template = words.PASS_IN_TLS
     if template is None:
         return None
     return fill(template, client=record.host, server=record.peer, arg=arg,

@@ -38,6 +38,17 @@ TCP_REFUSED_THEN: Mapping[int, str] = {
     110: "The mail client will check again at its next interval",
 }
 TCP_REFUSED_OTHER = "The client will have to try again later"
+TLS_HANDSHAKE = (
+    "{client} and {server} finish a TLS handshake: {version} with {cipher}, "
+    "{round_trips} ({seconds}). From here on the session is encrypted: anyone on the path "
+    "sees only the sizes and times of TLS records, not the lines"
+)
+#: RFC 8446 (TLS 1.3): one round trip; RFC 5246 (TLS 1.2): two.
+ROUND_TRIPS: Mapping[int, str] = {1: "one round trip", 2: "two round trips"}
+TAP = (
+    "{name} listens on {place}: it can read every byte that crosses it, and what is "
+    "not encrypted it understands (mailsim run --eavesdropper {name} shows it)"
+)
 
 DNS_QUESTIONS: Mapping[str, str] = {
     "MX": "{host} asks DNS for the MX records of {qname}: which hosts take mail for that "

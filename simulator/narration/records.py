@@ -27,8 +27,10 @@ from simulator.trace_data import (
     QueueEnter,
     QueueLeave,
     SimStart,
+    Tap,
     TcpConnect,
     TcpRefused,
+    TlsHandshake,
 )
 
 # The retry rule of Postfix's queue manager (qmgr_active.c): wait as long as
@@ -74,6 +76,20 @@ def tcp_refused(record: TraceRecord, context: NarrationContext) -> str:
     then = record_words.TCP_REFUSED_THEN.get(data.port)
     return fill(record_words.TCP_REFUSED, client=record.host, server=record.peer, port=data.port,
                 reason=data.reason or "refused", then=then or record_words.TCP_REFUSED_OTHER)
+
+
+def tls_handshake(record: TraceRecord, context: NarrationContext) -> str:
+    data = record.payload_as(TlsHandshake)
+    trips = record_words.ROUND_TRIPS.get(data.round_trips, f"{data.round_trips} round trips")
+    return fill(record_words.TLS_HANDSHAKE, client=record.host, server=record.peer,
+                version=data.version, cipher=data.cipher, round_trips=trips,
+                seconds=seconds(data.seconds))
+
+
+def tap(record: TraceRecord, context: NarrationContext) -> str:
+    data = record.payload_as(Tap)
+    place = f"the link {data.link[0]} -- {data.link[1]}" if data.link else f"host {data.host}"
+    return fill(record_words.TAP, name=data.name, place=place)
 
 
 def tcp_close(record: TraceRecord, context: NarrationContext) -> None:

@@ -19,6 +19,7 @@ from simulator.narration.context import Command, NarrationContext, Session, Stre
 from simulator.narration.phrases import (
     ReplyCode,
     code_sentence,
+    encrypted,
     fill,
     parameter,
     parse_reply,
@@ -69,7 +70,7 @@ def _client_line(record: TraceRecord, session: Session) -> str | None:
     if verb == "RCPT":
         arg = f"<{path_of(arg) or arg}>"
     if verb == "AUTH":
-        return _auth(record.host, arg)
+        return _auth(record.host, arg, encrypted(record))
     said = words.SMTP_COMMANDS.get(verb)
     return fill(said, client=record.host, server=record.peer, arg=arg) if said else None
 
@@ -95,10 +96,12 @@ def _mail_from(arg: str, session: Session) -> str:
     return sentence + fill(words.MAIL_SIZE, size=size) if size else sentence
 
 
-def _auth(client: str, arg: str) -> str:
+def _auth(client: str, arg: str, inside_tls: bool) -> str:
     mechanism, _, initial = arg.partition(" ")
     mechanism = mechanism.upper()
     template = words.AUTH_MECHANISMS.get(mechanism)
+    if mechanism == "PLAIN" and inside_tls:
+        template = words.PLAIN_IN_TLS
     if template is None:
         return fill(words.AUTH_OTHER, client=client, arg=mechanism)
     credentials = _plain_credentials(initial) if mechanism == "PLAIN" else ""

@@ -49,6 +49,12 @@ AUTH_MECHANISMS: Mapping[str, str] = {
     "LOGIN": "{client} logs in with AUTH LOGIN: the server asks for the user name and "
     "the password, each base64-encoded, not encrypted",
 }
+#: AUTH PLAIN and PASS inside TLS: the same secret, but encrypted on the wire.
+PLAIN_IN_TLS = (
+    "{client} logs in with AUTH PLAIN inside TLS: the base64 user name and password "
+    "(RFC 4616) are encrypted on the wire, so only the server reads them{credentials}"
+)
+PASS_IN_TLS = "PASS sends the password{password}, inside TLS: only the server reads it"
 AUTH_OTHER = "{client} logs in with the SASL mechanism {arg} (RFC 4954)"
 AUTH_CREDENTIALS = "; decoded, this one says user {user}, password {password}"
 AUTH_RESPONSE = "{client} answers the server's challenge, base64-encoded (RFC 4954 §4)"
@@ -304,6 +310,8 @@ POP3_COMMANDS: Mapping[str, str] = {
     "greeting's timestamp and the password (RFC 1939 §7)",
     "AUTH": "{client} logs in with a SASL mechanism (RFC 5034)",
     "CAPA": "CAPA asks which optional POP3 features the server has (RFC 2449 §5)",
+    "STLS": "STLS asks to encrypt the connection before logging in; the TLS handshake "
+    "follows the server's +OK (RFC 2595 §4)",
     "STAT": "STAT asks how many messages the mailbox holds and their total size "
     "(RFC 1939 §5)",
     "LIST": "LIST asks for the number and size of each message (RFC 1939 §5)",
