@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from simulator.fates import Fate, message_fates
+from simulator.narration import Narrator
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.views.eavesdrop import EavesdropView, eavesdropped, secrets
@@ -98,3 +99,17 @@ def test_the_view_shows_lines_sizes_and_the_passwords(records: tuple[TraceRecord
     missing = io.StringIO()
     Console(file=missing, width=80, color_system=None).print(EavesdropView(records, "nsa"))
     assert "No eavesdropper called 'nsa'" in missing.getvalue()
+
+
+def test_the_narration_says_what_tls_hides(records: tuple[TraceRecord, ...]) -> None:
+    narrator = Narrator()
+    words = {record.seq: narrator.explain(record) or "" for record in records}
+    handshake = next(r for r in records if r.kind is Kind.TLS_HANDSHAKE and r.data["port"] == 995)
+    assert "one round trip" in words[handshake.seq]
+    assert "only the sizes and times of TLS records" in words[handshake.seq]
+    plain_pass = next(r for r in records if r.kind is Kind.LINE and r.text == "PASS sunshine")
+    secure_pass = next(r for r in records if r.kind is Kind.LINE and r.text == "PASS wonderland")
+    assert "anyone on the path can read it" in words[plain_pass.seq]
+    assert "inside TLS: only the server reads it" in words[secure_pass.seq]
+    tap = next(r for r in records if r.kind is Kind.TAP)
+    assert "--eavesdropper cafe-wifi" in words[tap.seq]
