@@ -47,7 +47,13 @@ from simulator.bridge import (
     port_table,
     write_ports_json,
 )
+from simulator.protocols.pop3 import POP3S_PORT
+from simulator.protocols.smtp import SMTPS_PORT
 from simulator.simulation import Simulation
+
+#: Ports where TLS comes first (RFC 8314).  Their TLS is modelled, so they
+#: are not served: a real client's handshake would need real TLS.
+MODELLED_TLS_PORTS = frozenset({SMTPS_PORT, POP3S_PORT})
 
 #: The first real port `mailsim serve` uses unless told otherwise.
 DEFAULT_PORT_BASE = 2500
@@ -120,7 +126,8 @@ class Server:
         """
         if self._clock is not None:
             return self.ports
-        listeners = self.simulation.world.ctx.network.listeners()
+        listeners = [listener for listener in self.simulation.world.ctx.network.listeners()
+                     if listener.port not in MODELLED_TLS_PORTS]
         plan = plan_ports(listeners, self.bind, self.port_base)
         try:
             self.ports = tuple(self._listen(planned) for planned in plan)

@@ -290,3 +290,19 @@ def test_cli_ctrl_c_closes_the_books(tmp_path: Path) -> None:
     assert records[-1].kind is Kind.SIM_END and not records[-1].data.get("interrupted")
     assert any(r.kind is Kind.LINE and r.data.get("real") and r.text == "PASS wonderland"
                for r in records)
+
+
+def test_modelled_tls_is_not_served_to_real_clients() -> None:
+    """465 and 995 are left out, and no STARTTLS or STLS is offered to a real client."""
+    served = Server(Simulation.load("eavesdropper"), port_base=0, speed=SPEED)
+    served.serve_in_thread()
+    try:
+        assert {p.port for p in served.ports} == {25, 110, 587}
+        with smtp(served, ORG, SUBMISSION) as client:
+            client.ehlo()
+            assert not client.has_extn("starttls")
+        mailbox = poplib.POP3("127.0.0.1", real_port(served, ORG, POP3), timeout=PATIENCE)
+        assert "STLS" not in mailbox.capa()
+        mailbox.quit()
+    finally:
+        served.close()
