@@ -9,11 +9,15 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.protocols.common import NEED_DATA, TlsUnavailable
 from simulator.protocols.pop3 import Pop3Client, Pop3ClientConfig, Pop3Server, Pop3ServerConfig
 from simulator.protocols.pop3.client import Pop3ClientState
+from simulator.protocols.pop3.server import CredentialsReceived
 from simulator.protocols.smtp import (
+    AuthReceived,
     ClientState,
     Envelope,
     MailFromReceived,
@@ -294,3 +298,35 @@ def test_server_hello_names_the_version_and_flights_have_their_sizes(version: Tl
                for size in suite.flights)
     assert suite.round_trips == len(suite.flights) // 2  # RFC 8446: 1, RFC 5246: 2
     assert chosen_version(b"EHLO x\r\n") is None and not is_handshake(b"EHLO x\r\n")
+
+
+# -- hostile input (hypothesis) ---------------------------------------------------------
+
+TOKENS = [b"EHLO c\r\n", b"STARTTLS\r\n", b"STARTTLS x\r\n", b"AUTH PLAIN AGEAYg==\r\n",
+          b"MAIL FROM:<a@b>\r\n", b"RCPT TO:<c@d>\r\n", b"DATA\r\n", b".\r\n", b"QUIT\r\n",
+          b"STLS\r\n", b"USER a\r\n", b"PASS b\r\n", b"CAPA\r\n"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(chunks=st.lists(st.one_of(st.binary(max_size=80), st.sampled_from(TOKENS)), max_size=25),
+       auth_only=st.booleans())
+def test_hostile_input_around_starttls_never_raises(chunks: list[bytes], auth_only: bool) -> None:
+    smtp = SmtpServer(SmtpServerConfig(hostname=HOST, starttls=True, offer_auth=True,
+                                       tls_auth_only=auth_only))
+    pop3 = Pop3Server(Pop3ServerConfig(hostname=HOST, starttls=True,
+                                       disable_plaintext_auth=auth_only))
+    smtp.greet()
+    pop3.greet()
+    for chunk in chunks:
+        for server in (smtp, pop3):
+            server.receive_data(chunk)
+            while (event := server.next_event()) is not NEED_DATA:
+                if isinstance(event, TlsRequested):
+                    server.tls_established(TLS13)
+                elif isinstance(server, SmtpServer):
+                    refuse = isinstance(event, AuthReceived)
+                    server.respond(reply(SmtpReply.AUTH_FAILED if refuse else SmtpReply.MAIL_OK))
+                elif isinstance(event, CredentialsReceived):
+                    server.reject_login()
+            server.data_to_send()
+    assert smtp.tls in (None, TLS13) and pop3.tls in (None, TLS13)

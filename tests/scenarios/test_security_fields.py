@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,14 @@ def test_an_unknown_eavesdropper_on_the_command_line_exits_2(
     path.write_text(BASE, encoding="utf-8")
     assert main(["run", str(path), "-q", "--eavesdropper", "nsa"]) == EXIT_USAGE
     assert "no eavesdropper 'nsa' (its eavesdroppers: cafe-wifi)" in capsys.readouterr().err
+
+
+def test_the_json_schema_has_the_new_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "eavesdroppers" in schema["properties"]
+    definitions = schema["$defs"]
+    assert {"version", "starttls", "implicit", "require_for_auth"} <= set(
+        definitions["HostTls"]["properties"])
+    assert {"submission_security", "mailbox_security"} <= set(definitions["User"]["properties"])
+    assert {"name", "link", "host"} <= set(definitions["Eavesdropper"]["properties"])
