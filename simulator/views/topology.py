@@ -7,7 +7,12 @@
   domain's mail (none means the domain's own address is the implicit MX,
   RFC 5321 §5.1), the MTA that takes it and the MDA that keeps mailboxes;
 - **Users**: each address, the host where its mail client runs, the
-  client's name and how often it checks for mail.
+  client's name and how often it checks for mail;
+- **Eavesdroppers**, when the scenario has some: the link or host each
+  one listens on.
+
+A host with TLS shows it beside its roles ("TLS 1.3"), a user whose client
+connects with TLS beside the client ("starttls/tls": submission, mailbox).
 
 The view reads the scenario model it is given (a `simulator.scenario.Scenario`)
 and nothing else; every table fits 80 columns.
@@ -37,7 +42,10 @@ class TopologyView(JupyterMixin):
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Text.assemble(("Topology: ", "bold"), (visible(self.scenario.name), "bold"))
-        for table in (self.hosts(), self.links(), self.domains(), self.users()):
+        tables = [self.hosts(), self.links(), self.domains(), self.users()]
+        if self.scenario.eavesdroppers:
+            tables.append(self.eavesdroppers())
+        for table in tables:
             yield Text("")
             yield table
 
@@ -46,6 +54,8 @@ class TopologyView(JupyterMixin):
         table = _table("Hosts", "Host", "Address", "Roles")
         for name, host in self.scenario.hosts.items():
             roles = ", ".join(str(role.value).upper() for role in host.roles) or ROUTER
+            tls = host.tls
+            roles += f", TLS {tls.version.value}" if tls is not None else ""
             table.add_row(name, str(host.address), Text(roles, "dim" if not host.roles else ""))
         return table
 
@@ -72,8 +82,20 @@ class TopologyView(JupyterMixin):
             for local, user in domain.users.items():
                 client_host = user.mua or Text("none", "dim")
                 client = visible(user.client) if user.mua else ""
+                security = (user.submission_security.value, user.mailbox_security.value)
+                if user.mua and security != ("none", "none"):
+                    client += f" ({'/'.join(security)})"
                 every = format_duration(user.check_every) if user.mua else ""
                 table.add_row(f"{local}@{domain_name}", client_host, client, every)
+        return table
+
+
+    def eavesdroppers(self) -> Table:
+        """One row per eavesdropper: its name and where it listens."""
+        table = _table("Eavesdroppers", "Name", "Listens on")
+        for tap in self.scenario.eavesdroppers:
+            place = f"link {tap.link[0]} -- {tap.link[1]}" if tap.link else f"host {tap.host}"
+            table.add_row(tap.name, place)
         return table
 
 

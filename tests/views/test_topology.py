@@ -8,6 +8,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
+from simulator import catalog
 from simulator.scenario import load_scenario
 from simulator.simulation import Simulation
 from simulator.views.topology import TopologyView
@@ -54,3 +55,14 @@ def test_user_without_a_client_and_domain_without_mx() -> None:
     assert row(text, "bob@example.net") == ["bob@example.net", "none"]
     assert row(text, "example.org")[1:5] == ["none:", "the", "domain's", "A"]
 
+
+
+def test_tls_security_settings_and_eavesdroppers_are_shown() -> None:
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(
+        TopologyView(load_scenario(catalog.resolve("eavesdropper"))))
+    text = out.getvalue()
+    assert "MTA, MDA, TLS 1.3" in text and "MTA, MDA, TLS 1.2" in text
+    assert "Thunderbird (starttls/tls)" in text
+    assert "cafe-wifi" in text and "link alice-laptop -- cafe-ap" in text
+    assert "host backbone" in text
