@@ -76,9 +76,9 @@ def handshake(
     index = 0
     while index < len(sizes):
         if (index % 2 == 0) == client:
-            size = sizes[index]
-            hello = index == 1 and version is not None  # the server names its choice
-            wire.endpoint.send(server_hello(version, size) if hello and version else flight(size))
+            size = sizes[index]  # the server's first flight names its choice (ServerHello)
+            wire.endpoint.send(server_hello(version, size) if index == 1 and version else
+                               flight(size))
         else:
             data = yield from receive(wire, patience)
             if data is None:

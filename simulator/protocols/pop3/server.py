@@ -176,8 +176,10 @@ class Pop3Server:
         self.state = Pop3State.CLOSED
 
     def tls_established(self, version: TlsVersion) -> None:
-        """The handshake is over (after STLS, or first thing on port 995)."""
+        """The handshake is over (after STLS, or first thing on port 995); a USER
+        given in clear is forgotten (RFC 2595 §4: the client starts over)."""
         self.tls = version
+        self._candidate = None
 
     def data_to_send(self) -> bytes:
         """The bytes queued for the client since the last call."""
