@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         SummaryView,
         TopologyView,
     )
+    from simulator.views.eavesdrop import EavesdropView
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +308,12 @@ class Simulation:
         if self.scenario is None:
             raise ValueError("this simulation was built by hand, not from a scenario")
         return TopologyView(self.scenario)
+
+    def eavesdrop(self, name: str) -> EavesdropView:
+        """What the scenario's eavesdropper `name` saw (of the kept trace)."""
+        from simulator.views.eavesdrop import EavesdropView
+
+        return EavesdropView(self.trace, name)
 
     def summary(self) -> SummaryView:
         """One row per message and recipient with its fate so far."""

@@ -113,3 +113,11 @@ def test_the_narration_says_what_tls_hides(records: tuple[TraceRecord, ...]) -> 
     assert "inside TLS: only the server reads it" in words[secure_pass.seq]
     tap = next(r for r in records if r.kind is Kind.TAP)
     assert "--eavesdropper cafe-wifi" in words[tap.seq]
+
+
+def test_the_python_api_shows_the_eavesdropper() -> None:
+    simulation = Simulation.load("eavesdropper")
+    simulation.run()
+    out = io.StringIO()
+    Console(file=out, width=120, color_system=None).print(simulation.eavesdrop("backbone-tap"))
+    assert "What backbone-tap sees on host backbone" in out.getvalue()
