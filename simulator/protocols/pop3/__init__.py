@@ -22,6 +22,12 @@ know yet, then QUIT.  A session the server ends with a line ends with
 that says why (`ConnectionClosed` -- given `receive_data(b"")` --,
 `TimedOut`, `ConnectionBroken`, `RemoteProtocolError`).
 
+STLS (RFC 2595) is offered when configured: after `+OK Begin TLS
+negotiation now.` the server hands out `TlsRequested` and the session layer
+calls `tls_established()` once the handshake is done; with
+`disable_plaintext_auth` USER, PASS and AUTH wait for TLS (Dovecot).  A
+client with `starttls` sends STLS before logging in, or does not log in.
+
 Multi-line responses are dot-stuffed on the way out and un-stuffed on the
 way in (RFC 1939 §3); their lines may be of any length, only status lines
 are limited (RFC 2449 §4).  Hostile bytes never raise: the server answers -ERR,

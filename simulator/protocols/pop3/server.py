@@ -4,6 +4,8 @@ Logins come as USER/PASS or as SASL PLAIN (RFC 5034); either way the agent
 decides.  Like Dovecot, the server hangs up on a client that sends bad
 commands in a row: before login after `login_max_bad_commands` of them
 (pop3-login), after login after more than `max_bad_commands` (pop3).
+STLS (RFC 2595 §4) is answered as Dovecot's pop3-login does; the
+handshake itself is the session layer's (`TlsRequested`).
 """
 
 from __future__ import annotations

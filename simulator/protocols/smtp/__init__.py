@@ -17,7 +17,11 @@ along the literal tables `TRANSITIONS` (server, `states.py`) and
 in the one table in `replies.py`, every client command in `COMMANDS`.  Message content
 ends only with <CRLF>.<CRLF>; long content lines are accepted (Postfix
 line_length_limit); error limits follow Postfix smtpd (`reply_delay`
-carries its smtpd_error_sleep_time for the agent to honour).
+carries its smtpd_error_sleep_time for the agent to honour).  STARTTLS
+(RFC 3207): a server configured to offer it answers `220 2.0.0 Ready to
+start TLS` and hands out `TlsRequested`; a client set to `TlsPolicy.MAY` or
+`REQUIRE` sends it when offered; either side learns of the finished
+handshake through `tls_established()` and starts over as RFC 3207 §4.2 says.
 """
 
 from simulator.protocols.smtp.auth import decode_plain, encode_plain

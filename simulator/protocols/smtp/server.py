@@ -1,4 +1,4 @@
-"""The SMTP server state machine (RFC 5321, AUTH per RFC 4954).
+"""The SMTP server state machine (RFC 5321, AUTH per RFC 4954, STARTTLS per RFC 3207).
 
 The server answers everything that needs no policy by itself and hands
 the agent one decision at a time (MAIL, RCPT, the message, AUTH), which
