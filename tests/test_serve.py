@@ -293,7 +293,8 @@ def test_cli_ctrl_c_closes_the_books(tmp_path: Path) -> None:
 
 
 def test_modelled_tls_is_not_served_to_real_clients() -> None:
-    """465 and 995 are left out, and no STARTTLS or STLS is offered to a real client."""
+    """465 and 995 are left out, no STARTTLS or STLS is offered to a real client, and
+    it may log in in clear, as Dovecot lets a local client do."""
     served = Server(Simulation.load("eavesdropper"), port_base=0, speed=SPEED)
     served.serve_in_thread()
     try:
@@ -303,6 +304,8 @@ def test_modelled_tls_is_not_served_to_real_clients() -> None:
             assert not client.has_extn("starttls")
         mailbox = poplib.POP3("127.0.0.1", real_port(served, ORG, POP3), timeout=PATIENCE)
         assert "STLS" not in mailbox.capa()
+        mailbox.user("alice@example.org")  # require_for_auth: loopback counts as secure
+        assert mailbox.pass_("wonderland").startswith(b"+OK")
         mailbox.quit()
     finally:
         served.close()

@@ -135,9 +135,10 @@ class SmtpSession:
         self.mta = mta
         self.endpoint = endpoint
         self.submission = submission
-        tls = mta.config.tls
-        # a real client (mailsim serve) gets no STARTTLS: its TLS would be real
-        starttls = tls is not None and tls.starttls and not endpoint.connection.real
+        # a real client (mailsim serve) on loopback gets no STARTTLS -- its TLS
+        # would be real -- and may log in in clear, as Dovecot lets local clients
+        tls = None if endpoint.connection.real else mta.config.tls
+        starttls = tls is not None and tls.starttls
         self.server = SmtpServer(
             SmtpServerConfig(
                 hostname=mta.hostname,
