@@ -290,6 +290,7 @@ def schema(args: argparse.Namespace) -> int:
 def explain(args: argparse.Namespace) -> int:
     """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
     from simulator.protocols import pop3, smtp
+    from simulator.protocols.imap.client_states import CLIENT_TRANSITIONS as IMAP_CLIENT
     from simulator.views import states_mermaid
     from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView, Transitions
 
@@ -298,6 +299,7 @@ def explain(args: argparse.Namespace) -> int:
         "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
         "smtp-client": ("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS),
         "pop3-client": ("POP3 client (RFC 1939)", pop3.CLIENT_TRANSITIONS),
+        "imap-client": ("IMAP4rev2 client (RFC 9051)", IMAP_CLIENT),
     }
     title, transitions = tables[args.protocol]
     if args.format == "mermaid":
