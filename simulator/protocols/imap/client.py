@@ -9,6 +9,12 @@ the agent adds actions with `perform()` whenever an event calls for it,
 ends IDLE with `stop_idle()`, and answers `StartTlsAccepted` with a TLS
 handshake and `tls_started()`.
 
+A desktop profile's plan is `Select(), FetchNew(), Idle()`: on `NewMail`
+it calls `stop_idle()` and `perform(FetchNew(), Idle())`, and re-IDLEs so
+within 29 minutes (RFC 9051 §6.3.13); a sent message goes to Sent with
+`perform(Append(content))`.  Webmail plans `Select(), FetchHeaders()` and
+performs `Fetch((uid,))` when the user opens a message.
+
 Each response is read whole, literals included (`responses.py`); untagged
 data becomes events (`NewMail`, `Expunged`, `FlagsChanged`, ...) in any
 state, and the tagged result names a `ClientInput` that `_advance` -- the
@@ -136,7 +142,10 @@ class ImapClient(ClientEnding):
         return data
 
     def perform(self, *actions: Action) -> None:
-        """Add actions to the plan; they start at once if the client is READY."""
+        """Add actions to the plan; they start at once if the client is READY.
+
+        While IDLING they wait: the agent calls `stop_idle()` to let them go.
+        """
         if self.closed or self.state is S.LOGOUT or any(isinstance(a, Logout) for a in self._plan):
             raise LocalProtocolError("the session is ending: no action can be added")
         check_actions(actions)

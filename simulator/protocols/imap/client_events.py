@@ -66,7 +66,7 @@ class FolderSelected:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The UIDs a UID SEARCH found (§7.3.2 SEARCH or §7.3.4 ESEARCH)."""
+    """The UIDs a UID SEARCH found (RFC 3501 §7.2.5 SEARCH or RFC 9051 §7.3.4 ESEARCH)."""
 
     uids: tuple[int, ...]
 

@@ -36,7 +36,7 @@ class ImapClientState(Enum):
     STORE = "store"
     MOVE = "move"
     EXPUNGE = "expunge"
-    APPEND = "append"  # waiting for "+" before the literal (§4.3, §7.5)
+    APPEND = "append"  # waiting for "+" before the literal (§4.3, §7.6)
     APPEND_LITERAL = "append_literal"  # the message is sent, waiting for the result
     IDLE = "idle"  # waiting for "+ idling" (§6.3.13)
     IDLING = "idling"  # the server pushes EXISTS/EXPUNGE/FETCH until the agent stops it

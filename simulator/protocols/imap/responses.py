@@ -5,8 +5,8 @@ exactly n octets of a literal (RFC 9051 §4.3), then the rest, which may
 announce further literals.  `ResponseReader` frames responses so out of a
 `LineBuffer` (lines for text, `take(n)` for literals) and `parse_response`
 turns one into a `Status` (tagged or untagged OK/NO/BAD, BYE, PREAUTH, with
-its response code, §7.1), a `Continuation` ("+", §7.5) or `Data` (EXISTS,
-FETCH, SEARCH, LIST... §7.2-7.4) whose values are tokens of `wire`.
+its response code, §7.1), a `Continuation` ("+", §7.6) or `Data` (EXISTS,
+FETCH, ESEARCH, LIST... §7.2-7.5) whose values are tokens of `wire`.
 Bytes that are none of these raise `ResponseError`, which the client turns
 into `RemoteProtocolError`.  The helpers below read the values a client
 needs out of those tokens: numbers, flag lists, message octets, FETCH
@@ -51,7 +51,7 @@ _NUMBER = re.compile(r"[0-9]{1,10}")
 #: The status words of RFC 9051 §7.1; a tagged response may only be OK, NO or BAD.
 CONDITIONS = frozenset({"OK", "NO", "BAD", "BYE", "PREAUTH"})
 TAGGED_CONDITIONS = frozenset({"OK", "NO", "BAD"})
-#: The untagged data a client reads (§7.2-7.4), and those that follow a number.
+#: The untagged data a client reads (§7.2-7.5), and those that follow a number.
 DATA_KINDS = frozenset({
     "CAPABILITY", "ENABLED", "LIST", "NAMESPACE", "STATUS", "ESEARCH", "SEARCH", "FLAGS",
 })  # fmt: skip
@@ -90,7 +90,7 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class Continuation:
-    """A "+" request: send the literal, the next SASL step, or idle on (§7.5)."""
+    """A "+" request: send the literal, the next SASL step, or idle on (§7.6)."""
 
     text: str
 
@@ -270,7 +270,7 @@ def fetch_items(values: list[Token]) -> dict[str, Token]:
 
 
 def search_uids(data: Data) -> list[int]:
-    """The UIDs of a SEARCH (§7.3.2) or ESEARCH ALL (§7.3.4) response."""
+    """The UIDs of a SEARCH (RFC 3501 §7.2.5) or ESEARCH ALL (§7.3.4) response."""
     if data.kind == "SEARCH":
         return [parse_number(token) for token in data.values]
     values = list(data.values)
