@@ -27,7 +27,7 @@ VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
 #: written out here because importing the catalog loads the scenario models (slow --help).
 DEFAULT_SCENARIO = "01-first-email"
 #: The protocol machines whose state tables `mailsim explain` can draw.
-PROTOCOLS = ("smtp", "pop3", "smtp-client", "pop3-client", "imap-client")
+PROTOCOLS = ("smtp", "pop3", "imap", "smtp-client", "pop3-client", "imap-client")
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
 #: The first real port `mailsim serve` listens on: `serve.DEFAULT_PORT_BASE`, written
 #: out here so that --help does not load the server.
