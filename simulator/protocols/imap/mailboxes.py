@@ -244,9 +244,10 @@ def _status_line(folder: ImapFolder, items: tuple[str, ...]) -> bytes:
 
 def append(session: Session, tag: str, args: list[Token]) -> Completion:
     """APPEND (RFC 9051 §6.3.12): file the literal, answer with APPENDUID (RFC 4315)."""
-    if len(args) < 2 or not isinstance(args[-1], String):
-        raise bad()
-    name, message = mailbox_name(args[0]), args[-1].value
+    message_token = args[-1] if len(args) >= 2 else None
+    if not isinstance(message_token, String) or not message_token.literal:
+        raise bad()  # RFC 9051 §6.3.12: the message is a literal
+    name, message = mailbox_name(args[0]), message_token.value
     flags: set[str] = set()
     when = session.config.clock()
     for option in args[1:-1]:

@@ -73,9 +73,10 @@ class FolderView:
         if expunge_allowed:
             out += self._expunges(live)
         known = set(self.uids)
-        arrived = [m.uid for m in self.folder.messages if m.uid not in known]
-        if arrived:
-            self.uids += arrived
+        arrived = [m for m in self.folder.messages if m.uid not in known]
+        if arrived:  # their flags come with the FETCH the client sends next
+            self.uids += [m.uid for m in arrived]
+            self._told.update((m.uid, frozenset(m.flags)) for m in arrived)
             out.append(b"* %d EXISTS\r\n" % len(self.uids))
         for number, uid in enumerate(self.uids, 1):
             message = live.get(uid)
