@@ -39,7 +39,8 @@ def test_authenticate_plain_with_an_initial_response() -> None:
 @pytest.mark.parametrize(("response", "expected"), [
     (b"*", "a1 BAD Authentication aborted by client."),
     (b"!!!not base64", "a1 BAD Invalid base64 in response"),
-    (encode_plain("alice", "wrong").encode(), "a1 NO [AUTHENTICATIONFAILED] Authentication failed."),
+    (encode_plain("alice", "wrong").encode(),
+     "a1 NO [AUTHENTICATIONFAILED] Authentication failed."),
     (encode_plain("alice", "secret", authzid="bob").encode(),
      "a1 NO [AUTHENTICATIONFAILED] Authentication failed."),
 ])

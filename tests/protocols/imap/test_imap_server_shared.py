@@ -26,7 +26,8 @@ def test_flags_set_by_one_session_reach_the_other_after_its_next_command() -> No
 def test_expunge_by_one_session_renumbers_the_other_in_order() -> None:
     laptop, phone = _pair()
     laptop.send(b"a STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n")
-    assert laptop.lines(b"b EXPUNGE\r\n") == ["* 1 EXPUNGE", "* 1 EXPUNGE", "b OK Expunge completed."]
+    assert laptop.lines(b"b EXPUNGE\r\n") == [
+        "* 1 EXPUNGE", "* 1 EXPUNGE", "b OK Expunge completed."]
     assert phone.lines(b"c NOOP\r\n") == ["* 1 EXPUNGE", "* 1 EXPUNGE", "c OK NOOP completed."]
     assert phone.lines(b"d FETCH 1 UID\r\n") == ["* 1 FETCH (UID 3)", "d OK Fetch completed."]
 
