@@ -17,6 +17,7 @@ at once in IDLE when the agent calls `notify()` (`view.py`).
 """
 
 from simulator.protocols.imap import wire
+from simulator.protocols.imap.client_states import CLIENT_TRANSITIONS
 from simulator.protocols.imap.events import (
     CredentialsReceived,
     FlagsChanged,
@@ -40,6 +41,7 @@ from simulator.protocols.imap.store import ImapFolder, ImapMailbox, ImapMessage
 IMAP_PORT = 143  # RFC 9051 §1.5 (IANA)
 
 __all__ = [
+    "CLIENT_TRANSITIONS",
     "IMAP_PORT",
     "REPLIES",
     "TRANSITIONS",

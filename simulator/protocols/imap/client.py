@@ -231,8 +231,8 @@ class ImapClient(ClientEnding):
         elif data.kind in ("SEARCH", "ESEARCH"):
             self._found = search_uids(data)
         elif data.kind in ("FETCH", "LIST", "STATUS"):
-            event = DATA_READERS[data.kind](data)
-            if event is not None:
+            event = DATA_READERS[data.kind](data)  # SELECT's LIST (§6.3.2) is not news
+            if event is not None and (data.kind != "LIST" or self.state is S.LIST):
                 self._events.append(event)
 
     def _on_exists(self, exists: int) -> None:
