@@ -326,7 +326,7 @@ class ImapServer(ConnectionCommands):
             self._reject(tag, ImapReply.BAD_ARGUMENTS, command=printable(word).upper(),
                          detail=str(error))
             return
-        first = tokens[0] if tokens else None
+        first = tokens[0] if tokens and not line.startswith(b" ") else None
         if not isinstance(first, Atom) or not _valid_tag(first.value):
             self._reject("*", ImapReply.BAD_PRE_LOGIN)  # Dovecot does not echo a bad tag
             return
