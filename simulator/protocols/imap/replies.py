@@ -29,7 +29,6 @@ class ImapReply(Enum):
     BYE_MAILBOX_GONE = auto()
     LINE_TOO_LONG = auto()
     CLOSED = auto()
-    OK = auto()
     CAPABILITY_PRE_LOGIN = auto()
     CAPABILITY_DONE = auto()
     NOOP_DONE = auto()
@@ -101,7 +100,6 @@ REPLIES: dict[ImapReply, str] = {
     # imap-client.c client_input: an over-long line is skipped, the session goes on
     ImapReply.LINE_TOO_LONG: "* BAD Error in IMAP command: Too long argument.",
     ImapReply.CLOSED: "* OK [CLOSED] Previous mailbox closed.",  # RFC 9051 §7.1
-    ImapReply.OK: "OK {text}",
     ImapReply.CAPABILITY_PRE_LOGIN:
         "OK Pre-login capabilities listed, post-login capabilities have more.",
     ImapReply.CAPABILITY_DONE: "OK Capability completed.",
@@ -110,7 +108,7 @@ REPLIES: dict[ImapReply, str] = {
     ImapReply.LOGGED_IN: "OK [CAPABILITY {capabilities}] Logged in",  # imap/main.c
     ImapReply.AUTH_FAILED: "NO [AUTHENTICATIONFAILED] Authentication failed.",
     ImapReply.AUTH_ABORTED: "BAD Authentication aborted by client.",  # RFC 9051 §6.2.2
-    ImapReply.AUTH_BAD_BASE64: "BAD Invalid base64 in response",
+    ImapReply.AUTH_BAD_BASE64: "BAD Invalid base64 in response",  # RFC 9051 §6.2.2: BAD
     ImapReply.AUTH_MECHANISM: "NO Unsupported authentication mechanism.",
     ImapReply.PRIVACY_REQUIRED: "NO [PRIVACYREQUIRED] Cleartext authentication "
                                 "disallowed on non-secure (SSL/TLS) connections.",

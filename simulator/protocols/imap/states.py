@@ -115,9 +115,6 @@ TRANSITIONS: dict[ImapState, dict[Command, ImapState]] = {
 #: RFC 9051 §6.3.2: a SELECT that fails has already deselected the old mailbox.
 AFTER_FAILURE: dict[Command, ImapState] = {Command.SELECT: _A, Command.EXAMINE: _A}
 
-#: Commands whose success the agent decides (`login()` / `reject_login()`).
-DECIDED_BY_AGENT = frozenset({Command.LOGIN, Command.AUTHENTICATE})
-
 _NAMES = {command.value: command for command in Command}
 
 

@@ -55,13 +55,6 @@ class FolderView:
         """The folder's messages now, by UID."""
         return {m.uid: m for m in self.folder.messages}
 
-    def number_of(self, uid: int) -> int | None:
-        """The sequence number the client knows `uid` by."""
-        try:
-            return self.uids.index(uid) + 1
-        except ValueError:
-            return None
-
     def told(self, uid: int, flags: set[str]) -> None:
         """The client has just been shown these flags (FETCH or STORE reply)."""
         self._told[uid] = frozenset(flags)
