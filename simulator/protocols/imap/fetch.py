@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from simulator.protocols.imap import mime
 from simulator.protocols.imap.store import ImapMessage
@@ -138,29 +139,42 @@ def _section(spec: str) -> tuple[tuple[int, ...], str, tuple[str, ...]]:
 # ---- rendering ----
 
 
-def render(item: FetchItem, message: ImapMessage, parsed: mime.Part, epoch: datetime) -> bytes:
+class Fetched:
+    """One message being fetched; its MIME structure is parsed only if asked for."""
+
+    def __init__(self, message: ImapMessage, epoch: datetime) -> None:
+        self.message = message
+        self.epoch = epoch
+
+    @cached_property
+    def parsed(self) -> mime.Part:
+        """The message split into header, body and parts."""
+        return mime.parse(self.message.content)
+
+
+def render(item: FetchItem, fetched: Fetched) -> bytes:
     """`label value` for one item of one message."""
-    name = item.name
+    name, message = item.name, fetched.message
     if name == "UID":
         value = b"%d" % message.uid
     elif name == "FLAGS":
         value = flag_list(message.flags)
     elif name == "INTERNALDATE":
-        value = format_date_time(epoch + timedelta(seconds=message.internal_date))
+        value = format_date_time(fetched.epoch + timedelta(seconds=message.internal_date))
     elif name == "RFC822.SIZE":
         value = b"%d" % message.size
     elif name == "ENVELOPE":
-        value = envelope(parsed)
+        value = envelope(fetched.parsed)
     elif name in ("BODY", "BODYSTRUCTURE"):
-        value = body_structure(parsed)
+        value = body_structure(fetched.parsed)
     elif name == "RFC822":
         value = literal(message.content)
     elif name == "RFC822.HEADER":
-        value = literal(parsed.header)
+        value = literal(fetched.parsed.header)
     elif name == "RFC822.TEXT":
-        value = literal(parsed.body)
+        value = literal(fetched.parsed.body)
     else:
-        value = literal(section_data(item, parsed))
+        value = literal(section_data(item, fetched.parsed))
     return item.label().encode("utf-8") + b" " + value
 
 

@@ -8,14 +8,19 @@ ghost: FETCH skips it with ``[EXPUNGEISSUED]``, STORE and COPY skip it.
 
 from __future__ import annotations
 
-from simulator.protocols.imap import mime
 from simulator.protocols.imap.events import (
     FlagsChanged,
     MessageAppended,
     MessageFetched,
     MessagesExpunged,
 )
-from simulator.protocols.imap.fetch import FetchItem, FetchSyntaxError, parse_items, render
+from simulator.protocols.imap.fetch import (
+    Fetched,
+    FetchItem,
+    FetchSyntaxError,
+    parse_items,
+    render,
+)
 from simulator.protocols.imap.mailboxes import parse_flag
 from simulator.protocols.imap.replies import CommandFailed, ImapReply, reply_line
 from simulator.protocols.imap.search import (
@@ -164,8 +169,8 @@ def _fetch_one(session: Session, view: FolderView, number: int, message: ImapMes
         session.events.append(FlagsChanged(folder, message.uid, _ordered(message.flags)))
         if all(i.name != "FLAGS" for i in items):
             wanted.append(FetchItem("FLAGS"))  # RFC 9051 §6.4.5: report the new \Seen
-    parsed = mime.parse(message.content)
-    data = b" ".join(render(i, message, parsed, session.config.epoch) for i in wanted)
+    fetched = Fetched(message, session.config.epoch)
+    data = b" ".join(render(i, fetched) for i in wanted)
     if any(i.name == "FLAGS" for i in wanted):
         view.told(message.uid, message.flags)
     body_read = any(i.reads_body for i in wanted)

@@ -47,7 +47,7 @@ def test_idle_pushes_new_mail_expunges_and_flags_when_notified() -> None:
     mailbox = sample_mailbox()
     phone = Harness(mailbox).select()
     assert phone.lines(b"i IDLE\r\n") == ["+ idling"]
-    assert phone.events == [IdleStarted("INBOX")]
+    assert phone.events == [IdleStarted("INBOX")] and phone.server.idling
     mailbox.file("INBOX", NEW, None, 10.0)
     phone.server.notify()
     assert phone.server.data_to_send() == b"* 4 EXISTS\r\n"
@@ -57,7 +57,7 @@ def test_idle_pushes_new_mail_expunges_and_flags_when_notified() -> None:
     phone.server.notify()
     assert phone.server.data_to_send() == b"* 1 EXPUNGE\r\n* 1 FETCH (FLAGS (\\Answered))\r\n"
     assert phone.lines(b"DONE\r\n") == ["i OK Idle completed."]
-    assert phone.events[-1] == IdleEnded()
+    assert phone.events[-1] == IdleEnded() and not phone.server.idling
 
 
 def test_notify_outside_idle_waits_for_the_next_command() -> None:
