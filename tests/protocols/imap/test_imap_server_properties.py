@@ -160,6 +160,7 @@ def test_two_sessions_stay_consistent_and_converge(actions: list[tuple[str, int,
     for session, model in zip(sessions, models, strict=True):
         model.read(session.send(b"z NOOP\r\n"))
         assert model.count == len(expected)
+        assert session.send(b"z2 NOOP\r\n") == b"z2 OK NOOP completed.\r\n"  # all told
         if expected:
             fetched = session.send(b"u FETCH 1:* UID\r\n")
             assert re.findall(rb"^\* \d+ FETCH \(UID (\d+)\)", fetched, re.M) == [
