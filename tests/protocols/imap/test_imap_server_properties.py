@@ -14,7 +14,8 @@ from imap_server_harness import Harness, sample_mailbox
 from simulator.mailstore import Mailbox
 from simulator.protocols.imap import ImapState
 
-_RESPONSE = re.compile(rb"(\* |\+ |[!#-'\-.0-9;-Z^-z|~\]]+ (OK|NO|BAD) )")
+#: RFC 9051 §9: untagged, continuation, or a tag (ASTRING-CHARs but "+") and a status.
+_RESPONSE = re.compile(rb'(\* |\+ |[^\x00-\x20\x7f-\xff(){%*"\\+]+ (OK|NO|BAD) )')
 _WORDS = [b"NOOP", b"LOGIN", b"SELECT", b"FETCH", b"UID", b"STORE", b"APPEND", b"IDLE", b"DONE",
           b"SEARCH", b"LIST", b"STATUS", b"AUTHENTICATE", b"ENABLE", b"CLOSE", b"LOGOUT",
           b"EXPUNGE", b"MOVE", b"COPY", b"CREATE", b"RENAME", b"DELETE", b"EXAMINE"]
