@@ -197,8 +197,8 @@ def test_serving_outlasts_the_scenario_and_the_run_ends_when_it_stops() -> None:
 
 def test_ports_follow_hosts_by_name_then_ports(server: Server) -> None:
     assert [(p.host, p.port, p.protocol) for p in server.ports] == [
-        (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
+        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
     ]
     assert all(p.address == "127.0.0.1" and p.real_port > 0 for p in server.ports)
     assert ServedPort(ORG, 587, "smtp", "127.0.0.1", 2505).to_json() == {
@@ -211,7 +211,7 @@ def test_a_port_in_use_stops_the_start_with_one_line() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         server = Server(Simulation.load("01-first-email"), port_base=port)
-        refused = rf"port {port} for mail\.example\.net:25: .*--port-base 0"
+        refused = rf"port {port} for mail\.example\.net:24: .*--port-base 0"
         with pytest.raises(ServeError, match=refused):
             server.start()
         server.close()
@@ -250,8 +250,8 @@ def test_cli_serves_for_a_while_and_writes_the_port_table(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     table = json.loads(ports.read_text(encoding="utf-8"))
     assert [(p["host"], p["port"], p["protocol"]) for p in table] == [
-        (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
+        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
     ]
     assert all(set(p) == {"host", "port", "protocol", "address", "real_port"} for p in table)
     assert all(p["address"] == "127.0.0.1" for p in table)
