@@ -17,7 +17,7 @@ to honour.  At smtpd_hard_error_limit it says 421 and closes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,21 +48,8 @@ from simulator.protocols.smtp.events import (
     RcptToReceived,
     ServerEvent,
 )
-from simulator.protocols.smtp.replies import (
-    REPLIES,
-    Reply,
-    ReplyTable,
-    SmtpReply,
-    ehlo_reply,
-    reply,
-)
-from simulator.protocols.smtp.states import (
-    ENDS_ON_ANY_REPLY,
-    TRANSITIONS,
-    ServerState,
-    Transitions,
-    known_verbs,
-)
+from simulator.protocols.smtp.replies import REPLIES, Reply, SmtpReply, ehlo_reply, reply
+from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState, known_verbs
 
 MAX_COMMAND_LINE = 512  # RFC 5321 §4.5.3.1.4, octets incl. CRLF
 MAX_AUTH_LINE = 12288  # RFC 4954 §4: AUTH lines may be this long
@@ -100,8 +87,8 @@ class SmtpServer:
     """One server side of an SMTP session, sans I/O."""
 
     #: The dialect: its state table and its reply texts (LMTP has its own, RFC 2033).
-    transitions: Transitions = TRANSITIONS
-    replies: ReplyTable = REPLIES
+    transitions: Mapping[ServerState, Mapping[Verb, ServerState]] = TRANSITIONS
+    replies: Mapping[Any, tuple[int, str | None, str]] = REPLIES
 
     def __init__(self, config: SmtpServerConfig) -> None:
         self.config = config
