@@ -289,15 +289,17 @@ def schema(args: argparse.Namespace) -> int:
 
 def explain(args: argparse.Namespace) -> int:
     """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
-    from simulator.protocols import pop3, smtp
+    from simulator.protocols import lmtp, pop3, smtp
     from simulator.views import states_mermaid
     from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView, Transitions
 
     tables: dict[str, tuple[str, Transitions[Any, Any]]] = {
         "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
         "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
+        "lmtp": ("LMTP server (RFC 2033)", lmtp.TRANSITIONS),
         "smtp-client": ("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS),
         "pop3-client": ("POP3 client (RFC 1939)", pop3.CLIENT_TRANSITIONS),
+        "lmtp-client": ("LMTP client (RFC 2033)", lmtp.CLIENT_TRANSITIONS),
     }
     title, transitions = tables[args.protocol]
     if args.format == "mermaid":
