@@ -125,6 +125,28 @@ def test_submitted_mail_is_relayed_delivered_and_fetched_with_poplib(server: Ser
     assert {"USER bob@example.net", "PASS builder", "QUIT"} <= set(said)
 
 
+def test_pythons_lmtp_client_hands_mail_straight_to_the_mda(server: Server) -> None:
+    """smtplib.LMTP speaks RFC 2033 to the simulated Dovecot, as Postfix's lmtp does."""
+    with smtplib.LMTP("127.0.0.1", real_port(server, NET, 24), local_hostname="student-pc",
+                      timeout=PATIENCE) as client:
+        client.ehlo_or_helo_if_needed()  # smtplib.LMTP says LHLO
+        assert client.does_esmtp and client.has_extn("pipelining")  # LHLO's answer
+        refused = client.sendmail("alice@example.org", ["bob@example.net"],
+                                  letter("<real.lmtp@example.org>").as_bytes())
+        assert refused == {}
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as unknown:
+            client.sendmail("alice@example.org", ["nobody@example.net"], b"Subject: x\r\n\r\nx")
+    (code, text), = unknown.value.recipients.values()
+    assert (code, text) == (550, b"5.1.1 <nobody@example.net> User doesn't exist: "
+                                 b"nobody@example.net")
+    assert server.wait_until(delivered("<real.lmtp@example.org>"), PATIENCE)
+    server.close()
+    said = [r.text for r in real_records(server) if r.kind is Kind.LINE]
+    assert said[:2] == ["220 mail.example.net Dovecot ready.", "lhlo student-pc"]
+    assert any(t.startswith("250 2.0.0 <bob@example.net> ") and t.endswith(" Saved")
+               for t in said)
+
+
 def test_wrong_passwords_are_refused(server: Server) -> None:
     with smtp(server, ORG, SUBMISSION) as client, pytest.raises(
             smtplib.SMTPAuthenticationError) as refused:
