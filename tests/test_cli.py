@@ -204,6 +204,8 @@ def test_validate_good_files_prints_ok(capsys: Capsys) -> None:
     assert out.splitlines() == [
         f"{files[0]}: OK (First e-mail)",
         f"{files[1]}: OK (Unknown user)",
+        f"{files[2]}: OK (Mailbox full)",
+        f"{files[3]}: OK (Separate MDA)",
     ]
 
 
