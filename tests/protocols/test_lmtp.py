@@ -218,3 +218,24 @@ def test_hostile_bytes_never_escape_the_machine(data: bytes) -> None:
         else:
             server.respond(decided)
     assert all(line[:3].isdigit() for line in server.data_to_send().decode().splitlines())
+
+
+REPLY_LINE = st.sampled_from([
+    b"220 mda Dovecot ready.", b"250-mda", b"250 PIPELINING", b"250 2.1.5 OK", b"354 OK",
+    b"250 2.0.0 <bob@example.net> S Saved", b"452 4.2.2 <x@y> full", b"421 4.4.2 bye",
+    b"552 5.2.2 <x@y> full", b"garbage", b"", b"999 what",
+])
+
+
+@settings(max_examples=80, deadline=None)
+@given(replies=st.lists(REPLY_LINE, max_size=20))
+def test_a_hostile_server_never_breaks_the_client(replies: list[bytes]) -> None:
+    client = LmtpClient(SmtpClientConfig(helo_name="mx"),
+                        [(Envelope("a@b.org", ("bob@example.net", "carol@example.net")), b"x\r\n")])
+    client.receive_data(b"".join(line + b"\r\n" for line in replies))
+    client.receive_data(b"")  # then the server hangs up
+    events = []
+    while (event := client.next_event()) is not NEED_DATA:
+        events.append(event)
+    assert client.closed
+    assert sum(isinstance(e, TransactionResult) for e in events) == 1  # always one verdict

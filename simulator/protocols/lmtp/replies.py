@@ -53,10 +53,8 @@ _DOVECOT: dict[SmtpReply | LmtpReply, ReplyText] = {
 }
 del R, L
 #: code, RFC 3463 enhanced code, text template, for every reply an LMTP server sends.
-REPLIES: dict[SmtpReply | LmtpReply, ReplyText] = {**_DOVECOT}
-for _key, _text in SMTP_REPLIES.items():
-    REPLIES.setdefault(_key, _text)
-del _key, _text
+REPLIES: dict[SmtpReply | LmtpReply, ReplyText] = {key: text for key, text in SMTP_REPLIES.items()}
+REPLIES.update(_DOVECOT)
 
 #: The LHLO keywords offered, in Dovecot's order.  Dovecot also offers
 #: CHUNKING (BDAT), DSN and SIZE; they are not modelled here, so not offered.
