@@ -33,6 +33,7 @@ from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff
 from simulator.protocols.smtp.events import (
     AuthReceived,
     ClientEvent,
+    DeliveryResult,
     Envelope,
     MailFromReceived,
     MessageReceived,
@@ -63,6 +64,7 @@ __all__ = [
     "ClientEvent",
     "ClientInput",
     "ClientState",
+    "DeliveryResult",
     "Envelope",
     "Extension",
     "MailFromReceived",

@@ -24,7 +24,7 @@ that event; it never makes up a reply the server did not send.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from simulator.protocols.common import (
@@ -74,6 +74,11 @@ class SmtpClientConfig:
 
 class SmtpClient(ClientEnding):
     """One client side of an SMTP session, sans I/O."""
+
+    #: The dialect: the table the client moves along and what each state sends
+    #: (LMTP has its own, RFC 2033).
+    transitions: Mapping[ClientState, Mapping[ClientInput, ClientState]] = CLIENT_TRANSITIONS
+    commands: Mapping[ClientState, str] = COMMANDS
 
     def __init__(self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]):
         if any(not envelope.rcpt_to for envelope, _ in transactions):
@@ -195,7 +200,7 @@ class SmtpClient(ClientEnding):
         While commands are in flight, the state entered is the one whose
         command comes next in their group (or REST_OF_GROUP): nothing is sent.
         """
-        self.state = CLIENT_TRANSITIONS[self.state][given]
+        self.state = self.transitions[self.state][given]
         if self.state is ClientState.CLOSED:
             self._in_flight.clear()
         elif not self._in_flight:
@@ -228,8 +233,8 @@ class SmtpClient(ClientEnding):
         if state is ClientState.CONTENT:
             _, content = self.transactions[self._index]
             self._out += dot_stuff(content)  # RFC 5321 §4.5.2
-        elif state in COMMANDS:
-            line = COMMANDS[state].format(**self._command_fields(state, recipient))
+        elif state in self.commands:
+            line = self.commands[state].format(**self._command_fields(state, recipient))
             self._out += line.encode("utf-8") + CRLF
         else:
             return

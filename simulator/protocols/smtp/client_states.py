@@ -22,6 +22,7 @@ class ClientState(Enum):
 
     GREETING = "greeting"  # connected, waiting for 220
     EHLO = "ehlo"
+    LHLO = "lhlo"  # LMTP only (RFC 2033 §4.1): instead of EHLO, no HELO fallback
     HELO = "helo"  # EHLO got 5yz: RFC 5321 §3.2 fallback
     AUTH = "auth"  # AUTH PLAIN with the initial response (RFC 4954 §4)
     AUTH_CANCEL = "auth_cancel"  # "*": the server asked for more than PLAIN needs
@@ -29,6 +30,9 @@ class ClientState(Enum):
     RCPT = "rcpt"
     DATA = "data"  # waiting for 354
     CONTENT = "content"  # content and final dot sent, waiting for the verdict
+    # LMTP only (RFC 2033 §4.2): the final dot gets one reply per accepted
+    # recipient; the first came, the others are awaited
+    DELIVERY_REPLIES = "delivery_replies"
     # PIPELINING: MAIL, or every RCPT, was refused; the replies to the rest of
     # the group are read and dropped (RFC 2920 §3.1: the client checks them all)
     REST_OF_GROUP = "rest_of_group"
