@@ -36,6 +36,7 @@ import simpy
 from simulator.agents.recording import Wire
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.net.topology import Host
+from simulator.protocols.lmtp import LMTP_PORT
 from simulator.protocols.pop3 import POP3_PORT
 from simulator.protocols.smtp import SMTP_PORT, SUBMISSION_PORT
 
@@ -50,6 +51,7 @@ SERVICES = {
     SMTP_PORT: "relay (MTA to MTA)",  # RFC 5321 §4.5.4
     SUBMISSION_PORT: "submission, AUTH first",  # RFC 6409 §4.3
     POP3_PORT: "mailbox access",  # RFC 1939
+    LMTP_PORT: "hand-off to the MDA (MTA to MDA)",  # RFC 2033; Python's smtplib.LMTP speaks it
 }
 #: The host a real client appears as: named like `alice-pc`, and short enough
 #: that a narrow transcript never abbreviates it.

@@ -27,7 +27,9 @@ VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
 #: written out here because importing the catalog loads the scenario models (slow --help).
 DEFAULT_SCENARIO = "01-first-email"
 #: The protocol machines whose state tables `mailsim explain` can draw.
-PROTOCOLS = ("smtp", "pop3", "smtp-client", "pop3-client")
+PROTOCOLS = (
+    "smtp", "lmtp", "pop3", "imap", "smtp-client", "lmtp-client", "pop3-client", "imap-client",
+)
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
 #: The first real port `mailsim serve` listens on: `serve.DEFAULT_PORT_BASE`, written
 #: out here so that --help does not load the server.
@@ -108,8 +110,8 @@ def _scenario_argument(command: argparse.ArgumentParser) -> None:
 def _filter_arguments(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("filters (what the transcript shows)")
     group.add_argument("--protocol", action="append", metavar="NAME",
-                       choices=("smtp", "pop3", "dns", "tcp", "mail"),
-                       help="only this protocol: smtp, pop3, dns, tcp or mail (repeatable)")
+                       choices=("smtp", "lmtp", "pop3", "dns", "tcp", "mail"),
+                       help="only this protocol: smtp, lmtp, pop3, dns, tcp or mail (repeatable)")
     group.add_argument("--host", metavar="NAME", help="only what this host sends or receives")
     group.add_argument("--message", metavar="ID", help="only this Message-ID, both sides")
     group.add_argument("--session", metavar="ID", help="only this session (s1, s2, ...)")

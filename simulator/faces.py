@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from rich.console import Console, RenderableType
 
@@ -303,17 +303,11 @@ def schema(args: argparse.Namespace) -> int:
 
 def explain(args: argparse.Namespace) -> int:
     """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
-    from simulator.protocols import pop3, smtp
+    from simulator.protocols.tables import STATE_TABLES
     from simulator.views import states_mermaid
-    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView, Transitions
+    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView
 
-    tables: dict[str, tuple[str, Transitions[Any, Any]]] = {
-        "smtp": ("SMTP server (RFC 5321)", smtp.TRANSITIONS),
-        "pop3": ("POP3 server (RFC 1939)", pop3.TRANSITIONS),
-        "smtp-client": ("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS),
-        "pop3-client": ("POP3 client (RFC 1939)", pop3.CLIENT_TRANSITIONS),
-    }
-    title, transitions = tables[args.protocol]
+    title, transitions = STATE_TABLES[args.protocol]
     if args.format == "mermaid":
         sys.stdout.write(states_mermaid(title, transitions))
     elif args.protocol.endswith("-client"):

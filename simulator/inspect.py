@@ -79,7 +79,7 @@ def mailbox_entries(world: World, address: str) -> list[MailboxEntry]:
     for mda in world.mdas.values():
         mailbox = mda.mailbox_of(address)
         if mailbox is not None:
-            return [_mailbox_entry(stored.uid, stored.content, stored.message_id)
+            return [_mailbox_entry(stored.pop3_uid, stored.content, stored.message_id)
                     for stored in mailbox.messages]
     raise KeyError(f"no mailbox for {address}")
 

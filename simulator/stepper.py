@@ -341,9 +341,9 @@ def _with_filter(shown: RecordFilter, word: str) -> RecordFilter:
         return replace(shown, host=value)
     if sep and key in ("msg", "message") and value:
         return replace(shown, message=value if value.startswith("<") else f"<{value}>")
-    if not sep and word in ("smtp", "pop3", "dns", "tcp", "mail"):
+    if not sep and word in ("smtp", "lmtp", "pop3", "dns", "tcp", "mail"):
         return replace(shown, protocols=(shown.protocols or frozenset()) | {word})
-    raise ValueError(f"unknown filter {word!r}: try smtp, pop3, dns, tcp, mail, host=NAME, "
+    raise ValueError(f"unknown filter {word!r}: try smtp, lmtp, pop3, dns, tcp, mail, host=NAME, "
                      "msg=ID or off")
 
 

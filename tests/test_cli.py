@@ -205,6 +205,8 @@ def test_validate_good_files_prints_ok(capsys: Capsys) -> None:
         f"{files[0]}: OK (First e-mail)",
         f"{files[1]}: OK (Unknown user)",
         f"{files[2]}: OK (Eavesdropper)",
+        f"{files[3]}: OK (Mailbox full)",
+        f"{files[4]}: OK (Separate MDA)",
     ]
 
 
@@ -458,17 +460,26 @@ def test_export_mermaid_only_draws_sequences(capsys: Capsys) -> None:
     assert status == EXIT_USAGE and "sequence view only" in err
 
 
-@pytest.mark.parametrize("machine", ["smtp", "pop3", "smtp-client", "pop3-client"])
+@pytest.mark.parametrize("machine", ["smtp", "pop3", "lmtp", "smtp-client", "pop3-client",
+                                     "lmtp-client"])
 def test_explain_draws_a_mermaid_state_diagram(machine: str, capsys: Capsys) -> None:
     status, out, _ = cli(["explain", machine, "--format", "mermaid"], capsys)
     assert status == 0 and out.startswith("stateDiagram-v2")
     assert ("CLIENT" in out.upper()) is machine.endswith("client")
 
 
-@pytest.mark.parametrize("machine", ["smtp-client", "pop3-client"])
+@pytest.mark.parametrize("machine", ["smtp-client", "pop3-client", "lmtp-client"])
 def test_explain_draws_the_client_tables(machine: str, capsys: Capsys) -> None:
     status, out, _ = cli(["explain", machine], capsys)
     assert status == 0 and "client" in out and "Reply → next state" in out
+
+
+def test_explain_lmtp_draws_lhlo_and_the_replies_after_the_dot(capsys: Capsys) -> None:
+    status, server, _ = cli(["explain", "lmtp"], capsys)
+    assert status == 0 and "LMTP server (RFC 2033)" in server
+    assert "LHLO" in server and "EHLO" not in server and "AUTH" not in server
+    status, client, _ = cli(["explain", "lmtp-client"], capsys)
+    assert "DELIVERY_REPLIES" in client and "HELO" not in client.replace("LHLO", "")
 
 
 def test_show_prints_the_lesson_and_the_file(capsys: Capsys) -> None:

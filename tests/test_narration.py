@@ -341,3 +341,24 @@ def test_narration_text_wraps_under_its_first_word(unknown_user: Explained, widt
     assert all(len(text) <= width for text in lines)
     assert all(text.startswith("    ") and not text.startswith("     ") for text in lines[1:])
     assert " ".join(text.strip() for text in lines).removeprefix("↳ ") == words
+
+
+# -- LMTP (RFC 2033) -------------------------------------------------------------------
+
+
+def test_lmtp_replies_after_the_dot_are_read_one_per_recipient() -> None:
+    separate = explained(run("separate-mda"))
+    assert "LHLO, LMTP's EHLO" in the(words_for(separate, Kind.LINE, "LHLO mx.example.net"))
+    saved = words_for(separate, Kind.LINE, "250 2.0.0 <")
+    assert "saved the message in the mailbox of <bob@example.net>" in saved[0]
+    assert "saved the message in the mailbox of <carol@example.net>" in saved[1]
+    assert all("RFC 2033 §4.2" in words for words in saved)
+
+
+def test_a_full_mailbox_is_explained_permanent_or_temporary() -> None:
+    full = explained(run("mailbox-full"))
+    permanent = the(words_for(full, Kind.LINE, "552 5.2.2"))
+    assert "bounces the message to <alice@example.org> now" in permanent
+    assert "RFC 3463 calls a full mailbox (X.2.2) a transient condition" in permanent
+    temporary = the(words_for(full, Kind.LINE, "452 4.2.2"))
+    assert "quota_full_tempfail" in temporary and "tries again" in temporary

@@ -125,6 +125,28 @@ def test_submitted_mail_is_relayed_delivered_and_fetched_with_poplib(server: Ser
     assert {"USER bob@example.net", "PASS builder", "QUIT"} <= set(said)
 
 
+def test_pythons_lmtp_client_hands_mail_straight_to_the_mda(server: Server) -> None:
+    """smtplib.LMTP speaks RFC 2033 to the simulated Dovecot, as Postfix's lmtp does."""
+    with smtplib.LMTP("127.0.0.1", real_port(server, NET, 24), local_hostname="student-pc",
+                      timeout=PATIENCE) as client:
+        client.ehlo_or_helo_if_needed()  # smtplib.LMTP says LHLO
+        assert client.does_esmtp and client.has_extn("pipelining")  # LHLO's answer
+        refused = client.sendmail("alice@example.org", ["bob@example.net"],
+                                  letter("<real.lmtp@example.org>").as_bytes())
+        assert refused == {}
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as unknown:
+            client.sendmail("alice@example.org", ["nobody@example.net"], b"Subject: x\r\n\r\nx")
+    (code, text), = unknown.value.recipients.values()
+    assert (code, text) == (550, b"5.1.1 <nobody@example.net> User doesn't exist: "
+                                 b"nobody@example.net")
+    assert server.wait_until(delivered("<real.lmtp@example.org>"), PATIENCE)
+    server.close()
+    said = [r.text for r in real_records(server) if r.kind is Kind.LINE]
+    assert said[:2] == ["220 mail.example.net Dovecot ready.", "lhlo student-pc"]
+    assert any(t.startswith("250 2.0.0 <bob@example.net> ") and t.endswith(" Saved")
+               for t in said)
+
+
 def test_wrong_passwords_are_refused(server: Server) -> None:
     with smtp(server, ORG, SUBMISSION) as client, pytest.raises(
             smtplib.SMTPAuthenticationError) as refused:
@@ -197,8 +219,8 @@ def test_serving_outlasts_the_scenario_and_the_run_ends_when_it_stops() -> None:
 
 def test_ports_follow_hosts_by_name_then_ports(server: Server) -> None:
     assert [(p.host, p.port, p.protocol) for p in server.ports] == [
-        (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
+        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
     ]
     assert all(p.address == "127.0.0.1" and p.real_port > 0 for p in server.ports)
     assert ServedPort(ORG, 587, "smtp", "127.0.0.1", 2505).to_json() == {
@@ -211,7 +233,7 @@ def test_a_port_in_use_stops_the_start_with_one_line() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         server = Server(Simulation.load("01-first-email"), port_base=port)
-        refused = rf"port {port} for mail\.example\.net:25: .*--port-base 0"
+        refused = rf"port {port} for mail\.example\.net:24: .*--port-base 0"
         with pytest.raises(ServeError, match=refused):
             server.start()
         server.close()
@@ -250,8 +272,8 @@ def test_cli_serves_for_a_while_and_writes_the_port_table(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     table = json.loads(ports.read_text(encoding="utf-8"))
     assert [(p["host"], p["port"], p["protocol"]) for p in table] == [
-        (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
+        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
     ]
     assert all(set(p) == {"host", "port", "protocol", "address", "real_port"} for p in table)
     assert all(p["address"] == "127.0.0.1" for p in table)
@@ -298,7 +320,7 @@ def test_modelled_tls_is_not_served_to_real_clients() -> None:
     served = Server(Simulation.load("eavesdropper"), port_base=0, speed=SPEED)
     served.serve_in_thread()
     try:
-        assert {p.port for p in served.ports} == {25, 110, 587}
+        assert {p.port for p in served.ports} == {24, 25, 110, 587}  # LMTP, SMTP, POP3
         with smtp(served, ORG, SUBMISSION) as client:
             client.ehlo()
             assert not client.has_extn("starttls")

@@ -1,16 +1,26 @@
-"""The MDA: mailboxes, final delivery, and the POP3 service (like Dovecot).
+"""The MDA: a mailbox server of its own, reached over LMTP and POP3 (like Dovecot).
 
-The MTA hands each accepted message for a local user to `Mda.deliver`,
-which stamps `Return-Path:` and `Delivered-To:` on top (RFC 5321 §4.4:
-the final delivery records the reverse-path) and appends it to the user's
-`Mailbox`.  Users read their mail over POP3 on port 110 (STLS, and POP3S
-on port 995, when TLS is set up); a mailbox is locked
-while a POP3 session has it open, and deletions only happen when the
-session ends with QUIT (RFC 1939 §6).
+The MDA listens on its host for LMTP (port 24, `agents.lmtpd`), where MTAs
+hand it mail, and for POP3 (port 110), where users read it.  It keeps one
+`mailstore.Mailbox` per user, with the quota the scenario gives.  Final
+delivery stamps `Return-Path:` and `Delivered-To:` on top (RFC 5321 §4.4:
+the final delivery records the reverse-path) and files the message in
+INBOX under the next UID -- or refuses it when the mailbox is over quota:
+`552 5.2.2` by default, `452 4.2.2` with Dovecot's quota_full_tempfail.
+Dovecot's quota_grace (a last message may overshoot by 10%) is not
+modelled: a message that does not fit is refused.
+
+A POP3 session takes the mailbox's POP3 lock, sees INBOX, marks what RETR
+sent as `\\Seen` when it ends with QUIT (Dovecot, unless
+pop3_no_flag_updates) and removes what DELE marked (RFC 1939 §6).
+Mailboxes are shared objects, so other sessions (IMAP) can use them at the
+same time.  With TLS set up, POP3 also offers STLS (RFC 2595) and listens on
+port 995 (POP3S, RFC 8314).
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,9 +28,13 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
+from simulator.agents.lmtpd import LmtpSession
 from simulator.agents.session import Patience, pump, serve
+from simulator.mailstore import INBOX, SEEN, Mailbox, StoredMessage
 from simulator.net.connection import Endpoint
 from simulator.protocols.addresses import mailbox_key
+from simulator.protocols.lmtp import LMTP_PORT, LmtpReply
+from simulator.protocols.lmtp import reply as lmtp_reply
 from simulator.protocols.message import first_header, prepend_header, received_count
 from simulator.protocols.pop3 import (
     POP3_PORT,
@@ -31,85 +45,83 @@ from simulator.protocols.pop3 import (
     Pop3ServerConfig,
     UpdateRequested,
 )
+from simulator.protocols.smtp import Reply, SmtpReply
 from simulator.protocols.tls import ServerTls, TlsRequested
 from simulator.trace import Kind
-from simulator.trace_data import MailDelivered
+from simulator.trace_data import MailDelivered, Note
 
 #: Dovecot's POP3 autologout (RFC 1939 §3 asks for at least 10 minutes).
 POP3_AUTOLOGOUT = 600.0
+#: The characters of a Dovecot session id (base64 of a GUID, 22 characters).
+SESSION_ID_CHARS = string.ascii_letters + string.digits + "+/"
+SESSION_ID_LENGTH = 22
 
 
-@dataclass(slots=True)
-class StoredMessage:
-    """A message at rest in a mailbox, with its POP3 unique-id."""
+@dataclass(frozen=True)
+class Account:
+    """One user as the MDA's user database knows them."""
 
-    uid: str
-    content: bytes
-    message_id: str | None
+    password: str
+    quota: int | None = None  # bytes (Dovecot quota_storage_size); None: no limit
+    quota_full_tempfail: bool = False  # Dovecot: over quota is 452 4.2.2, not 552 5.2.2
+
+
+@dataclass(frozen=True)
+class MdaConfig:
+    """What an MDA is told by its administrator."""
+
+    hostname: str
+    accounts: Mapping[str, Account]
+    #: address -> mailbox address, e.g. postmaster@example.org -> alice@example.org
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    software: str = "Dovecot"
+    pop3_no_flag_updates: bool = False  # Dovecot default: RETR marks mail \Seen
+    tls: ServerTls | None = None  # None: no TLS at all (no STLS, no port 995)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredCopy:
-    """The copy a queue entry left in one mailbox, and the recipient it was stored for."""
+    """The copy one LMTP transaction left in one mailbox, and the recipient it was stored for."""
 
     stored: StoredMessage
     recipient: str
 
 
-#: The copies one queue entry has stored so far, by mailbox address.
+#: The copies one transaction has stored so far, by mailbox address.
 Copies = dict[str, StoredCopy]
 
 
-@dataclass
-class Mailbox:
-    """One user's mailbox: an account and the messages it holds."""
-
-    address: str
-    password: str
-    messages: list[StoredMessage] = field(default_factory=list)
-    locked: bool = False
-    next_uid: int = 1
-
-    def add(self, content: bytes, message_id: str | None) -> StoredMessage:
-        """Store a message under a fresh, never reused unique-id."""
-        stored = StoredMessage(f"{self.next_uid:08x}", content, message_id)
-        self.next_uid += 1
-        self.messages.append(stored)
-        return stored
-
-    def remove(self, uids: tuple[str, ...]) -> None:
-        """Delete the messages with these unique-ids."""
-        self.messages = [m for m in self.messages if m.uid not in uids]
-
-
 class Mda:
-    """Mailboxes of the users of one or more domains, served over POP3."""
+    """Mailboxes of the users of one or more domains, filled over LMTP, read over POP3."""
 
-    def __init__(
-        self, ctx: SimContext, hostname: str, accounts: Mapping[str, str],
-        aliases: Mapping[str, str] | None = None, software: str = "Dovecot",
-        tls: ServerTls | None = None,
-    ) -> None:
+    def __init__(self, ctx: SimContext, config: MdaConfig) -> None:
         self.ctx = ctx
-        self.hostname = hostname
+        self.config = config
+        self.hostname = config.hostname
+        accounts = {mailbox_key(addr): account for addr, account in config.accounts.items()}
         self.mailboxes = {
-            mailbox_key(addr): Mailbox(mailbox_key(addr), pw) for addr, pw in accounts.items()
+            key: Mailbox(key, account.password, account.quota) for key, account in accounts.items()
         }
-        #: address -> mailbox address, e.g. postmaster@example.org -> alice@example.org
+        self._tempfail = {key for key, account in accounts.items() if account.quota_full_tempfail}
         self.aliases = {
-            mailbox_key(alias): mailbox_key(target) for alias, target in (aliases or {}).items()
+            mailbox_key(alias): mailbox_key(target) for alias, target in config.aliases.items()
         }
-        self.pop3_config = Pop3ServerConfig(hostname=hostname, software=software)
+        self._session_ids = ctx.rng(f"lmtp-session/{config.hostname}")
+        self.pop3_config = Pop3ServerConfig(hostname=config.hostname, software=config.software)
+        tls = config.tls
         if tls is not None:  # Dovecot ssl = yes; disable_plaintext_auth
             self.pop3_config = replace(self.pop3_config, starttls=tls.starttls,
                                        tls_version=tls.version,
                                        disable_plaintext_auth=tls.require_for_auth)
-        listener = ctx.network.listen(hostname, POP3_PORT, "pop3")
-        serve(ctx, f"pop3d {hostname}:{POP3_PORT}", listener,
+        lmtp = ctx.network.listen(config.hostname, LMTP_PORT, "lmtp")
+        serve(ctx, f"lmtp {config.hostname}:{LMTP_PORT}", lmtp,
+              lambda endpoint: LmtpSession(self, endpoint).run())
+        pop3 = ctx.network.listen(config.hostname, POP3_PORT, "pop3")
+        serve(ctx, f"pop3d {config.hostname}:{POP3_PORT}", pop3,
               lambda endpoint: Pop3Session(self, endpoint).run())
         if tls is not None and tls.implicit:  # RFC 8314 §3.2: POP3 over TLS
-            pop3s = ctx.network.listen(hostname, POP3S_PORT, "pop3")
-            serve(ctx, f"pop3d {hostname}:{POP3S_PORT}", pop3s,
+            pop3s = ctx.network.listen(config.hostname, POP3S_PORT, "pop3")
+            serve(ctx, f"pop3d {config.hostname}:{POP3S_PORT}", pop3s,
                   lambda endpoint: Pop3Session(self, endpoint, implicit_tls=True).run())
 
     def mailbox_of(self, address: str) -> Mailbox | None:
@@ -126,27 +138,33 @@ class Mda:
         mailbox = self.mailboxes.get(mailbox_key(address))
         return mailbox is not None and mailbox.password == password
 
-    def deliver(
-        self, sender: str, recipient: str, content: bytes, queue_id: str,
-        copies: Copies | None = None,
-    ) -> bool:
-        """Store a message for `recipient`; False when there is no such user.
+    def new_session_id(self) -> str:
+        """A Dovecot-style session id, as the LMTP "Saved" reply quotes it."""
+        return "".join(self._session_ids.choice(SESSION_ID_CHARS)
+                       for _ in range(SESSION_ID_LENGTH))
 
-        `queue_id` is the MTA's id for the message, as in its log line.
-        `copies` holds the copies already stored from the same queue entry:
-        an address that resolves to one of those mailboxes (in another case,
-        or through an alias) gets no second copy -- Postfix's duplicate
-        filter runs after alias expansion -- but still its own delivery
-        record, naming the copy it shares.
+    def deliver(
+        self, sender: str, recipient: str, content: bytes, session_id: str, copies: Copies
+    ) -> Reply:
+        """Store a message for `recipient`; the LMTP reply that says how it went.
+
+        `copies` holds the copies already stored in this transaction: an
+        address that resolves to one of those mailboxes (in another case, or
+        through an alias) gets no second copy -- Postfix's duplicate filter
+        runs after alias expansion -- but still its own delivery record,
+        naming the copy it shares.
         """
         mailbox = self.mailbox_of(recipient)
         if mailbox is None:
-            return False
-        shared = None if copies is None else copies.get(mailbox.address)
+            return lmtp_reply(SmtpReply.USER_UNKNOWN, rcpt=recipient)
+        shared = copies.get(mailbox.address)
         if shared is None:
-            shared = StoredCopy(self._store(mailbox, sender, content), recipient)
-            if copies is not None:
-                copies[mailbox.address] = shared
+            content = _final_delivery(content, sender, mailbox.address)
+            if not mailbox.has_room_for(len(content)):
+                return self._over_quota(mailbox, recipient, len(content))
+            stored = mailbox.file(INBOX, content, first_header(content, "Message-ID"),
+                                  self.ctx.env.now)
+            shared = copies[mailbox.address] = StoredCopy(stored, recipient)
             text, duplicate_of = f"delivered to mailbox {mailbox.address}", None
         else:
             text = f"already in mailbox {mailbox.address} for <{shared.recipient}>: no second copy"
@@ -154,17 +172,30 @@ class Mda:
         self.ctx.trace.emit(
             Kind.MAIL_DELIVERED, self.hostname, text,
             MailDelivered(recipient=recipient, mailbox=mailbox.address,
-                          hops=received_count(content), uid=shared.stored.uid,
-                          queue_id=queue_id, duplicate_of=duplicate_of),
+                          hops=received_count(shared.stored.content),
+                          uid=shared.stored.pop3_uid, queue_id=session_id,
+                          duplicate_of=duplicate_of),
             message=shared.stored.message_id,
         )
-        return True
+        return lmtp_reply(LmtpReply.SAVED, rcpt=recipient, session_id=session_id)
 
-    def _store(self, mailbox: Mailbox, sender: str, content: bytes) -> StoredMessage:
-        """Final delivery: Return-Path and Delivered-To on top (RFC 5321 §4.4), then file it."""
-        content = prepend_header(content, "Delivered-To", mailbox.address)
-        content = prepend_header(content, "Return-Path", f"<{sender}>")
-        return mailbox.add(content, first_header(content, "Message-ID"))
+    def _over_quota(self, mailbox: Mailbox, recipient: str, size: int) -> Reply:
+        """Refuse a message that does not fit (Dovecot quota plugin), and say why."""
+        quota = mailbox.quota or 0
+        self.ctx.trace.emit(
+            Kind.NOTE, self.hostname,
+            f"mailbox {mailbox.address} is full: {mailbox.used} of {quota} bytes used, "
+            f"the message needs {size}", Note(recipient=recipient),
+        )
+        temporary = mailbox.address in self._tempfail
+        key = LmtpReply.QUOTA_EXCEEDED_TEMPORARY if temporary else LmtpReply.QUOTA_EXCEEDED
+        return lmtp_reply(key, rcpt=recipient)
+
+
+def _final_delivery(content: bytes, sender: str, mailbox: str) -> bytes:
+    """Return-Path and Delivered-To on top (RFC 5321 §4.4)."""
+    content = prepend_header(content, "Delivered-To", mailbox)
+    return prepend_header(content, "Return-Path", f"<{sender}>")
 
 
 class Pop3Session:
@@ -194,22 +225,31 @@ class Pop3Session:
         if isinstance(event, CredentialsReceived):
             self.login(event.username, event.password)
         elif isinstance(event, UpdateRequested) and self.mailbox is not None:
-            self.mailbox.remove(event.deleted_uids)
+            self.update(self.mailbox, event)
 
     def login(self, username: str, password: str) -> None:
-        """Open the mailbox if the password is right and nobody holds it."""
+        """Open the mailbox if the password is right and no POP3 session holds it."""
         if not self.mda.authenticate(username, password):
             self.server.reject_login()
             return
         mailbox = self.mda.mailboxes[mailbox_key(username)]
-        if mailbox.locked:
+        if mailbox.pop3_locked:
             self.server.reject_login(in_use=True)
             return
-        mailbox.locked = True
+        mailbox.pop3_locked = True
         self.mailbox = mailbox
-        self.server.login([MaildropEntry(m.uid, m.content) for m in mailbox.messages])
+        self.server.login([MaildropEntry(m.pop3_uid, m.content) for m in mailbox.messages])
+
+    def update(self, mailbox: Mailbox, event: UpdateRequested) -> None:
+        """The UPDATE state: mark what was read, remove what was deleted (RFC 1939 §6)."""
+        by_uid = {message.pop3_uid: message for message in mailbox.messages}
+        if not self.mda.config.pop3_no_flag_updates:
+            for uid in event.retrieved_uids:
+                if uid in by_uid:
+                    by_uid[uid].flags.add(SEEN)
+        mailbox.inbox.remove(by_uid[uid].uid for uid in event.deleted_uids if uid in by_uid)
 
     def release(self) -> None:
         """Unlock the mailbox at the end of the session."""
         if self.mailbox is not None:
-            self.mailbox.locked = False
+            self.mailbox.pop3_locked = False

@@ -7,7 +7,8 @@ STARTTLS (RFC 3207) and port 465 takes submission over TLS (RFC 8314).  The rela
 Postfix's default: a recipient in one of our domains must exist (else
 `550 5.1.1`), an authenticated user may relay, anyone else is refused with
 `554 5.7.1 Relay access denied`.  Accepted mail gets a `Received:` header
-and goes into the `MailQueue`, whose manager delivers or relays it.
+and goes into the `MailQueue`, whose manager hands it to the domain's MDA
+over LMTP or relays it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.mda import Mda
-from simulator.agents.queue import MailQueue, QueuedMessage, RetryPolicy, local_message_id
+from simulator.agents.queue import (
+    ERROR,
+    LMTP,
+    SMTP,
+    Destination,
+    MailQueue,
+    QueuedMessage,
+    RetryPolicy,
+    local_message_id,
+)
 from simulator.agents.session import Patience, pump, serve
 from simulator.net.connection import Endpoint
 from simulator.protocols.addresses import domain_of, is_postmaster, normalise_domain
@@ -88,8 +98,26 @@ class Mta:
                   lambda endpoint: SmtpSession(self, endpoint, True, implicit_tls=True).run())
 
     def attach_mailstore(self, domain: str, mda: Mda) -> None:
-        """Deliver mail for `domain` into `mda`'s mailboxes."""
+        """Hand mail for `domain` to `mda` over LMTP, and look its users up there.
+
+        The lookups -- is there such a user (Postfix virtual_mailbox_maps), is
+        this password right (Postfix asking Dovecot's SASL service) -- read
+        the MDA's user directory directly: in real life a map file, a
+        database or a socket shared by both, not a network dialogue worth
+        simulating.  The mail itself goes over the network (`transport`).
+        """
         self.mailstores[normalise_domain(domain)] = mda
+
+    def transport(self, address: str) -> Destination:
+        """Where mail for `address` goes: our MDA over LMTP, or relayed by MX.
+
+        Postfix: ``virtual_transport = lmtp:inet:<mda host>:24`` for our
+        domains, ``smtp:`` for the rest.
+        """
+        if not self.is_local(address):
+            return Destination(SMTP, domain_of(address))
+        mda = self.mailstore_for(address)
+        return Destination(LMTP, mda.hostname) if mda is not None else Destination(ERROR, "")
 
     def is_local(self, address: str) -> bool:
         """Whether `address` belongs to a domain this MTA is final for."""

@@ -3,9 +3,10 @@
 A message enters the queue once an SMTP server has said `250 ... queued`:
 from then on this MTA owns it and must not lose it (RFC 5321 §6.1).  Like
 Postfix's qmgr, the manager hands every destination of a message to a
-delivery agent of its own, all at once: the local recipients to the MDA,
-the recipients of each remote domain to an SMTP client that relays by MX
--- at most `destination_concurrency_limit` sessions per destination at a
+delivery agent of its own, all at once: the local recipients to an LMTP
+client that hands them to their domain's MDA (`agents.lmtp`), the
+recipients of each remote domain to an SMTP client that relays by MX --
+at most `destination_concurrency_limit` sessions per destination at a
 time.  Each recipient is settled the moment its agent reports: done (2yz),
 bounced (5yz) or deferred (4yz).  When every agent has reported, one DSN
 goes back to the sender for the recipients that bounced, and a message
@@ -27,10 +28,9 @@ import simpy
 
 from simulator.agents.bounce import BounceContext, FailedRecipient, build_dsn
 from simulator.agents.context import SimContext
-from simulator.agents.mda import Copies
+from simulator.agents.lmtp import deliver_over_lmtp
 from simulator.agents.relay import Hop, relay
-from simulator.agents.verdicts import Outcome, Verdict
-from simulator.protocols.addresses import domain_of
+from simulator.agents.verdicts import Outcome
 from simulator.protocols.message import (
     first_header,
     prepend_header,
@@ -54,8 +54,24 @@ from simulator.trace_data import (
 if TYPE_CHECKING:
     from simulator.agents.mta import Mta
 
-#: The destination of the recipients this MTA is final for: its MDA.
-LOCAL = ""
+#: Postfix's delivery agents (master.cf services) a recipient can go to.
+SMTP, LMTP, ERROR = "smtp", "lmtp", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a recipient goes next, as Postfix's transport maps say it.
+
+    ``smtp:example.net`` relays by MX; ``lmtp:mda.example.net`` hands mail to
+    the MDA of one of our domains (Postfix virtual_transport); ``error:``
+    refuses a local address no MDA keeps.
+    """
+
+    transport: str
+    nexthop: str
+
+    def __str__(self) -> str:
+        return f"{self.transport}:{self.nexthop}"
 
 
 @dataclass(frozen=True)
@@ -100,7 +116,6 @@ class QueuedMessage:
     waiting: set[str] = field(default_factory=set)  # for a delivery agent (concurrency limit)
     # with a delivery agent: recipient -> the SMTP session carrying it ("" before one is open)
     delivering: dict[str, str] = field(default_factory=dict)
-    copies: Copies = field(default_factory=dict)  # stored by local delivery, by mailbox
     bounce_log: list[FailedRecipient] = field(default_factory=list)  # this attempt's failures
     dsn: tuple[str, str] | None = None  # queue id and Message-ID of the DSN they will go in
 
@@ -185,49 +200,49 @@ class MailQueue:
         message.attempts += 1
         message.in_progress = True
         agents = []
-        for destination, rcpts in _by_destination(message.recipients, self.mta.is_local).items():
+        for destination, rcpts in _by_destination(message.recipients, self.mta.transport).items():
             message.waiting.update(rcpts)
-            name = (f"virtual {self.mta.hostname}: {message.queue_id}" if destination == LOCAL
-                    else f"smtp {self.mta.hostname}: {message.queue_id} to {destination}")
+            name = (f"{destination.transport} {self.mta.hostname}: {message.queue_id} "
+                    f"to {destination.nexthop}")
             agents.append(self.ctx.start(name, self._deliver(message, destination, rcpts)))
         yield self.ctx.env.all_of(agents)
         message.in_progress = False
         self._finish_attempt(message)
 
     def _deliver(
-        self, message: QueuedMessage, destination: str, rcpts: tuple[str, ...]
+        self, message: QueuedMessage, destination: Destination, rcpts: tuple[str, ...]
     ) -> Generator[simpy.events.Event, Any, None]:
-        """One delivery agent: the MDA for local recipients, else SMTP to `destination`."""
-        if destination == LOCAL:
-            outcomes = {rcpt: self._deliver_locally(message, rcpt) for rcpt in rcpts}
+        """One delivery agent: LMTP to our MDA, SMTP by MX, or a refusal."""
+        if destination.transport == ERROR:
+            message.waiting.difference_update(rcpts)
+            outcomes = {rcpt: Outcome.of_reply(reply(SmtpReply.USER_UNKNOWN, rcpt=rcpt),
+                                               self.mta.hostname) for rcpt in rcpts}
         else:
-            outcomes = yield from self._relay(message, destination, rcpts)
+            outcomes = yield from self._hand_over(message, destination, rcpts)
         self._settle(message, outcomes)
 
-    def _deliver_locally(self, message: QueuedMessage, rcpt: str) -> Outcome:
-        message.waiting.discard(rcpt)
-        mda = self.mta.mailstore_for(rcpt)
-        if mda is not None and mda.deliver(message.sender, rcpt, message.content,
-                                           message.queue_id, message.copies):
-            return Outcome.of_verdict(Verdict.DELIVERED)
-        return Outcome.of_reply(reply(SmtpReply.USER_UNKNOWN, rcpt=rcpt), self.mta.hostname)
-
-    def _relay(
-        self, message: QueuedMessage, domain: str, rcpts: tuple[str, ...]
+    def _hand_over(
+        self, message: QueuedMessage, destination: Destination, rcpts: tuple[str, ...]
     ) -> Generator[simpy.events.Event, Any, dict[str, Outcome]]:
-        """Relay by MX once a session to `domain` is free (Postfix
+        """One session to `destination` once one is free (Postfix
         default_destination_concurrency_limit)."""
-        if domain not in self._slots:
+        key = str(destination)
+        if key not in self._slots:
             limit = self.mta.config.destination_concurrency_limit
-            self._slots[domain] = simpy.Resource(self.ctx.env, capacity=limit)
-        with self._slots[domain].request() as slot:
+            self._slots[key] = simpy.Resource(self.ctx.env, capacity=limit)
+        with self._slots[key].request() as slot:
             yield slot
             for rcpt in rcpts:
                 message.waiting.discard(rcpt)
                 message.delivering[rcpt] = ""
             hop = Hop(message.sender, rcpts, message.content, message.message_id)
-            outcomes = yield from relay(self.ctx, self.mta.hostname, hop, domain,
-                                        self._mx_order, message.delivering)
+            host = self.mta.hostname
+            if destination.transport == LMTP:
+                outcomes = yield from deliver_over_lmtp(self.ctx, host, hop, destination.nexthop,
+                                                        message.delivering)
+            else:
+                outcomes = yield from relay(self.ctx, host, hop, destination.nexthop,
+                                            self._mx_order, message.delivering)
         for rcpt in rcpts:
             self.ctx.handovers.discard((message.delivering.pop(rcpt), rcpt))
         return outcomes
@@ -245,7 +260,8 @@ class MailQueue:
             message.recipients.remove(rcpt)
             if not outcome.is_success:
                 self._log_bounce(message, _failure(rcpt, outcome))
-            elif outcome.relay is not None:
+            elif outcome.relay is not None and outcome.protocol == SMTP:  # not LMTP: the
+                # MDA's host records that delivery itself
                 self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {outcome.relay}",
                            MailRelayed(queue_id=message.queue_id, recipient=rcpt,
                                        relay=outcome.relay, reply=outcome.text))
@@ -373,12 +389,12 @@ def _failure(rcpt: str, outcome: Outcome) -> FailedRecipient:
 
 
 def _by_destination(
-    recipients: Sequence[str], is_local: Callable[[str], bool]
-) -> dict[str, tuple[str, ...]]:
-    """Recipients by destination: `LOCAL`, or their domain; in order of first appearance."""
-    groups: dict[str, list[str]] = {}
+    recipients: Sequence[str], transport: Callable[[str], Destination]
+) -> dict[Destination, tuple[str, ...]]:
+    """Recipients by destination, in order of first appearance."""
+    groups: dict[Destination, list[str]] = {}
     for rcpt in recipients:
-        groups.setdefault(LOCAL if is_local(rcpt) else domain_of(rcpt), []).append(rcpt)
+        groups.setdefault(transport(rcpt), []).append(rcpt)
     return {destination: tuple(rcpts) for destination, rcpts in groups.items()}
 
 

@@ -23,6 +23,7 @@ import simpy
 from simulator.agents.session import Patience, pump
 from simulator.net.connection import Endpoint
 from simulator.protocols.common import Interruption
+from simulator.protocols.lmtp import DeliveryResult
 from simulator.protocols.smtp import (
     Envelope,
     RecipientResult,
@@ -70,6 +71,8 @@ class _Recipients:
     def on_event(self, event: object) -> None:
         if isinstance(event, RecipientResult):
             self._on_rcpt(event)
+        elif isinstance(event, DeliveryResult):  # LMTP: this recipient's own reply
+            self.replies[event.recipient] = event.reply
         elif isinstance(event, TransactionResult):
             for recipient in event.envelope.rcpt_to:
                 self.replies.setdefault(recipient, event.outcome)
@@ -100,17 +103,19 @@ class _Recipients:
 
 def transfer(
     endpoint: Endpoint, config: SmtpClientConfig, envelope: Envelope, content: bytes,
+    dialect: type[SmtpClient] = SmtpClient,
     implicit_tls: bool = False,
 ) -> Generator[simpy.events.Event, Any, dict[str, Answer]]:
-    """Run one SMTP session carrying one message; the final answer for each recipient.
-
-    `implicit_tls`: the port starts with TLS (465, RFC 8314 §3).
+    """Run one SMTP (or LMTP) session carrying one message; the final answer for each recipient.
 
     A recipient refused at RCPT keeps that refusal; the others get the
-    reply to the final dot of their transaction, whatever reply ended the
-    session early, or the event that cut it short.
+    reply to the final dot of their transaction -- with LMTP, their own
+    reply to it (RFC 2033 §4.2) -- whatever reply ended the session early,
+    or the event that cut it short.  `dialect` is the client class:
+    `SmtpClient`, or `LmtpClient` for the hand-off to a mailbox server.
+    `implicit_tls`: the port starts with TLS (465, RFC 8314 §3).
     """
-    client = SmtpClient(config, [(envelope, content)])
+    client = dialect(config, [(envelope, content)])
     book = _Recipients(client, content)
     patience = Patience(SMTP_CLIENT_TIMEOUT, client.timed_out)
     tls_first = TlsRequested() if implicit_tls else None

@@ -1,7 +1,7 @@
 """What became of one recipient in one delivery attempt.
 
-An `Outcome` is either a reply an SMTP server really sent (reported in a
-DSN as `Diagnostic-Code: smtp; ...`) or the MTA's own verdict when no
+An `Outcome` is either a reply an SMTP or LMTP server really sent (reported
+in a DSN as `Diagnostic-Code: smtp; ...` or `lmtp; ...`) or the MTA's own verdict when no
 server answered: the name did not resolve, nobody listened, the connection
 broke or timed out, the server's bytes made no sense, the mail would loop
 back to this host.  Those verdicts live in one table, worded the way
@@ -30,7 +30,6 @@ from simulator.protocols.status import status_class
 class Verdict(Enum):
     """The MTA's own words for outcomes no SMTP server replied."""
 
-    DELIVERED = "delivered"
     HOST_NOT_FOUND = "host_not_found"
     CONNECT_FAILED = "connect_failed"
     LOST_CONNECTION = "lost_connection"
@@ -43,7 +42,6 @@ class Verdict(Enum):
 
 #: RFC 3463 status and text for each verdict, as Postfix writes them in its log.
 VERDICTS: dict[Verdict, tuple[str, str]] = {
-    Verdict.DELIVERED: ("2.0.0", "delivered to mailbox"),
     # Postfix smtp_addr.c: dsn=5.4.4, "Host or domain name not found. ..."
     Verdict.HOST_NOT_FOUND: (
         "5.4.4",
@@ -95,12 +93,13 @@ class Outcome:
     text: str  # a server's reply as on the wire, or the MTA's verdict
     relay: str | None = None  # the host whose server answered
     from_server: bool = False
+    protocol: str = "smtp"  # the server's protocol: "smtp", or "lmtp" for the MDA
 
     @classmethod
-    def of_reply(cls, reply: Reply, relay: str) -> Outcome:
-        """A reply received from the SMTP server on `relay`."""
+    def of_reply(cls, reply: Reply, relay: str, protocol: str = "smtp") -> Outcome:
+        """A reply received from the server on `relay` (an SMTP server, or an MDA's LMTP)."""
         status = reply.enhanced or f"{reply.code // 100}.0.0"
-        return cls(status, str(reply), relay, from_server=True)
+        return cls(status, str(reply), relay, from_server=True, protocol=protocol)
 
     @classmethod
     def of_verdict(cls, verdict: Verdict, **fields: str) -> Outcome:
@@ -126,5 +125,5 @@ class Outcome:
 
     @property
     def diagnostic_type(self) -> str:
-        """The DSN Diagnostic-Code type: `smtp` for a server's reply."""
-        return "smtp" if self.from_server else "X-Postfix"
+        """The DSN Diagnostic-Code type: `smtp` or `lmtp` for a server's reply."""
+        return self.protocol if self.from_server else "X-Postfix"

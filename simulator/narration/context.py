@@ -69,6 +69,7 @@ class Session:
     multiline: str | None = None  # POP3: the verb whose multi-line answer is coming
     logged_in: bool = False  # POP3: in the TRANSACTION state
     marked: int = 0  # POP3: messages marked with DELE
+    accepted: list[str] = field(default_factory=list)  # LMTP: RCPTs accepted, in order
 
     def answered(self) -> Command | None:
         """The command the reply being read answers, if any."""
@@ -102,6 +103,8 @@ class NarrationContext:
     queue: dict[str, QueueEntry] = field(default_factory=dict)
     #: host -> the queue id of the last message it queued (for "queued as").
     last_queued: dict[str, str] = field(default_factory=dict)
+    #: MDA host -> the envelope sender of the message LMTP hands it now.
+    lmtp_senders: dict[str, str] = field(default_factory=dict)
 
     def session(self, name: str | None) -> Session:
         """The state of session `name`, made on first use."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from simulator.narration import records
 from simulator.narration.context import NarrationContext
+from simulator.narration.lmtp import lmtp_line
 from simulator.narration.pop3 import pop3_line
 from simulator.narration.smtp import smtp_line
 from simulator.trace import Kind, TraceRecord
@@ -17,6 +18,7 @@ Explainer = Callable[[TraceRecord, NarrationContext], "str | None"]
 _LINES: Mapping[str, Explainer] = {
     "smtp": smtp_line,
     "pop3": pop3_line,
+    "lmtp": lmtp_line,
 }
 
 

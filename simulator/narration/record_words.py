@@ -138,7 +138,7 @@ SUBMISSION_REFUSED = (
     "tells its user at once; no bounce message is needed"
 )
 DELIVERED = (
-    "{host}'s delivery agent files the message in {mailbox}'s mailbox. On top it adds "
+    "{host}'s MDA, handed the message over LMTP, files it in {mailbox}'s mailbox. On top it adds "
     "Return-Path: <{sender}> (the envelope sender) and Delivered-To: {mailbox}. It "
     "carries {received}, one per MTA that handled it"
 )

@@ -220,8 +220,8 @@ def bounced(record: TraceRecord, context: NarrationContext) -> str:
 def delivered(record: TraceRecord, context: NarrationContext) -> str:
     data = record.payload_as(MailDelivered)
     entry = context.queue.get(data.queue_id)
-    return fill(record_words.DELIVERED, host=record.host, mailbox=data.mailbox,
-                sender=entry.sender if entry else "?",
+    sender = entry.sender if entry else context.lmtp_senders.get(record.host, "?")
+    return fill(record_words.DELIVERED, host=record.host, mailbox=data.mailbox, sender=sender,
                 received=plural(data.hops, "Received: header"))
 
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 #: A client's SMTP command, by verb.
 SMTP_COMMANDS: Mapping[str, str] = {
+    "LHLO": "{client} greets the MDA with LHLO, LMTP's EHLO: it hands mail to a mailbox "
+    "server that keeps no queue of its own (RFC 2033 §4.1)",
     "EHLO": "{client} says hello with its own name, {arg}, and asks {server} to list the "
     "ESMTP extensions it supports (RFC 5321 §4.1.1.1)",
     "HELO": "{client} says hello the old way, with HELO: the server will offer no "
@@ -369,3 +371,23 @@ POP3_RESPONSE_CODES: Mapping[str, str] = {
     "SYS/PERM": "a lasting problem on the server; retrying will not help (RFC 3206)",
     "AUTH": "the user name or password is wrong (RFC 3206)",
 }
+
+# -- LMTP: the hand-off to the mailbox server (RFC 2033) ---------------------------
+
+#: After the final dot an LMTP server answers once for each accepted recipient.
+LMTP_SAVED = (
+    "{server} has saved the message in the mailbox of {rcpt}: LMTP answers the final dot "
+    "once per accepted recipient, in RCPT order (RFC 2033 §4.2), and for {rcpt} the MTA "
+    "is done"
+)
+LMTP_QUOTA: Mapping[int, str] = {
+    5: "{code}: the mailbox of {rcpt} is over its quota, and Dovecot says so with a "
+    "permanent 5yz by default, so {client} bounces the message to {sender} now. Yet RFC "
+    "3463 calls a full mailbox (X.2.2) a transient condition -- the user may make room -- "
+    "which is why Dovecot's quota_full_tempfail answers 452 4.2.2 instead",
+    4: "{code}: the mailbox of {rcpt} is over its quota; with quota_full_tempfail Dovecot "
+    "answers with a temporary 4yz, as RFC 3463 sees a full mailbox (X.2.2), so {client} "
+    "keeps the message and tries again -- until the user makes room or the queue lifetime "
+    "runs out and it bounces",
+}
+LMTP_REFUSED = "{code_sentence}. For {rcpt} alone: LMTP settles each recipient on its own"

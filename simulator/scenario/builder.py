@@ -2,8 +2,9 @@
 
 Hosts and links become the topology; every host's name gets an A record
 and the scenario's own records are added to DNS; each host's roles start
-its agents: an MDA with the mailboxes of the domains it keeps, an MTA final
-for the domains it serves, and a MUA for every user who has one.  Finally
+its agents: an MDA with the mailboxes (and quotas) of the domains it
+keeps, an MTA final for the domains it serves -- handing their mail to
+each domain's MDA over LMTP -- and a MUA for every user who has one.  Finally
 the traffic is handed to the senders' MUAs.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from simulator.agents.mda import Mda
+from simulator.agents.mda import Account, Mda, MdaConfig
 from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
 from simulator.net.dns import MxRecord as DnsMx
@@ -67,7 +68,7 @@ def _add_dns(world: World, scenario: Scenario) -> None:
 def _add_mail_servers(world: World, scenario: Scenario) -> None:
     for host in scenario.hosts_with_role(Role.MDA):
         accounts = {
-            entry.address: entry.user.password
+            entry.address: _account(scenario, entry.address, entry.domain)
             for entry in scenario.users()
             if scenario.domains[entry.domain].mda == host
         }
@@ -77,7 +78,7 @@ def _add_mail_servers(world: World, scenario: Scenario) -> None:
             if domain.mda == host and (local := domain.postmaster_user()) is not None
         }
         tls = _server_tls(scenario.hosts[host].tls)
-        world.mdas[host] = Mda(world.ctx, host, accounts, aliases, tls=tls)
+        world.mdas[host] = Mda(world.ctx, MdaConfig(host, accounts, aliases, tls=tls))
     for host in scenario.hosts_with_role(Role.MTA):
         served = {name: d for name, d in scenario.domains.items() if d.mta == host}
         config = MtaConfig(hostname=host, domains=frozenset(served),
@@ -86,6 +87,14 @@ def _add_mail_servers(world: World, scenario: Scenario) -> None:
         for name, domain in served.items():
             mta.attach_mailstore(name, world.mdas[domain.mda])
         world.mtas[host] = mta
+
+
+def _account(scenario: Scenario, address: str, domain_name: str) -> Account:
+    """What the MDA's user database holds for `address`."""
+    domain = scenario.domains[domain_name]
+    local = address.rpartition("@")[0]
+    return Account(domain.users[local].password, domain.quota_of(local),
+                   domain.quota_full_tempfail)
 
 
 def _add_clients(world: World, scenario: Scenario) -> None:

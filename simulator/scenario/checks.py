@@ -137,20 +137,10 @@ def _role_problem(scenario: Scenario, name: str, role: str) -> str | None:
 
 def _domain_problems(scenario: Scenario) -> Iterator[Finding]:
     for domain_name, domain in scenario.domains.items():
-        roles_ok = True
         for role, host_name in (("mta", domain.mta), ("mda", domain.mda)):
             problem = _role_problem(scenario, host_name, role)
             if problem:
-                roles_ok = False
                 yield ("domains", domain_name, role), problem
-        if roles_ok and domain.mda != domain.mta:
-            yield (
-                ("domains", domain_name, "mda"),
-                (
-                    f"the MDA must run on the MTA's host '{domain.mta}': mailsim hands mail "
-                    "from MTA to MDA inside one host (LMTP between hosts is not modelled)"
-                ),
-            )
         if domain.postmaster is not None and domain.postmaster not in domain.users:
             hint = _known("user", domain.postmaster, domain.users)
             yield (

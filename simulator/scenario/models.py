@@ -49,7 +49,7 @@ from simulator.scenario.names import (
     canonical_dns_name,
 )
 from simulator.scenario.security import MAX_EAVESDROPPERS, Eavesdropper, HostTls, Security
-from simulator.scenario.units import Bandwidth, Duration, PositiveDuration
+from simulator.scenario.units import Bandwidth, Duration, PositiveDuration, Size
 
 DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
 DEFAULT_CHECK_EVERY = 300.0  # seconds: a typical desktop client's "check every 5 minutes"
@@ -61,7 +61,7 @@ class Role(StrEnum):
     """What a host does in the mail system (RFC 5598 §2)."""
 
     MTA = "mta"  # Mail Transfer Agent: relays mail over SMTP
-    MDA = "mda"  # Mail Delivery Agent: keeps mailboxes, serves POP3
+    MDA = "mda"  # Mail Delivery Agent: keeps mailboxes, takes LMTP, serves POP3
     MUA = "mua"  # Mail User Agent: the user's mail client
 
 
@@ -158,6 +158,9 @@ class User(ScenarioModel):
     keep_on_server: bool = Field(
         False, description='POP3 "leave messages on server": do not delete after download.'
     )
+    quota: Size | None = Field(
+        None, description='Mailbox quota, e.g. "2MB"; default: the domain\'s quota, if any.'
+    )
     submission_security: Security = Field(
         Security.NONE, description="How the client submits: none (587), starttls (587), tls (465)."
     )
@@ -173,7 +176,18 @@ class Domain(ScenarioModel):
     mta: DnsName = Field(
         description="Host with role mta: accepts the domain's mail, submission server."
     )
-    mda: DnsName = Field(description="Host with role mda: keeps the mailboxes, serves POP3.")
+    mda: DnsName = Field(
+        description="Host with role mda: keeps the mailboxes, takes mail over LMTP from the "
+        "MTA (on the same host or another), serves POP3."
+    )
+    quota: Size | None = Field(
+        None, description='Every user\'s mailbox quota, e.g. "2MB" (Dovecot quota plugin); '
+        "none by default."
+    )
+    quota_full_tempfail: bool = Field(
+        False, description="Over quota is a temporary failure (452 4.2.2, the MTA retries) "
+        "instead of a permanent one (552 5.2.2, a bounce now), as Dovecot's setting of this name.",
+    )
     users: dict[LocalPart, User] = Field(
         default_factory=dict,
         max_length=MAX_USERS_PER_DOMAIN,
@@ -184,6 +198,12 @@ class Domain(ScenarioModel):
         description="The user who reads mail to postmaster@ this domain (RFC 5321 §4.5.1); "
         "default: the first user.",
     )
+
+    def quota_of(self, local: str) -> int | None:
+        """The quota of user `local`: their own, else the domain's."""
+        user = self.users.get(local)
+        own = user.quota if user is not None else None
+        return own if own is not None else self.quota
 
     def postmaster_user(self) -> str | None:
         """The local part of the user who gets the domain's postmaster mail."""

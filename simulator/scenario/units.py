@@ -1,4 +1,4 @@
-"""Durations and bandwidths as a student writes them: ``"250ms"``, ``"5m"``, ``"10Mbit"``.
+"""Durations, bandwidths and sizes as a student writes them: ``"5m"``, ``"10Mbit"``, ``"2MB"``.
 
 `Duration` and `Bandwidth` are pydantic `Annotated` types: a scenario field
 declared as ``latency: Duration`` accepts ``"5ms"``, ``0.005`` or ``5e-3`` and
@@ -9,7 +9,9 @@ it unchanged.  Every duration is at most a simulated year
 (`limits.MAX_DURATION`) and every bandwidth lies between 1 bit/s and
 1 Tbit/s, so no run overflows a date or waits forever.  `format_duration`
 and `format_bandwidth` turn the floats back into the short human form for
-messages and views.
+messages and views.  `Size` (a mailbox quota) accepts ``"2MB"``, ``"500kB"``
+or a bare number of bytes and stores int bytes; like Dovecot, it reads
+k, M and G as powers of 1024.
 """
 
 from __future__ import annotations
@@ -38,13 +40,21 @@ SECONDS_PER_UNIT: dict[str, float] = {
 BITS_PER_UNIT: dict[str, float] = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
 """Bandwidth prefixes (SI, decimal: 1 kbit/s = 1000 bit/s) and their factor."""
 
+BYTES_PER_PREFIX: dict[str, int] = {"": 1, "k": 1024, "K": 1024, "M": 1024**2, "G": 1024**3}
+"""Size prefixes, binary as Dovecot reads them (quota_storage_size = 1G is 1024**3 bytes)."""
+
 _NUMBER = r"(?P<number>\d+(?:\.\d*)?|\.\d+)"
 _DURATION_RE = re.compile(rf"^{_NUMBER}\s*(?P<unit>us|µs|ms|s|m|h|d)?$")
+_SIZE_RE = re.compile(rf"^{_NUMBER}\s*(?P<prefix>[kKMG]?)(?:i?B)?$")
 _BANDWIDTH_RE = re.compile(rf"^{_NUMBER}\s*(?P<prefix>[kKMG]?)(?:bit(?:/s|ps)?|bps|b/s)$")
 
 MIN_BANDWIDTH = 1.0  # bit/s
 MAX_BANDWIDTH = 1e12  # bit/s: 1 Tbit/s, beyond the fastest Ethernet (IEEE 802.3df, 800 Gbit/s)
 
+MAX_SIZE = 1024**4  # bytes: 1 TiB, more than any mailbox quota
+
+SIZE_EXAMPLE = 'expected a size such as "2MB", "500kB" or a number of bytes, got {got}'
+SIZE_RANGE = "must be between 1 byte and 1TB, got {got}"
 DURATION_EXAMPLE = 'expected a duration such as "250ms", "5m" or "2h", got {got}'
 BANDWIDTH_EXAMPLE = 'expected a bandwidth such as "100Mbit" or "56kbit", got {got}'
 DURATION_TOO_LONG = "must be at most 365d (a simulated year), got {got}"
@@ -94,6 +104,19 @@ def parse_bandwidth(value: Any) -> float:
     return _in_range(number, MIN_BANDWIDTH, MAX_BANDWIDTH, BANDWIDTH_RANGE, value)
 
 
+def parse_size(value: Any) -> int:
+    """Parse ``"2MB"``, ``"500kB"``, ``"1G"``, ``"3MiB"`` or a bare number of bytes
+    into int bytes (>= 1)."""
+    number = _bare_number(value)
+    if number is None and isinstance(value, str):
+        match = _SIZE_RE.match(value.strip())
+        if match is not None:
+            number = float(match["number"]) * BYTES_PER_PREFIX[match["prefix"]]
+    if number is None:
+        raise PydanticCustomError("size", SIZE_EXAMPLE, {"got": describe(value)})
+    return round(_in_range(number, 1, MAX_SIZE, SIZE_RANGE, value))
+
+
 def format_duration(seconds: float) -> str:
     """Write float seconds the short way: 600 -> ``"10m"``, 0.25 -> ``"250ms"``."""
     for unit in ("d", "h", "m"):
@@ -140,6 +163,15 @@ _BANDWIDTH_SCHEMA = {
     "examples": ["56kbit", "100Mbit", "1Gbit"],
 }
 
+_SIZE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
+        {"type": "string", "pattern": _ecma_pattern(_SIZE_RE)},
+    ],
+    "description": 'A size: "2MB", "500kB", "1GB" (k, M, G are powers of 1024) or bare bytes.',
+    "examples": ["2MB", "500kB"],
+}
+
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 """Float seconds, written in a scenario as ``"250ms"``, ``"5m"``, ``2`` ..."""
 
@@ -148,3 +180,6 @@ PositiveDuration = Annotated[Duration, Field(gt=0)]
 
 Bandwidth = Annotated[float, BeforeValidator(parse_bandwidth), WithJsonSchema(_BANDWIDTH_SCHEMA)]
 """Float bits per second (> 0), written in a scenario as ``"100Mbit"``, ``"56kbit"`` ..."""
+
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
+"""Int bytes (>= 1), written in a scenario as ``"2MB"``, ``"500kB"``, ``1048576`` ..."""

@@ -52,7 +52,9 @@ def run_key(record: TraceRecord) -> tuple[object, ...] | None:
     """Records with equal keys belong to one run; None never runs."""
     if record.kind is not Kind.LINE:
         return None
-    return (record.session, record.host, record.time)
+    # the role too: on a loopback connection (the LMTP hand-off to an MDA on the
+    # MTA's own host) both sides are one host, and no time passes between them
+    return (record.session, record.host, record.time, record.role)
 
 
 @dataclass(frozen=True, slots=True)

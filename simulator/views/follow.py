@@ -131,6 +131,7 @@ class _Tracer:
         self._stays = stays
         self._entered: dict[tuple[str, str], float] = {}  # (host, queue id) -> time
         self._delivered: dict[str, float] = {}  # recipient key -> time
+        self._last_entered: float | None = None  # when the last MTA queued the message
         self._arrivals: dict[str, tuple[str, int]] = {}  # host -> (sender host, port)
         self._bounce_stored: dict[str, float] = {}  # bounce id -> time it reached a mailbox
 
@@ -158,7 +159,8 @@ class _Tracer:
 
     def _own(self, record: TraceRecord) -> None:
         data = record.payload
-        if isinstance(data, ProtocolLine) and data.role == "client" and record.peer:
+        smtp = record.protocol == "smtp"  # not LMTP or POP3: no queue entry follows those
+        if isinstance(data, ProtocolLine) and data.role == "client" and record.peer and smtp:
             self._arrivals[record.peer] = (record.host, data.port)
         elif isinstance(data, MailComposed):
             self._composed(record, data)
@@ -186,6 +188,7 @@ class _Tracer:
 
     def _queued(self, record: TraceRecord, queue_id: str) -> None:
         self._entered[(record.host, queue_id)] = record.time
+        self._last_entered = record.time
         arrival = self._arrivals.pop(record.host, None)
         if arrival is None:
             self._add(record, f"queued as {queue_id}")
@@ -197,6 +200,8 @@ class _Tracer:
     def _outcome(self, record: TraceRecord, data: _Outcome) -> None:
         recipient = data.recipient
         since = self._entered.get((record.host, data.queue_id or "?"))
+        if isinstance(data, MailDelivered):  # the MDA, over LMTP: since the last MTA queued it
+            since = self._last_entered
         self._add(record, _outcome_words(data), recipient, since, "queue")
         key = address_key(recipient)
         if isinstance(data, MailDelivered):

@@ -36,6 +36,8 @@ MIN_LABEL_ROOM = 24
 
 LIFELINE = "│"
 NOTE_MARK = "◆"
+#: Marks a line on a loopback connection: the LMTP hand-off to an MDA on the MTA's host.
+LOOP_MARK = "↻"
 
 _LIFELINE_STYLE = "dim"
 _CLOCK_STYLE = "dim"
@@ -166,6 +168,8 @@ class _Layout:
 
     def _arrow(self, console: Console, step: Step) -> list[_Row]:
         assert step.target is not None
+        if step.target == step.source:  # no arrow to draw: a note with the loop mark
+            return self._note(console, step, LOOP_MARK)
         source, target = self.x(step.source), self.x(step.target)
         style = step_style(step)
         arrow = self.row()
@@ -199,7 +203,7 @@ class _Layout:
             rows.append(row)
         return rows
 
-    def _note(self, console: Console, step: Step) -> list[_Row]:
+    def _note(self, console: Console, step: Step, mark_char: str = NOTE_MARK) -> list[_Row]:
         style = step_style(step)
         if step.source not in self.hosts:  # narration: across the whole diagram
             return self._label_rows(console, step.label, self.gutter, style)
@@ -217,7 +221,7 @@ class _Layout:
             row = self.row()
             row.put(start, line, style)
             rows.append(row)
-        rows[0].put(mark, NOTE_MARK, style)
+        rows[0].put(mark, mark_char, style)
         return rows
 
 

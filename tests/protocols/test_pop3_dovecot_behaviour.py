@@ -112,7 +112,7 @@ def test_the_pair_moves_a_long_line_byte_identical() -> None:
             else:
                 updates.append(event)
     assert [e.content for e in events if isinstance(e, MessageRetrieved)] == [entry.content]
-    assert updates == [UpdateRequested(("uid-1",))]
+    assert updates == [UpdateRequested(("uid-1",), retrieved_uids=("uid-1",))]
 
 
 # ---- the server: a greeted session driven line by line ----------------------

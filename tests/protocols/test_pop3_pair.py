@@ -90,7 +90,8 @@ def test_client_retrieves_every_message_byte_identical_and_deletes_them() -> Non
     assert [(m.number, m.uid, m.content) for m in retrieved(link)] == [
         (n, entry.uid, entry.content) for n, entry in enumerate(MAILDROP, start=1)
     ]
-    assert link.updates == [UpdateRequested(("uid-1", "uid-2", "uid-3"))]
+    uids = ("uid-1", "uid-2", "uid-3")
+    assert link.updates == [UpdateRequested(uids, retrieved_uids=uids)]  # RETR: \\Seen
     assert link.client_events[-1] == SessionClosed(True, "+OK Logging out, messages deleted.")
     assert link.client.closed and link.server.state is Pop3State.CLOSED
 
@@ -100,14 +101,14 @@ def test_leave_on_server_skips_known_uids_and_deletes_nothing() -> None:
     link = run(config)
     assert [m.uid for m in retrieved(link)] == ["uid-1", "uid-3"]
     assert b"DELE 1" not in link.commands
-    assert link.updates == [UpdateRequested(())]
+    assert link.updates == [UpdateRequested((), retrieved_uids=("uid-1", "uid-3"))]
     assert link.client_events[-1] == SessionClosed(True, "+OK Logging out.")
 
 
 def test_known_uids_with_delete_removes_only_what_was_fetched() -> None:
     link = run(Pop3ClientConfig("alice", PASSWORD, known_uids=frozenset({"uid-1", "uid-3"})))
     assert [m.uid for m in retrieved(link)] == ["uid-2"]
-    assert link.updates == [UpdateRequested(("uid-2",))]
+    assert link.updates == [UpdateRequested(("uid-2",), retrieved_uids=("uid-2",))]
 
 
 def test_wrong_password_fails_the_login_and_updates_nothing() -> None:
@@ -160,5 +161,5 @@ def test_any_message_survives_the_round_trip(messages: list[list[bytes]], delete
     link = run(Pop3ClientConfig("alice", PASSWORD, delete=delete), maildrop=drop)
     assert [m.content for m in retrieved(link)] == [entry.content for entry in drop]
     expected = tuple(entry.uid for entry in drop) if delete else ()
-    assert link.updates == [UpdateRequested(expected)]
+    assert link.updates == [UpdateRequested(expected, tuple(entry.uid for entry in drop))]
     assert link.client_events[-1].ok  # type: ignore[attr-defined]

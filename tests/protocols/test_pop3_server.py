@@ -347,7 +347,7 @@ def test_rset_unmarks_every_deleted_message() -> None:
     assert first_line(server, b"RSET") == "+OK"
     assert first_line(server, b"RETR 2") == f"+OK {len(M2)} octets"
     server.receive_data(b"QUIT\r\n")
-    assert server.next_event() == UpdateRequested(())
+    assert server.next_event() == UpdateRequested((), retrieved_uids=("uid-2",))
 
 
 def test_message_numbers_stay_fixed_after_dele() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.protocols import lmtp
 from simulator.protocols.smtp import (
     CLIENT_TRANSITIONS,
     COMMANDS,
@@ -86,17 +87,32 @@ def test_every_server_state_reachable_from_greeted():
     assert seen == set(ServerState) - {ServerState.CONNECTED}
 
 
-def test_every_client_state_has_a_row_and_can_be_cut_off():
-    assert set(CLIENT_TRANSITIONS) == set(ClientState)
-    assert CLIENT_TRANSITIONS[ClientState.CLOSED] == {}
-    for state, row in CLIENT_TRANSITIONS.items():
+#: The two dialects of the client: SMTP's table and LMTP's (RFC 2033).
+DIALECTS = [
+    pytest.param(CLIENT_TRANSITIONS, COMMANDS, id="smtp"),
+    pytest.param(lmtp.CLIENT_TRANSITIONS, lmtp.COMMANDS, id="lmtp"),
+]
+
+
+def test_every_client_state_belongs_to_a_dialect():
+    assert set(CLIENT_TRANSITIONS) | set(lmtp.CLIENT_TRANSITIONS) == set(ClientState)
+    assert ClientState.LHLO not in CLIENT_TRANSITIONS  # RFC 2033 §4.1
+    assert ClientState.HELO not in lmtp.CLIENT_TRANSITIONS
+
+
+@pytest.mark.parametrize(("table", "commands"), DIALECTS)
+def test_every_client_state_has_a_row_and_can_be_cut_off(table, commands):
+    assert table[ClientState.CLOSED] == {}
+    for state, row in table.items():
+        assert set(row.values()) <= set(table)  # every state reached has a row
         if state is not ClientState.CLOSED:
             assert row[ClientInput.CUT_OFF] is ClientState.CLOSED  # no reply will come
 
 
-def test_every_client_state_reachable_from_greeting():
-    seen = _reachable(ClientState.GREETING, lambda s: CLIENT_TRANSITIONS[s].values())
-    assert seen == set(ClientState)
+@pytest.mark.parametrize(("table", "commands"), DIALECTS)
+def test_every_client_state_reachable_from_greeting(table, commands):
+    seen = _reachable(ClientState.GREETING, lambda s: table[s].values())
+    assert seen == set(table)
 
 
 def test_a_421_closes_from_every_state_but_quit():
@@ -127,13 +143,16 @@ def test_ehlo_refused_for_good_falls_back_to_helo():
     assert row[ClientInput.REFUSED_TEMPORARILY] is ClientState.QUIT
 
 
-def test_every_state_but_greeting_and_content_sends_a_command_on_entry():
-    assert set(COMMANDS) == set(ClientState) - {
+@pytest.mark.parametrize(("table", "commands"), DIALECTS)
+def test_every_state_but_greeting_and_content_sends_a_command_on_entry(table, commands):
+    assert set(commands) == set(table) - {
         ClientState.GREETING, ClientState.CONTENT, ClientState.CLOSED,
         ClientState.REST_OF_GROUP,  # reads replies to commands sent with a group
         ClientState.TLS_HANDSHAKE,  # the session layer sends the handshake
+        ClientState.DELIVERY_REPLIES,  # LMTP: reads the rest of the replies to the dot
     }  # fmt: skip
     assert COMMANDS[ClientState.AUTH_CANCEL] == "*"  # RFC 4954 §4
+    assert lmtp.COMMANDS[ClientState.LHLO] == "LHLO {helo_name}"
 
 
 def test_every_client_input_is_used():

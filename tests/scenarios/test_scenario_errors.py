@@ -262,11 +262,23 @@ MISTAKES = [
     pytest.param(None, "", "file not found", id="missing-file"),
     pytest.param(b"name: caf\xe9\n", "line 1", "not UTF-8 text", id="not-utf8"),
     pytest.param(
-        edit("roles: [mta, mda]", "roles: [mta, mda]\n  store:\n    address: 198.51.100.26\n"
-             "    roles: [mda]").replace("    mda: mail.example.org", "    mda: store"),
-        "domains.example.org.mda",
-        "the MDA must run on the MTA's host 'mail.example.org'",
-        id="mda-on-another-host",
+        edit("bob: {password: builder}", "bob: {password: builder, quota: lots}"),
+        "domains.example.org.users.bob.quota",
+        'expected a size such as "2MB", "500kB" or a number of bytes, got "lots"',
+        id="quota-not-a-size",
+    ),
+    pytest.param(
+        edit("    mda: mail.example.org\n", "    mda: mail.example.org\n    quota: 0\n"),
+        "domains.example.org.quota",
+        "must be between 1 byte and 1TB, got 0",
+        id="quota-zero",
+    ),
+    pytest.param(
+        edit("    mda: mail.example.org\n",
+             "    mda: mail.example.org\n    quota_full_tempfail: sometimes\n"),
+        "domains.example.org.quota_full_tempfail",
+        'expected true or false, got "sometimes"',
+        id="tempfail-not-a-boolean",
     ),
     pytest.param(
         edit("to: [bob@example.org]", "to: [bob@example.org]\n    subject: \"Hi\\nBcc: x@y\""),

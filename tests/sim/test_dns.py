@@ -146,8 +146,10 @@ def test_nxdomain_bounces_with_5_1_2() -> None:
     assert status_of(bounced) in ("5.1.2", "5.4.4")
     assert "nowhere.example" in bounced.data["reply"]
     assert bounced.data["bounce_id"] is not None
-    # Permanent: no connection is ever tried, no retry, and the DSN reaches alice.
-    assert not records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA)
+    # Permanent: no SMTP connection is ever tried, no retry, and the DSN reaches alice
+    # (over LMTP, port 24, to the MDA on the same host).
+    connects = records(world.trace, Kind.TCP_CONNECT, host=ORG_MTA)
+    assert [r.data["port"] for r in connects] == [24]
     assert not records(world.trace, Kind.MAIL_DEFERRED)
     fates = fates_by_recipient(world.trace)
     assert fates["someone@nowhere.example"].fate is Fate.BOUNCED

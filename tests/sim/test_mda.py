@@ -101,4 +101,4 @@ def test_wrong_pop3_password_downloads_nothing() -> None:
     assert not records(world.trace, Kind.MAIL_FETCHED)
     assert mua.inbox == []
     assert len(mailbox(world, NET_MTA, BOB)) == 1
-    assert not world.mdas[NET_MTA].mailboxes[BOB].locked
+    assert not world.mdas[NET_MTA].mailboxes[BOB].pop3_locked

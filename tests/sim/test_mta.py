@@ -36,7 +36,7 @@ from simworld import (
 )
 
 from simulator.agents.context import EPOCH
-from simulator.agents.mda import Mda
+from simulator.agents.mda import Account, Mda, MdaConfig
 from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
 from simulator.agents.queue import RetryPolicy
@@ -342,7 +342,7 @@ def _expiry_world(retry: RetryPolicy, duration: float) -> World:
     world.topology.add_link(Link(ORG_MTA, "dead.example.net", 0.010, 100e6))
     world.resolver.add_mx("example.org", MxRecord(10, ORG_MTA))
     world.resolver.add_mx("example.net", MxRecord(10, "dead.example.net"))
-    mda = Mda(world.ctx, ORG_MTA, {ALICE: "wonderland"})
+    mda = Mda(world.ctx, MdaConfig(ORG_MTA, {ALICE: Account("wonderland")}))
     mta = Mta(world.ctx, MtaConfig(ORG_MTA, frozenset({"example.org"}), retry=retry))
     mta.attach_mailstore("example.org", mda)
     world.mdas[ORG_MTA], world.mtas[ORG_MTA] = mda, mta

@@ -69,13 +69,17 @@ def test_first_email_reads_as_a_summary(traces: Any, width: int) -> None:
     text = "\n".join(render(SequenceView(records), width))
     _, submitted = lines_after(records, "s1", "354")
     _, relayed = lines_after(records, "s2", "354")
-    retr, retrieved = lines_after(records, "s4", "+OK 828 octets")
+    _, handed = lines_after(records, "s3", "354 OK")  # LMTP to the MDA on the same host
+    download = next(r.session for r in records if r.text == "+OK 828 octets")
+    retr, retrieved = lines_after(records, str(download), "+OK 828 octets")
     capabilities = sum(1 for r in records if r.session == "s1" and r.text.startswith("250-"))
     for words in (
         "EHLO alice-pc",
         f"250-mail.example.org (+{capabilities} lines)",  # EHLO's reply, one arrow
         f"message ({submitted} lines)",  # the body alice's client sent after 354
         f"message ({relayed} lines)",  # the same body, with a Received: header, relayed
+        f"↻ message ({handed} lines)",  # handed to the MDA on a loopback connection
+        "↻ LHLO mail.example.net",
         "MX? example.net",
         "10 mail.example.net",
         "queued as F6B646BF40",
@@ -85,6 +89,7 @@ def test_first_email_reads_as_a_summary(traces: Any, width: int) -> None:
     ):
         assert words in text, words
     assert relayed == submitted + 3  # the Received: header added by mail.example.org
+    assert handed == relayed + 3  # and the one mail.example.net added
     assert text.count("POP3 check: no new mail") == 3  # alice twice, bob once
     assert "Subject: Hello Bob" not in text
 

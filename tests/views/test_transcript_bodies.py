@@ -54,7 +54,9 @@ def test_the_body_is_shown_once_then_as_above() -> None:
     out = render(DialogueView(records("01-first-email")))
     assert out.count(BODY_LINE) == 1  # at submission only
     assert out.count("Subject: Hello Bob") == 1
-    assert len(AS_ABOVE.findall(out)) == 2  # relay (Received is new) and download
+    # relay (Received is new), hand-off to the MDA over LMTP (the relay's Received is
+    # new) and download (Return-Path and Delivered-To are new)
+    assert len(AS_ABOVE.findall(out)) == 3
     text = unwrapped(out)
     assert NEW_RECEIVED_ON_RELAY in text
     assert NEW_RECEIVED_ON_DOWNLOAD in text
@@ -71,16 +73,18 @@ def test_each_hop_shows_only_the_headers_it_adds() -> None:
     last_two = [line.split(" SMTP ", 1)[1].strip() for line in relay][-2:]
     assert AS_ABOVE.fullmatch(last_two[0]) and last_two[1] == "."
     assert sum(1 for line in relay if "Received:" in line) == 1  # only the one it adds
+    handoff = [line.split(" LMTP ", 1)[1] for line in lines if " LMTP " in line]
+    assert sum(1 for text in handoff if text.startswith("Received:")) == 1  # mail.example.net's
     download = [line.split(" POP3 ", 1)[1] for line in lines if "+02:00.650" in line]
-    assert download[:3] == [
+    assert download == [
         "+OK 828 octets", "Return-Path: <alice@example.org>", "Delivered-To: bob@example.net",
-    ]
-    assert sum(1 for text in download if text.startswith("Received:")) == 1  # only the new one
+        "[… body as above (22 lines)]", ".",
+    ]  # every Received: was shown at an earlier hop
 
 
 def test_full_shows_every_copy() -> None:
     out = render(DialogueView(records("01-first-email"), full=True))
-    assert out.count(BODY_LINE) == 3
+    assert out.count(BODY_LINE) == 4  # submission, relay, LMTP hand-off, download
     assert "as above" not in out
 
 

@@ -47,7 +47,8 @@ def test_following_a_message_shows_both_sides_and_its_bounce() -> None:
     assert "220 mail.example.net ESMTP Postfix" in out  # the session's untagged lines too
     assert "connect to port 25" in out and "close" in out  # and its TCP records
     assert "composed: bounce of" in out  # the bounce composed for it ...
-    assert "DF2DBBD520: to=<alice@example.org>, status=delivered" in out  # ... delivered
+    assert "to=<alice@example.org>, status=delivered" in out  # ... delivered by the MDA
+    assert "LHLO mail.example.org" in out  # ... after the hand-off over LMTP
     assert "RETR 1" in out and "Status: 5.1.1" in out  # ... and downloaded
     assert "no new mail" not in out  # the empty check at 4 minutes is another story
 
@@ -56,7 +57,8 @@ def test_following_a_message_leaves_other_sessions_out() -> None:
     message = composed("01-first-email")
     view = DialogueView(records("01-first-email"), message=message)
     sessions = {r.session for r in view.records if r.session}
-    assert sessions == {"s1", "s2", "s4"}  # submission, relay, bob's download
+    # submission, relay, the LMTP hand-off to the MDA, bob's download (s4: alice's check)
+    assert sessions == {"s1", "s2", "s3", "s5"}
     assert all(r.message in (None, message) for r in view.records)
 
 

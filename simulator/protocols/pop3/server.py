@@ -79,9 +79,14 @@ class CredentialsReceived:
 
 @dataclass(frozen=True)
 class UpdateRequested:
-    """QUIT in TRANSACTION: remove these messages now (RFC 1939 §6)."""
+    """QUIT in TRANSACTION: remove these messages now (RFC 1939 §6).
+
+    `retrieved_uids` names the messages RETR sent whole, for a store that
+    marks them read (Dovecot's default, pop3_no_flag_updates = no).
+    """
 
     deleted_uids: tuple[str, ...]
+    retrieved_uids: tuple[str, ...] = ()
 
 
 _AgentEvent = CredentialsReceived | UpdateRequested | TlsRequested
@@ -102,6 +107,7 @@ class Pop3Server:
         self._candidate: str | None = None  # USER given, PASS awaited
         self._pending: CredentialsReceived | None = None
         self._pending_verb = Verb.PASS  # the command the pending credentials came with
+        self._retrieved: dict[str, None] = {}  # unique-ids RETR sent, in order
         self._sasl_continues = False  # "+ " sent: the next line is a SASL response
         self._bad_commands = 0  # in a row, as Dovecot counts them
         self._maildrop = SessionMaildrop(())
@@ -331,7 +337,7 @@ class Pop3Server:
             return None
         deleted = self._maildrop.deleted_uids()
         self._reply(Pop3Reply.LOGOUT_DELETED if deleted else Pop3Reply.LOGOUT)
-        return UpdateRequested(deleted)
+        return UpdateRequested(deleted, tuple(self._retrieved))
 
     # -- TRANSACTION commands (RFC 1939 §5, §7) -----------------------------
 
@@ -360,6 +366,7 @@ class Pop3Server:
 
     def _retr(self, rest: bytes) -> None:
         number = self._maildrop.resolve(_args(rest)[0])
+        self._retrieved.setdefault(self._maildrop.uid(number))
         body = stuff_lines(self._maildrop.lines(number))
         self._reply(Pop3Reply.RETR, body, size=self._maildrop.size(number))
 

@@ -37,6 +37,7 @@ from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb, dot_stuff
 from simulator.protocols.smtp.events import (
     AuthReceived,
     ClientEvent,
+    DeliveryResult,
     Envelope,
     MailFromReceived,
     MessageReceived,
@@ -69,6 +70,7 @@ __all__ = [
     "ClientEvent",
     "ClientInput",
     "ClientState",
+    "DeliveryResult",
     "Envelope",
     "Extension",
     "MailFromReceived",

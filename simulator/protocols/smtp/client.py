@@ -24,7 +24,7 @@ that event; it never makes up a reply the server did not send.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from simulator.protocols.common import (
@@ -49,6 +49,7 @@ from simulator.protocols.smtp.client_states import (
     ClientInput,
     ClientState,
     Violation,
+    ehlo_extensions,
     mail_parameters,
 )
 from simulator.protocols.smtp.commands import dot_stuff
@@ -78,6 +79,11 @@ class SmtpClientConfig:
 
 class SmtpClient(ClientEnding):
     """One client side of an SMTP session, sans I/O."""
+
+    #: The dialect: the table the client moves along and what each state sends
+    #: (LMTP has its own, RFC 2033).
+    transitions: Mapping[ClientState, Mapping[ClientInput, ClientState]] = CLIENT_TRANSITIONS
+    commands: Mapping[ClientState, str] = COMMANDS
 
     def __init__(self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]):
         if any(not envelope.rcpt_to for envelope, _ in transactions):
@@ -210,7 +216,7 @@ class SmtpClient(ClientEnding):
         While commands are in flight, the state entered is the one whose
         command comes next in their group (or REST_OF_GROUP): nothing is sent.
         """
-        self.state = CLIENT_TRANSITIONS[self.state][given]
+        self.state = self.transitions[self.state][given]
         if self.state is ClientState.CLOSED:
             self._in_flight.clear()
         elif not self._in_flight:
@@ -243,8 +249,8 @@ class SmtpClient(ClientEnding):
         if state is ClientState.CONTENT:
             _, content = self.transactions[self._index]
             self._out += dot_stuff(content)  # RFC 5321 §4.5.2
-        elif state in COMMANDS:
-            line = COMMANDS[state].format(**self._command_fields(state, recipient))
+        elif state in self.commands:
+            line = self.commands[state].format(**self._command_fields(state, recipient))
             self._out += line.encode("utf-8") + CRLF
         else:
             return
@@ -303,7 +309,7 @@ class SmtpClient(ClientEnding):
 
     def _on_ehlo(self, answer: Reply) -> ClientInput:
         if answer.code // 100 == 2:
-            self.extensions = _extensions(answer)
+            self.extensions = ehlo_extensions(answer.lines)
             return self._after_hello()
         if answer.is_permanent:
             return ClientInput.REFUSED_PERMANENTLY  # RFC 5321 §3.2: try HELO
@@ -401,16 +407,6 @@ class SmtpClient(ClientEnding):
     def _on_rset(self, answer: Reply) -> ClientInput:
         """After RSET, or a lone dot (any reply to it ends the transaction, RFC 5321 §4.1.1.4)."""
         return self._more_or_done()
-
-
-def _extensions(answer: Reply) -> dict[str, str]:
-    """EHLO keywords (upper-case) and their parameters (RFC 5321 §4.1.1.1)."""
-    found: dict[str, str] = {}
-    for line in answer.lines[1:]:
-        keyword, _, params = line.strip().partition(" ")
-        if keyword:
-            found[keyword.upper()] = params.strip()
-    return found
 
 
 def _printable(text: str, limit: int = 60) -> str:

@@ -13,7 +13,7 @@ then reads their replies in order, one state at a time.  Tests and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 
 
@@ -22,6 +22,7 @@ class ClientState(Enum):
 
     GREETING = "greeting"  # connected, waiting for 220
     EHLO = "ehlo"
+    LHLO = "lhlo"  # LMTP only (RFC 2033 §4.1): instead of EHLO, no HELO fallback
     HELO = "helo"  # EHLO got 5yz: RFC 5321 §3.2 fallback
     STARTTLS = "starttls"  # RFC 3207 §4
     TLS_HANDSHAKE = "tls_handshake"  # 220 to STARTTLS: the session layer's handshake
@@ -31,6 +32,9 @@ class ClientState(Enum):
     RCPT = "rcpt"
     DATA = "data"  # waiting for 354
     CONTENT = "content"  # content and final dot sent, waiting for the verdict
+    # LMTP only (RFC 2033 §4.2): the final dot gets one reply per accepted
+    # recipient; the first came, the others are awaited
+    DELIVERY_REPLIES = "delivery_replies"
     # PIPELINING: MAIL, or every RCPT, was refused; the replies to the rest of
     # the group are read and dropped (RFC 2920 §3.1: the client checks them all)
     REST_OF_GROUP = "rest_of_group"
@@ -206,3 +210,13 @@ class Violation(Enum):
     TOO_LONG = "reply line too long ({length} octets)"
     TOO_MANY_LINES = "reply of more than {count} lines"
     UNEXPECTED = "unexpected {code} reply in state {state}"  # RFC 5321 §4.3.2
+
+
+def ehlo_extensions(lines: Sequence[str]) -> dict[str, str]:
+    """The keywords (upper-case) and parameters of an EHLO reply's lines (RFC 5321 §4.1.1.1)."""
+    found: dict[str, str] = {}
+    for line in lines[1:]:
+        keyword, _, params = line.strip().partition(" ")
+        if keyword:
+            found[keyword.upper()] = params.strip()
+    return found

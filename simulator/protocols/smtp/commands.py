@@ -43,6 +43,7 @@ class Verb(Enum):
     QUIT = "QUIT"
     VRFY = "VRFY"
     AUTH = "AUTH"
+    LHLO = "LHLO"  # LMTP's greeting (RFC 2033 §4.1); unknown to an SMTP server
     # recognised but not implemented: 502 (RFC 5321 §4.2.4)
     EXPN = "EXPN"
     HELP = "HELP"

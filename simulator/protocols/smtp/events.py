@@ -96,6 +96,15 @@ class TransactionResult:
 
 
 @dataclass(frozen=True)
+class DeliveryResult:
+    """LMTP only: the reply to the final dot for one accepted recipient (RFC 2033 §4.2)."""
+
+    index: int
+    recipient: str
+    reply: Reply
+
+
+@dataclass(frozen=True)
 class SessionClosed:
     """The server ended the session with `reply`: the answer to QUIT, or a 421."""
 
@@ -104,4 +113,4 @@ class SessionClosed:
 
 #: What the client hands out.  A session ends with `SessionClosed`, or with
 #: the interruption itself when no reply ended it.
-ClientEvent = RecipientResult | TransactionResult | SessionClosed | Interruption
+ClientEvent = RecipientResult | DeliveryResult | TransactionResult | SessionClosed | Interruption

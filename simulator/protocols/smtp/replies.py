@@ -8,9 +8,10 @@ Texts follow Postfix (src/smtpd/smtpd.c) where Postfix has one.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from simulator.protocols.status import leading_enhanced_status
 
@@ -171,6 +172,9 @@ class SmtpReply(Enum):
     TLS_REQUIRED = "tls_required"
 
 
+#: A reply table: for each key, code, RFC 3463 enhanced code, text template.
+ReplyTable = Mapping[Any, tuple[int, str | None, str]]
+
 R = SmtpReply
 #: code, RFC 3463 enhanced code, text template ("\n" separates lines).
 REPLIES: dict[SmtpReply, tuple[int, str | None, str]] = {
@@ -268,8 +272,8 @@ def ehlo_reply(hostname: str, max_size: int, offer_auth: bool, starttls: bool = 
     return Reply(first.code, first.enhanced, first.lines + keywords)
 
 
-def reply(key: SmtpReply, **fields: str) -> Reply:
-    """The reply `key` from `REPLIES`, its template filled with `fields`."""
-    code, enhanced, template = REPLIES[key]
+def reply(key: Any, *, table: ReplyTable = REPLIES, **fields: str) -> Reply:
+    """The reply `key` from `table` (`REPLIES`), its template filled with `fields`."""
+    code, enhanced, template = table[key]
     text = template.format(**fields)
     return Reply(code, enhanced, tuple(text.split("\n")))

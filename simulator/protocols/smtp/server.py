@@ -17,7 +17,7 @@ to honour.  At smtpd_hard_error_limit it says 421 and closes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -48,9 +48,10 @@ from simulator.protocols.smtp.events import (
     RcptToReceived,
     ServerEvent,
 )
-from simulator.protocols.smtp.replies import Reply, SmtpReply, ehlo_reply, reply
+from simulator.protocols.smtp.replies import REPLIES, Reply, SmtpReply, ehlo_reply, reply
 from simulator.protocols.smtp.server_config import SmtpServerConfig, SmtpUsageError
-from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState
+from simulator.protocols.smtp.starttls import ehlo_offers, starttls_refusal
+from simulator.protocols.smtp.states import ENDS_ON_ANY_REPLY, TRANSITIONS, ServerState, known_verbs
 from simulator.protocols.tls import TlsRequested, TlsVersion
 
 MAX_COMMAND_LINE = 512  # RFC 5321 §4.5.3.1.4, octets incl. CRLF
@@ -60,15 +61,18 @@ LINE_LENGTH_LIMIT = 2048  # Postfix line_length_limit: longer content lines come
 #: What a handler gives back: the machine's reply, a decision for the agent,
 #: or None when the command has already been dealt with.
 Outcome = Reply | ServerEvent | None
-#: What `next_event` hands out: a decision for the agent, or the handshake to run.
-ServerOutput = ServerEvent | TlsRequested
 
 
 class SmtpServer:
     """One server side of an SMTP session, sans I/O."""
 
+    #: The dialect: its state table and its reply texts (LMTP has its own, RFC 2033).
+    transitions: Mapping[ServerState, Mapping[Verb, ServerState]] = TRANSITIONS
+    replies: Mapping[Any, tuple[int, str | None, str]] = REPLIES
+
     def __init__(self, config: SmtpServerConfig) -> None:
         self.config = config
+        self._known = known_verbs(self.transitions)
         self.state = ServerState.CONNECTED
         self.helo_name: str | None = None
         self.esmtp = False
@@ -121,7 +125,7 @@ class SmtpServer:
         if not self.closed:
             self._lines.feed(data)
 
-    def next_event(self) -> ServerOutput | NeedData:
+    def next_event(self) -> ServerEvent | TlsRequested | NeedData:
         """Process buffered input until a decision (or, after the 220 to
         STARTTLS, the handshake: `TlsRequested`) is needed or bytes run out."""
         if self._pending is not None:
@@ -153,6 +157,10 @@ class SmtpServer:
         self._pending = None
         self._send(reply)
         self._hang_up()
+
+    def reply_for(self, key: SmtpReply, **fields: str) -> Reply:
+        """The reply `key` in this server's words (its dialect's table)."""
+        return reply(key, table=self.replies, **fields)
 
     def data_to_send(self) -> bytes:
         """Everything queued since the last call; `reply_delay` starts again at 0."""
@@ -198,7 +206,7 @@ class SmtpServer:
             self._count_error()
 
     def _move(self, verb: Verb) -> None:
-        self.state = TRANSITIONS[self.state][verb]
+        self.state = self.transitions[self.state][verb]
 
     def _hang_up(self) -> None:
         self.state = ServerState.CLOSED
@@ -207,12 +215,13 @@ class SmtpServer:
         """Postfix smtpd: every error counts; at the hard limit, 421 and close."""
         self.error_count += 1
         if self.error_count >= self.config.smtpd_hard_error_limit:
-            self._send(reply(SmtpReply.TOO_MANY_ERRORS, hostname=self.config.hostname))
+            self._send(self.reply_for(SmtpReply.TOO_MANY_ERRORS, hostname=self.config.hostname))
             self._hang_up()
 
     def _greeting(self) -> Reply:
         config = self.config
-        return reply(SmtpReply.GREETING, hostname=config.hostname, software=config.software)
+        return self.reply_for(SmtpReply.GREETING, hostname=config.hostname,
+                              software=config.software)
 
     def _send(self, answer: Reply) -> None:
         if self.error_count >= self.config.smtpd_soft_error_limit:
@@ -223,14 +232,14 @@ class SmtpServer:
 
     def _command_line(self, line: Line | LineTooLong) -> None:
         if isinstance(line, LineTooLong):
-            self._conclude(None, reply(SmtpReply.LINE_TOO_LONG))
+            self._conclude(None, self.reply_for(SmtpReply.LINE_TOO_LONG))
             return
         command = parse_command(line.content.decode("ascii", "replace"))
         try:
             verb = self._admit(command, len(line.content) + len(CRLF))
             outcome = self._handlers[verb](command)
         except CommandRefused as refusal:
-            outcome = reply(refusal.reply, **refusal.fields)
+            outcome = self.reply_for(refusal.reply, **refusal.fields)
         self._conclude(command.verb, outcome, command)
 
     def _admit(self, command: Command, length: int) -> Verb:
@@ -241,13 +250,13 @@ class SmtpServer:
             raise CommandRefused(SmtpReply.LINE_TOO_LONG)
         if self._refusing and verb is not Verb.QUIT:
             raise CommandRefused(SmtpReply.NO_SERVICE)
-        if verb is None:
+        if verb is None or verb not in self._known:  # e.g. LHLO to SMTP, EHLO to LMTP
             raise CommandRefused(SmtpReply.UNKNOWN_COMMAND)
         if verb in UNIMPLEMENTED:
             raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
         if self.helo_name is None and self._needs_helo(verb):
             raise CommandRefused(SmtpReply.NEED_HELO)
-        if verb not in TRANSITIONS[self.state]:
+        if verb not in self.transitions[self.state]:
             raise CommandRefused(self._sequence_error(verb))
         return verb
 
@@ -274,37 +283,31 @@ class SmtpServer:
             raise CommandRefused(SmtpReply.HELO_SYNTAX, {"verb": command.verb.value})
         config = self.config
         if command.verb is Verb.HELO:
-            return reply(SmtpReply.HELO_OK, hostname=config.hostname)
-        clear = self.tls is None
-        auth = config.offer_auth and not (clear and config.tls_auth_only)  # Postfix smtpd.c
-        starttls = config.starttls and clear  # RFC 3207 §4.2: not again inside TLS
+            return self.reply_for(SmtpReply.HELO_OK, hostname=config.hostname)
+        auth, starttls = ehlo_offers(config, self.tls)
         return ehlo_reply(config.hostname, config.max_message_size, auth, starttls)
 
     def _rset(self, command: Command) -> Reply:
         if command.argument:
             raise CommandRefused(SmtpReply.RSET_SYNTAX)
-        return reply(SmtpReply.OK)
+        return self.reply_for(SmtpReply.OK)
 
     def _noop(self, command: Command) -> Reply:
-        return reply(SmtpReply.OK)  # RFC 5321 §4.1.1.9: any argument is ignored
+        return self.reply_for(SmtpReply.OK)  # RFC 5321 §4.1.1.9: any argument is ignored
 
     def _vrfy(self, command: Command) -> Reply:
         if not command.argument:
             raise CommandRefused(SmtpReply.VRFY_SYNTAX)
-        return reply(SmtpReply.VRFY_CANNOT)  # RFC 5321 §3.5.3
+        return self.reply_for(SmtpReply.VRFY_CANNOT)  # RFC 5321 §3.5.3
 
     def _quit(self, command: Command) -> Reply:
-        return reply(SmtpReply.BYE)
+        return self.reply_for(SmtpReply.BYE)
 
     def _starttls(self, command: Command) -> Reply:
-        """RFC 3207 §4, in the order Postfix's starttls_cmd() checks."""
-        if command.argument:
-            raise CommandRefused(SmtpReply.STARTTLS_SYNTAX)
-        if self.tls is not None:
-            raise CommandRefused(SmtpReply.TLS_ALREADY_ACTIVE)
-        if not self.config.starttls:
-            raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
-        return reply(SmtpReply.TLS_READY)
+        refusal = starttls_refusal(command.argument, self.tls, self.config.starttls)
+        if refusal is not None:
+            raise CommandRefused(refusal)
+        return self.reply_for(SmtpReply.TLS_READY)
 
     # ---- the mail transaction ----
 
@@ -330,16 +333,16 @@ class SmtpServer:
     def _data(self, command: Command) -> Reply:
         if command.argument:
             raise CommandRefused(SmtpReply.DATA_SYNTAX)
-        return reply(SmtpReply.START_DATA)
+        return self.reply_for(SmtpReply.START_DATA)
 
     def _content_piece(self, piece: Line) -> None:
         content = self._content
         assert content is not None  # set when DATA moved the state here
         if not content.take(piece):
             return
-        outcome: Outcome = reply(SmtpReply.LOCAL_ERROR)  # no envelope: cannot happen
+        outcome: Outcome = self.reply_for(SmtpReply.LOCAL_ERROR)  # no envelope: cannot happen
         if content.too_big:  # RFC 1870 §6.3 / RFC 5321 §4.5.3.1.10
-            outcome = reply(SmtpReply.MESSAGE_TOO_BIG)
+            outcome = self.reply_for(SmtpReply.MESSAGE_TOO_BIG)
         elif self.envelope is not None:
             outcome = MessageReceived(self.envelope, bytes(content.content))
         self._conclude(Verb.DATA_END, outcome)
@@ -359,7 +362,7 @@ class SmtpServer:
         if mechanism.upper() != MECHANISM:
             raise CommandRefused(SmtpReply.AUTH_MECHANISM)
         if not initial.strip():
-            return reply(SmtpReply.AUTH_CONTINUE)  # the empty challenge moves to AUTH
+            return self.reply_for(SmtpReply.AUTH_CONTINUE)  # the empty challenge moves to AUTH
         # RFC 4954 §4: an initial response answers the empty challenge at once
         self._move(Verb.AUTH)
         self._sasl_response(initial.strip())
@@ -367,14 +370,14 @@ class SmtpServer:
 
     def _sasl_line(self, line: Line | LineTooLong) -> None:
         if isinstance(line, LineTooLong):
-            self._conclude(Verb.AUTH_RESPONSE, reply(SmtpReply.AUTH_BAD_BASE64))
+            self._conclude(Verb.AUTH_RESPONSE, self.reply_for(SmtpReply.AUTH_BAD_BASE64))
         else:
             self._sasl_response(line.content.decode("ascii", "replace").strip())
 
     def _sasl_response(self, text: str) -> None:
         outcome = plain_response(text, self.config.sasl_act_as)
         if isinstance(outcome, SmtpReply):
-            self._conclude(Verb.AUTH_RESPONSE, reply(outcome))
+            self._conclude(Verb.AUTH_RESPONSE, self.reply_for(outcome))
             return
         event = AuthReceived(MECHANISM, outcome.authzid, outcome.username, outcome.password)
         self._conclude(Verb.AUTH_RESPONSE, event)
@@ -383,15 +386,14 @@ class SmtpServer:
 
     def _introduced(self, command: Command, answer: Reply) -> None:
         self.helo_name = command.argument
-        self.esmtp = command.verb is Verb.EHLO
+        self.esmtp = command.verb is not Verb.HELO  # EHLO, or LMTP's LHLO
         self.envelope = None  # RFC 5321 §4.1.4: HELO/EHLO reset a transaction
 
     def _reset(self, command: Command, answer: Reply) -> None:
         self.envelope = None
 
     def _tls_starts(self, command: Command, answer: Reply) -> None:
-        """RFC 3207 §4.2: forget all the client said; drop what it sent after
-        STARTTLS in clear (the command injection of CVE-2011-0411)."""
+        """RFC 3207 §4.2: forget it all; drop what came in clear after STARTTLS (CVE-2011-0411)."""
         self.helo_name = self.authenticated_user = self.envelope = None
         self.esmtp, self._lines = False, LineBuffer(MAX_AUTH_LINE)
         self._tls_requested = True

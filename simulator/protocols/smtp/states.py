@@ -9,9 +9,10 @@ and `mailsim explain smtp` read this table; the server obeys it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 
-from simulator.protocols.smtp.commands import Verb
+from simulator.protocols.smtp.commands import UNIMPLEMENTED, Verb
 
 
 class ServerState(Enum):
@@ -26,6 +27,9 @@ class ServerState(Enum):
     AUTH = "auth"  # AUTH in progress (waiting for the SASL response)
     CLOSED = "closed"
 
+
+#: A dialect's table: state -> command -> the state a successful command leads to.
+Transitions = Mapping[ServerState, Mapping[Verb, ServerState]]
 
 S = ServerState
 #: State after a command that succeeded; a verb missing here is out of sequence.
@@ -62,3 +66,12 @@ del S
 #: response ends the exchange (RFC 4954 §4).
 ENDS_ON_ANY_REPLY: frozenset[Verb] = frozenset({Verb.DATA_END, Verb.AUTH_RESPONSE})
 
+
+
+def known_verbs(transitions: Transitions) -> frozenset[Verb]:
+    """The commands a dialect knows: those of its table, and those it answers 502.
+
+    Any other verb is unknown to it (500), as LHLO is to an SMTP server and
+    EHLO to an LMTP one.
+    """
+    return frozenset(verb for moves in transitions.values() for verb in moves) | UNIMPLEMENTED

@@ -1,0 +1,240 @@
+"""The mailbox store: one user's folders, messages, flags and UIDs (like Dovecot's).
+
+Pure data, no SimPy and no protocol: the MDA files mail into it (over LMTP),
+POP3 and IMAP sessions read and change it.  The rules it keeps are IMAP's
+(RFC 9051 §2.3.1.1):
+
+- every message in a folder has a UID; UIDs only grow and are never reused,
+  so `uidnext` never goes down, not even when messages are expunged;
+- a folder has a UIDVALIDITY; a folder created again under an old name gets
+  a greater one, so a client's cached UIDs are seen to be stale;
+- flags are the system flags (``\\Seen``, ``\\Answered``, ``\\Flagged``,
+  ``\\Deleted``, ``\\Draft``) or keywords; IMAP4rev2 has no ``\\Recent``.
+
+A quota (Dovecot's quota plugin, storage limit in bytes) counts every folder.
+POP3 sees INBOX only.  A POP3 session takes the mailbox's POP3 lock (RFC 1939
+§8 asks for exclusive access; Dovecot with pop3_lock_session=yes) while IMAP
+sessions share the mailbox with it and with each other.  The refusals use
+Dovecot's words and response codes (RFC 5530).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+INBOX = "INBOX"
+#: IMAP system flags (RFC 9051 §2.3.2); `\\Recent` is gone in IMAP4rev2.
+SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
+SEEN = "\\Seen"
+DELETED = "\\Deleted"
+#: The folders every mailbox starts with, and their special use (RFC 6154).
+STANDARD_FOLDERS: dict[str, str | None] = {
+    INBOX: None, "Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash",
+}
+#: The hierarchy separator, as Dovecot's default namespace uses with Maildir++.
+SEPARATOR = "."
+
+
+class StoreError(Exception):
+    """A refused change to the store; the text is what a server would say."""
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """A message at rest in a folder."""
+
+    uid: int
+    content: bytes
+    message_id: str | None
+    internal_date: float  # simulated seconds when it arrived (IMAP INTERNALDATE)
+    flags: set[str] = field(default_factory=set)
+
+    @property
+    def size(self) -> int:
+        """RFC822.SIZE: the octets of the message as stored (CRLF line ends)."""
+        return len(self.content)
+
+    @property
+    def pop3_uid(self) -> str:
+        """The POP3 UIDL: stays the same for the message's whole life."""
+        return f"{self.uid:08x}"
+
+    @property
+    def seen(self) -> bool:
+        """Whether the message has been read."""
+        return SEEN in self.flags
+
+
+@dataclass(slots=True)
+class Folder:
+    """One IMAP mailbox ("folder" to users): messages in UID order."""
+
+    name: str
+    uidvalidity: int
+    special_use: str | None = None
+    uidnext: int = 1
+    messages: list[StoredMessage] = field(default_factory=list)
+
+    def append(
+        self, content: bytes, message_id: str | None, when: float,
+        flags: Iterable[str] = (),
+    ) -> StoredMessage:
+        """File a message under the next UID."""
+        stored = StoredMessage(self.uidnext, content, message_id, when, set(flags))
+        self.uidnext += 1
+        self.messages.append(stored)
+        return stored
+
+    def by_uid(self, uid: int) -> StoredMessage | None:
+        """The message with this UID, if it is still here."""
+        for message in self.messages:
+            if message.uid == uid:
+                return message
+        return None
+
+    def sequence_number(self, uid: int) -> int | None:
+        """The message's position (1-based) now, as IMAP numbers it."""
+        for number, message in enumerate(self.messages, 1):
+            if message.uid == uid:
+                return number
+        return None
+
+    def expunge(self, uids: Iterable[int] | None = None) -> list[int]:
+        """Remove the ``\\Deleted`` messages (only those among `uids` if given).
+
+        Returns the sequence numbers to announce, in the order RFC 9051 §7.5.1
+        needs: each number is valid after the removals announced before it.
+        """
+        wanted = None if uids is None else set(uids)
+        announced: list[int] = []
+        kept: list[StoredMessage] = []
+        for message in self.messages:
+            if DELETED in message.flags and (wanted is None or message.uid in wanted):
+                announced.append(len(kept) + 1)
+            else:
+                kept.append(message)
+        self.messages = kept
+        return announced
+
+    def remove(self, uids: Iterable[int]) -> list[int]:
+        """Remove these messages whatever their flags (POP3's UPDATE state)."""
+        gone = set(uids)
+        for message in self.messages:
+            if message.uid in gone:
+                message.flags.add(DELETED)
+        return self.expunge(gone)
+
+    @property
+    def size(self) -> int:
+        """Octets in the folder."""
+        return sum(message.size for message in self.messages)
+
+    def unseen(self) -> int:
+        """How many messages have not been read."""
+        return sum(1 for message in self.messages if SEEN not in message.flags)
+
+
+@dataclass
+class Mailbox:
+    """One user's mail: an account, folders, a quota, the POP3 lock."""
+
+    address: str
+    password: str
+    quota: int | None = None  # bytes over all folders; None: no limit
+    folders: dict[str, Folder] = field(default_factory=dict)
+    pop3_locked: bool = False
+    #: The next UIDVALIDITY to hand out: grows with every folder ever made.
+    next_uidvalidity: int = 1
+
+    def __post_init__(self) -> None:
+        for name, special_use in STANDARD_FOLDERS.items():
+            if name not in self.folders:
+                self.create(name, special_use)
+
+    @property
+    def inbox(self) -> Folder:
+        """INBOX, where new mail arrives (and all POP3 sees)."""
+        return self.folders[INBOX]
+
+    @property
+    def messages(self) -> list[StoredMessage]:
+        """INBOX's messages: what POP3 lists."""
+        return self.inbox.messages
+
+    def folder(self, name: str) -> Folder | None:
+        """The folder called `name`; INBOX in any case (RFC 9051 §5.1)."""
+        return self.folders.get(canonical_name(name))
+
+    def __iter__(self) -> Iterator[Folder]:
+        return iter(self.folders.values())
+
+    def create(self, name: str, special_use: str | None = None) -> Folder:
+        """Make a new, empty folder with a fresh UIDVALIDITY."""
+        name = canonical_name(name)
+        if name in self.folders:
+            raise StoreError("[ALREADYEXISTS] Mailbox already exists")
+        if not name or name.startswith(SEPARATOR) or name.endswith(SEPARATOR):
+            raise StoreError("Invalid mailbox name")
+        folder = Folder(name, self.next_uidvalidity, special_use)
+        self.next_uidvalidity += 1
+        self.folders[name] = folder
+        return folder
+
+    def delete(self, name: str) -> None:
+        """Remove a folder and its messages; INBOX cannot go (RFC 9051 §6.3.5)."""
+        name = canonical_name(name)
+        if name == INBOX:
+            raise StoreError("INBOX can't be deleted.")
+        if name not in self.folders:
+            raise StoreError("[NONEXISTENT] Mailbox doesn't exist: " + name)
+        del self.folders[name]
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a folder; renaming INBOX moves its messages to a new folder."""
+        old, new = canonical_name(old), canonical_name(new)
+        source = self.folders.get(old)
+        if source is None:
+            raise StoreError("[NONEXISTENT] Mailbox doesn't exist: " + old)
+        if new in self.folders:
+            raise StoreError("[ALREADYEXISTS] Target mailbox already exists")
+        target = self.create(new)
+        target.messages, target.uidnext = source.messages, source.uidnext
+        if old == INBOX:
+            # RFC 9051 §6.3.6: INBOX's messages move; INBOX stays, empty.
+            self.folders[INBOX] = Folder(INBOX, self.next_uidvalidity, None, source.uidnext)
+            self.next_uidvalidity += 1
+        else:
+            target.uidvalidity, target.special_use = source.uidvalidity, source.special_use
+            del self.folders[old]
+
+    @property
+    def used(self) -> int:
+        """Octets stored over all folders, as the quota counts them."""
+        return sum(folder.size for folder in self.folders.values())
+
+    def has_room_for(self, size: int) -> bool:
+        """Whether `size` more octets fit under the quota."""
+        return self.quota is None or self.used + size <= self.quota
+
+    def file(
+        self, folder: str, content: bytes, message_id: str | None, when: float,
+        flags: Iterable[str] = (),
+    ) -> StoredMessage:
+        """Store a message in `folder` if it fits; StoreError says why not."""
+        target = self.folder(folder)
+        if target is None:
+            raise StoreError("[TRYCREATE] Mailbox doesn't exist: " + folder)
+        if not self.has_room_for(len(content)):
+            raise StoreError("[OVERQUOTA] Quota exceeded (mailbox for user is full)")
+        return target.append(content, message_id, when, flags)
+
+
+def canonical_name(name: str) -> str:
+    """A folder name with INBOX spelled the one way (it is case-insensitive)."""
+    if name.upper() == INBOX:
+        return INBOX
+    head, sep, rest = name.partition(SEPARATOR)
+    if sep and head.upper() == INBOX:
+        return INBOX + sep + rest
+    return name
