@@ -232,18 +232,8 @@ class Trace:
                 f"a {kind.value} record carries {PAYLOADS[kind].__name__}, "
                 f"not {type(payload).__name__}"
             )
-        record = TraceRecord(
-            seq=self._count,
-            time=float(self._clock()),
-            kind=kind,
-            host=host,
-            text=text,
-            peer=peer,
-            protocol=protocol,
-            session=session,
-            message=message,
-            payload=payload,
-        )
+        record = TraceRecord(self._count, float(self._clock()), kind, host, text, peer, protocol,
+                             session, message, payload=payload)
         self._count += 1
         if self._keep:
             self._records.append(record)

@@ -21,6 +21,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import format_datetime
+from functools import lru_cache
 
 from simulator.protocols.addresses import normalise_address
 
@@ -126,7 +127,8 @@ def header_values(content: bytes, name: str) -> list[str]:
     return [" ".join(value.split()) for field, value in fields if field.lower() == wanted]
 
 
-def _plain_fields(content: bytes) -> list[tuple[str, str]] | None:
+@lru_cache(maxsize=8)  # agents read several headers of one message in a row
+def _plain_fields(content: bytes) -> tuple[tuple[str, str], ...] | None:
     """(name, folded value) of every header field, if the header section is plain; else None.
 
     Plain: ASCII, followed by an empty line, every line ending in CRLF and
@@ -134,7 +136,7 @@ def _plain_fields(content: bytes) -> list[tuple[str, str]] | None:
     above it (RFC 5322 §2.2.3).  Anything else is left to the `email` package.
     """
     if content.startswith(b"\r\n"):
-        return []
+        return ()
     head, separator, _ = content.partition(b"\r\n\r\n")
     if not separator or not head.isascii():
         return None
@@ -153,7 +155,7 @@ def _plain_fields(content: bytes) -> list[tuple[str, str]] | None:
             fields.append((field, value))
         else:
             return None
-    return fields
+    return tuple(fields)
 
 
 def first_header(content: bytes, name: str) -> str | None:
