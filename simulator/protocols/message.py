@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
-from email.utils import format_datetime
+from email.utils import format_datetime as _format_datetime
 from functools import lru_cache
 
 from simulator.protocols.addresses import normalise_address
@@ -39,6 +39,8 @@ class Draft:
     body: str
 
 
+#: RFC 5322 §3.3 date-time of a datetime; the agents of a run stamp many at the same second.
+format_datetime = lru_cache(maxsize=256)(_format_datetime)
 #: RFC 5322 §2.1.1: a line SHOULD be at most 78 characters (the `email` policy's limit).
 MAX_LINE = 78
 #: A dot-atom (RFC 5322 §3.2.3) of the letters, digits and signs addresses commonly use.
