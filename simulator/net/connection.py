@@ -168,19 +168,22 @@ class Courier:
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         self._batch: list[tuple[Inbox, bytes | Endpoint, float]] = []
-        self._mark = -1  # SimPy's event counter just after the batch was last added to
+        self._mark = -1  # the last number SimPy's event counter gave when the batch grew
 
     def carry(self, inbox: Inbox, item: bytes | Endpoint, delay: float) -> None:
         """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
         env = self.env
-        if not self._batch or next(env._eid) != self._mark + 1:
+        number = next(env._eid)  # one more than the last event scheduled, if none since
+        if self._batch and number == self._mark + 1:
+            self._mark = number
+        else:
             self._batch = []
-            start = env.event()
+            start = simpy.Event(env)
             start.callbacks.append(self._dispatch)
             start._ok, start._value = True, self._batch
-            env.schedule(start, simpy.events.URGENT)
+            env.schedule(start, simpy.events.URGENT)  # takes number + 1
+            self._mark = number + 1
         self._batch.append((inbox, item, delay))
-        self._mark = next(env._eid)
 
     def _dispatch(self, start: simpy.Event) -> None:
         batch: list[tuple[Inbox, bytes | Endpoint, float]] = start._value
