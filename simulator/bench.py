@@ -5,8 +5,13 @@ Each case is a scenario played to its end with a streamed trace
 bundled scenarios, and generated worlds (`simulator.generate`: 5 domains of
 20 users whose clients check POP3 every 5 minutes, the messages spread
 over one simulated hour) of 1,000, 10,000 and 100,000 messages.  The
-worlds are built in memory by `generate_world`, so the 1 MB limit of a
-scenario file (about 6,700 generated messages) does not bound them.
+biggest world has ten hours: at most `BUSIEST` messages an hour, so its
+cost per message compares with the others'.  (All 100,000 in one hour
+cost more per message: every wait for a peer leaves its patience timer,
+minutes long, in SimPy's queue, so the queue and the garbage collector's
+work grow with the traffic of the last minutes.)  The worlds are built in
+memory by `generate_world`, so the 1 MB limit of a scenario file (about
+6,700 generated messages) does not bound them.
 
 The yardstick, in the same run: a bare SimPy model of the same world
 (`baseline_plan`) that moves as many one-way lines per message as the
@@ -46,8 +51,10 @@ if TYPE_CHECKING:
     from simulator.simulation import Simulation
     from simulator.trace import TraceRecord
 
-#: The generated worlds: domains, users per domain, hours of traffic, POP3 interval.
+#: The generated worlds: domains, users per domain, hours of traffic at least, POP3 interval.
 DOMAINS, USERS, HOURS, CHECK_EVERY = 5, 20, 1.0, "5m"
+#: Messages an hour at most: a bigger world gets more hours, not a busier one.
+BUSIEST = 10_000
 #: Pieces a run is played in; each hands back (and so drops) its records.
 SLICES = 200
 #: A case faster than this (CPU seconds) is run again, at most `MAX_RUNS` times in all.
@@ -66,6 +73,7 @@ class Case:
     name: str
     bundled: str | None = None
     messages: int = 0
+    hours: float = HOURS
 
     @classmethod
     def scenario(cls, name: str) -> Case:
@@ -73,7 +81,10 @@ class Case:
 
     @classmethod
     def generated(cls, messages: int, name: str | None = None) -> Case:
-        return cls(name or f"generated {messages:,}", messages=messages)
+        """A generated world: `HOURS` of traffic, more when that is over `BUSIEST` an hour."""
+        hours = max(HOURS, messages / BUSIEST)
+        label = f"generated {messages:,}" + (f" ({hours:g} h)" if hours != HOURS else "")
+        return cls(name or label, messages=messages, hours=hours)
 
 
 def quick_cases() -> list[Case]:
@@ -208,7 +219,7 @@ def case_scenario(case: Case) -> Scenario:
         return load_scenario(catalog.resolve(case.bundled))
     from simulator.generate import generate_world, scenario_of
 
-    return scenario_of(generate_world(DOMAINS, USERS, case.messages, hours=HOURS,
+    return scenario_of(generate_world(DOMAINS, USERS, case.messages, hours=case.hours,
                                       check_every=CHECK_EVERY))
 
 
