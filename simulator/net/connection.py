@@ -1,9 +1,11 @@
-"""TCP connections between hosts, as SimPy processes.
+"""TCP connections between hosts, in SimPy.
 
 A `Connection` is two `Endpoint`s.  Bytes sent by one endpoint arrive in
-the other's inbox after the route's transit time, in order.  Opening a
-connection costs one round trip (SYN, SYN-ACK) before the client may send;
-the server accepts it half a round trip later, when the ACK arrives.
+the other's inbox after the route's transit time, in order, carried by
+the network's `Courier` (a timeout per send, no process per packet).
+Opening a connection costs one round trip (SYN, SYN-ACK) before the
+client may send; the server accepts it half a round trip later, when the
+ACK arrives.
 
 A connection carries bytes and never splits or reads them: the session
 layer that feeds it records the protocol lines (the network cannot tell a
