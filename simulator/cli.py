@@ -228,7 +228,7 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 def _add_bench(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser(
         "bench", help="measure the simulator's speed against bare SimPy",
-        description="Run the bundled scenarios and generated worlds of 1,000 to 30,000 "
+        description="Run the bundled scenarios and generated worlds of 1,000 to 100,000 "
                     "messages, each in a process of its own, and the same lines moved by "
                     "bare SimPy; print CPU and wall time, rates, peak memory and the ratio.",
     )

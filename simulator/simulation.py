@@ -178,17 +178,30 @@ class Simulation:
         """
         records = self.start() if not self._started else []
         limit = self.duration if until is None else min(until, self.duration)
-        env = self.world.env
-        streamed = not self.world.trace.keeps
-        while env.peek() < limit:
-            env.step()
-            if streamed:
-                self._fresh.clear()
+        self._play_before(limit)
         self._advance_clock(limit)
         records += self._take()
         if until is None or until >= self.duration:
             records += self.finish()
         return records
+
+    def _play_before(self, limit: float) -> None:
+        """Step through every event due before `limit`: the hot loop of a run.
+
+        It reads the head of SimPy's queue (a heap of (time, priority, id,
+        event)) as `Environment.peek` does, without a call per event.  A
+        streamed trace's records are dropped as they come: the sinks have them.
+        """
+        env = self.world.env
+        queue, step = env._queue, env.step  # the queue is read only, never changed
+        if self.world.trace.keeps:
+            while queue and queue[0][0] < limit:
+                step()
+            return
+        fresh = self._fresh
+        while queue and queue[0][0] < limit:
+            step()
+            fresh.clear()
 
     def finish(self) -> list[TraceRecord]:
         """Close the books (once): report what is still waiting, then `sim.end`.

@@ -127,3 +127,10 @@ def test_mailsim_run_keeps_the_trace_only_for_views_that_read_it_whole(
     assert simulation._fresh == []  # the records each slice handed back were dropped
     if "sequence" not in views:
         assert "1 delivered · 1 bounced · 0 queued" in capsys.readouterr().out
+
+
+def test_a_big_world_gets_more_hours_not_more_traffic_an_hour() -> None:
+    assert bench.Case.generated(1_000).hours == bench.HOURS
+    big = bench.Case.generated(100_000)
+    assert big.hours == 100_000 / bench.BUSIEST and big.name == "generated 100,000 (10 h)"
+    assert [case.messages for case in bench.full_cases()][-2:] == [10_000, 100_000]

@@ -111,3 +111,14 @@ def test_the_readme_names_every_kind_and_every_key_of_its_data() -> None:
         for kind, cls in PAYLOADS.items()
     }
     assert not any(missing.values()), missing
+
+
+def test_an_emitted_record_is_the_frozen_record_its_fields_make() -> None:
+    trace = Trace(lambda: 1.5)
+    emitted = trace.emit(Kind.NOTE, "mx", "hello", Note(), peer="pc", protocol="smtp",
+                         session="s1", message="<m@x>")
+    built = TraceRecord(0, 1.5, Kind.NOTE, "mx", "hello", "pc", "smtp", "s1", "<m@x>",
+                        payload=Note())
+    assert emitted == built and hash(emitted) == hash(built) and repr(emitted) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        emitted.text = "changed"  # type: ignore[misc]

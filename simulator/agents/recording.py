@@ -51,7 +51,7 @@ class LineSource:
 class LineRecorder:
     """Turns the bytes one side sends into `line` records, each line once.
 
-    `tag`, if given, is read at every line for the Message-ID of the mail
+    `tag`, if given, is read at every send for the Message-ID of the mail
     under way, so a reply is tagged with the message it answers.
     """
 
@@ -81,22 +81,23 @@ class LineRecorder:
             data = self._tail + data
         lines = data.split(CRLF)
         self._tail = lines.pop()
-        for line in lines:
-            self._record(line)
+        if lines:
+            self._record(lines)
 
     def flush(self) -> None:
         """Record what is left of an unfinished line (the sender is closing)."""
         if self._tail:
             tail, self._tail = self._tail, b""
-            self._record(tail)
+            self._record([tail])
 
-    def _record(self, line: bytes) -> None:
-        source = self.source
-        self.trace.emit(
-            Kind.LINE, source.host, line.decode("utf-8", "replace"), self._payload,
-            peer=source.peer, protocol=source.protocol, session=source.session,
-            message=self.tag.message if self.tag is not None else None,
-        )
+    def _record(self, lines: list[bytes]) -> None:
+        """One record per line; the lines of one send share the Message-ID read now."""
+        source, emit, payload = self.source, self.trace.emit, self._payload
+        host, peer, protocol, session = source.host, source.peer, source.protocol, source.session
+        message = self.tag.message if self.tag is not None else None
+        for line in lines:
+            emit(Kind.LINE, host, line.decode("utf-8", "replace"), payload, peer=peer,
+                 protocol=protocol, session=session, message=message)
 
 
 class Wire:

@@ -1,9 +1,11 @@
-"""TCP connections between hosts, as SimPy processes.
+"""TCP connections between hosts, in SimPy.
 
 A `Connection` is two `Endpoint`s.  Bytes sent by one endpoint arrive in
-the other's inbox after the route's transit time, in order.  Opening a
-connection costs one round trip (SYN, SYN-ACK) before the client may send;
-the server accepts it half a round trip later, when the ACK arrives.
+the other's inbox after the route's transit time, in order, carried by
+the network's `Courier` (a timeout per send, no process per packet).
+Opening a connection costs one round trip (SYN, SYN-ACK) before the
+client may send; the server accepts it half a round trip later, when the
+ACK arrives.
 
 A connection carries bytes and never splits or reads them: the session
 layer that feeds it records the protocol lines (the network cannot tell a
@@ -49,6 +51,14 @@ class ConnectError:
     reason: str  # "Connection refused" or "Connection timed out"
 
 
+class Inbox(simpy.Store):
+    """A store that items reach by `Courier`: bytes, or accepted connections."""
+
+    def arrive(self, arrival: simpy.Event) -> None:
+        """The callback of an item's timeout: put the item in."""
+        self.put(arrival._value)
+
+
 @dataclass(frozen=True, slots=True)
 class Listener:
     """A server socket: where accepted connections queue up."""
@@ -56,7 +66,7 @@ class Listener:
     host: str
     port: int
     protocol: str
-    backlog: simpy.Store
+    backlog: Inbox
 
 
 @dataclass(eq=False)
@@ -68,7 +78,7 @@ class Endpoint:
     host: str
     peer_host: str
     role: str
-    inbox: simpy.Store
+    inbox: Inbox
     closed: bool = False
     _last_arrival: float = field(default=0.0, repr=False)
 
@@ -129,7 +139,7 @@ class Endpoint:
             return
         arrival = max(env.now + transit, self._last_arrival)
         self._last_arrival = arrival
-        env.process(_deliver_later(env, self.peer.inbox, data, arrival - env.now))
+        self.network.courier.carry(self.peer.inbox, data, arrival - env.now)
 
 
 @dataclass(eq=False)
@@ -145,12 +155,45 @@ class Connection:
     server: Endpoint = field(init=False)
 
 
-def _deliver_later(
-    env: simpy.Environment, inbox: simpy.Store, item: bytes | Endpoint, delay: float
-) -> Generator[simpy.events.Event, Any, None]:
-    """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
-    yield env.timeout(delay)
-    yield inbox.put(item)
+class Courier:
+    """Puts items into inboxes after a delay, in order, with no SimPy process per item.
+
+    Each item is a timeout whose callback puts it into the inbox.  The
+    timeouts are created as a process started at the moment of sending
+    would create them: by an urgent event at that instant, so items sent
+    and events scheduled at the same instant keep one order, and a trace
+    stays the same byte for byte as with a process per item.  Items sent
+    one after another, with nothing scheduled in between, share one urgent
+    event.
+    """
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self._batch: list[tuple[Inbox, bytes | Endpoint, float]] = []
+        self._mark = -1  # the last number SimPy's event counter gave when the batch grew
+
+    def carry(self, inbox: Inbox, item: bytes | Endpoint, delay: float) -> None:
+        """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
+        env = self.env
+        number = next(env._eid)  # one more than the last event scheduled, if none since
+        if self._batch and number == self._mark + 1:
+            self._mark = number
+        else:
+            self._batch = []
+            start = simpy.Event(env)
+            start.callbacks.append(self._dispatch)
+            start._ok, start._value = True, self._batch
+            env.schedule(start, simpy.events.URGENT)  # takes number + 1
+            self._mark = number + 1
+        self._batch.append((inbox, item, delay))
+
+    def _dispatch(self, start: simpy.Event) -> None:
+        batch: list[tuple[Inbox, bytes | Endpoint, float]] = start._value
+        if batch is self._batch:
+            self._batch = []
+        timeout = self.env.timeout
+        for inbox, item, delay in batch:
+            timeout(delay, item).callbacks.append(inbox.arrive)
 
 
 class Network:
@@ -168,10 +211,11 @@ class Network:
         self._beside: set[str] = set()  # hosts attached beside the topology (`attach`)
         #: Whether `tcp.connect` records name the hosts on the route (for eavesdroppers).
         self.record_paths = False
+        self.courier = Courier(env)
 
     def listen(self, host: str, port: int, protocol: str) -> Listener:
         """Open a listening port on `host`; connections queue in its backlog."""
-        listener = Listener(host, port, protocol, simpy.Store(self.env))
+        listener = Listener(host, port, protocol, Inbox(self.env))
         self._listeners[(host, port)] = listener
         return listener
 
@@ -229,7 +273,7 @@ class Network:
             TcpConnect(port=port, rtt=round(there + back, 9), path=tuple(path or ())),
             peer=server, protocol="tcp", session=conn.session,
         )
-        self.env.process(_deliver_later(self.env, listener.backlog, conn.server, there))
+        self.courier.carry(listener.backlog, conn.server, there)
         return conn.client
 
     def accept_real(self, client: str, server: str, port: int, origin: str) -> Endpoint:
@@ -274,8 +318,8 @@ class Network:
     def _open(self, client: str, server: str, listener: Listener) -> Connection:
         self._sessions += 1
         conn = Connection(f"s{self._sessions}", listener.port, listener.protocol)
-        conn.client = Endpoint(self, conn, client, server, "client", simpy.Store(self.env))
-        conn.server = Endpoint(self, conn, server, client, "server", simpy.Store(self.env))
+        conn.client = Endpoint(self, conn, client, server, "client", Inbox(self.env))
+        conn.server = Endpoint(self, conn, server, client, "server", Inbox(self.env))
         return conn
 
     def _refused(self, client: str, server: str, port: int, reason: str) -> ConnectError:

@@ -24,6 +24,7 @@ from enum import Enum
 
 CRLF = b"\r\n"
 LF = b"\n"
+_CR = CRLF[0]  # the octet CR, as indexing a bytearray gives it
 #: The line that ends a message body in SMTP DATA and POP3 multi-line replies.
 TERMINATOR = b"."
 
@@ -217,11 +218,13 @@ class LineBuffer:
 
     def _take(self, end: int) -> Line:
         """Remove the line whose LF is at `end` from the buffer."""
-        raw = bytes(self._buffer[: end + 1])
-        del self._buffer[: end + 1]
-        if raw.endswith(CRLF):
-            return Line(raw[: -len(CRLF)], CRLF)
-        return Line(raw[: -len(LF)], LF)
+        buffer = self._buffer
+        if end and buffer[end - 1] == _CR:
+            line = Line(bytes(buffer[: end - 1]), CRLF)
+        else:
+            line = Line(bytes(buffer[:end]), LF)
+        del buffer[: end + 1]
+        return line
 
 
 def split_lines(content: bytes) -> list[bytes]:
