@@ -211,9 +211,8 @@ class Pop3Session:
         self.mda = mda
         self.endpoint = endpoint
         config = mda.pop3_config
-        if endpoint.connection.real:  # a real client's TLS would be real: no STLS, and
-            # loopback counts as secure (Dovecot: a local client may log in in clear)
-            config = replace(config, starttls=False, disable_plaintext_auth=False)
+        if endpoint.connection.real:  # loopback counts as secure (Dovecot: a local
+            config = replace(config, disable_plaintext_auth=False)  # client may log in in clear)
         self.server = Pop3Server(config)
         self.tls_first = TlsRequested(config.tls_version) if implicit_tls else None
         self.mailbox: Mailbox | None = None
