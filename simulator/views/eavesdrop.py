@@ -19,6 +19,7 @@ read the trace and nothing else.
 from __future__ import annotations
 
 import binascii
+import re
 from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -30,12 +31,13 @@ from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
 
-from simulator.protocols.imap.wire import Atom, String, WireSyntaxError, tokenize
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
 from simulator.views.formatting import abbreviate_host, format_clock, visible
 
 CRLF_OCTETS = 2  # every line ended in CRLF on the wire
+#: An IMAP astring (RFC 9051 §9): a quoted string (with \\ escapes) or an atom.
+ASTRING = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"]+)')
 HOST_WIDTH = 14  # cells for each end's name in the table
 
 
@@ -141,11 +143,8 @@ def _imap_secret(command: str) -> str | None:
         return _plain(argument[len("PLAIN "):].strip())
     if verb != "LOGIN":
         return None
-    try:
-        words = [t.value if isinstance(t, Atom) else t.text()
-                 for t in tokenize(argument.encode("utf-8")) if isinstance(t, Atom | String)]
-    except WireSyntaxError:
-        return None
+    words = [re.sub(r"\\(.)", r"\1", quoted) if quoted else atom
+             for quoted, atom in ASTRING.findall(argument)]
     return f"user name {words[0]!r}, password {words[1]!r} (LOGIN)" if len(words) == 2 else None
 
 
