@@ -40,10 +40,10 @@ class ThrowAwayCa:
     def __init__(self, directory: Path) -> None:
         import trustme  # brings `cryptography`: loaded only when serving TLS
 
-        # RSA, as the modelled handshake's sizes and TLS 1.2 cipher assume
-        ca = trustme.CA(organization_name="mailsim serve, throw-away",
-                        key_type=trustme.KeyType.RSA)
-        self._issued = ca.issue_cert(*SERVER_NAMES)
+        # RSA keys, as the modelled handshake's sizes and TLS 1.2 cipher assume
+        rsa = trustme.KeyType.RSA
+        ca = trustme.CA(organization_name="mailsim serve, throw-away", key_type=rsa)
+        self._issued = ca.issue_cert(*SERVER_NAMES, key_type=rsa)
         self.path = directory / "mailsim-ca.pem"
         ca.cert_pem.write_to_path(str(self.path))
         digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())).hexdigest()

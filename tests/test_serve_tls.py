@@ -66,6 +66,7 @@ def test_imaps_on_993_with_imaplib(server: Server) -> None:
                            ssl_context=trusting(server), timeout=PATIENCE) as client:
         assert "STARTTLS" not in client.capabilities  # TLS already
         assert client.sock.version() == "TLSv1.3"  # the host's own version
+        assert client.sock.cipher()[0] == "TLS_AES_256_GCM_SHA384"
         client.login("alice@example.org", "wonderland")
         assert client.select("INBOX")[0] == "OK"
         client.logout()
@@ -82,11 +83,13 @@ def test_starttls_on_143_with_imaplib_and_a_tls_12_host(server: Server) -> None:
     assert "STARTTLS" in client.capabilities
     client.starttls(ssl_context=trusting(server))
     assert client.sock.version() == "TLSv1.2"
+    assert client.sock.cipher()[0] == "ECDHE-RSA-AES256-GCM-SHA384"  # as the trace says
     client.login("bob@example.net", "builder")
     client.logout()
     server.close()
     (done,) = handshakes(server)
-    assert (done.peer, done.data["version"]) == (NET, "TLSv1.2")
+    assert (done.peer, done.data["version"], done.data["cipher"]) == (
+        NET, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384")
     said = {r.text: bool(r.data.get("encrypted")) for r in real_lines(server, IMAP)}
     assert said[next(t for t in said if t.endswith(" STARTTLS"))] is False
     assert said[next(t for t in said if " LOGIN " in t)] is True  # the password went encrypted
