@@ -178,7 +178,7 @@ def serve(args: argparse.Namespace) -> int:
                 write_ports_json(args.ports_json, server.ports)
             pace = "in real time" if args.speed == 1 else f"{args.speed:g}x faster than real time"
             console.print(server.banner(f"{scenario.name}, served {pace} (Ctrl-C stops)"),
-                          markup=False)
+                          markup=False, soft_wrap=True)  # a path is copied whole
             if not args.quiet:
                 printer = LivePrinter(console, highlights=scenario.lesson.highlight
                                       if scenario.lesson else ())
