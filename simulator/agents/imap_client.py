@@ -254,6 +254,5 @@ class ImapReader:
 
     def _fetched(self, message: ev.MessageFetched, seen_before: bool) -> None:
         self.inbox.append(message.content)
-        remark = " (already read on another device)" if seen_before else ""
         record_fetched(self.ctx, self.host, self.account, str(message.uid), message.content,
-                       protocol="imap", remark=remark)
+                       protocol="imap", seen=seen_before)

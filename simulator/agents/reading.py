@@ -30,12 +30,12 @@ class MailboxAccount:
 
 def record_fetched(
     ctx: SimContext, host: str, account: MailboxAccount, uid: str, content: bytes,
-    *, protocol: str | None = None, remark: str = "",
+    *, protocol: str | None = None, seen: bool = False, via: str | None = None,
 ) -> None:
-    """The `mail.fetched` record of one downloaded message; `remark` ends its text."""
+    """The `mail.fetched` record of one downloaded message (see `MailFetched`)."""
     ctx.trace.emit(
-        Kind.MAIL_FETCHED, host, f"{account.client}: new mail for {account.address}{remark}",
+        Kind.MAIL_FETCHED, host, f"{account.client}: new mail for {account.address}",
         MailFetched(user=account.address, uid=uid,
-                    subject=first_header(content, "Subject") or ""),
+                    subject=first_header(content, "Subject") or "", seen=seen, via=via),
         message=first_header(content, "Message-ID"), protocol=protocol,
     )

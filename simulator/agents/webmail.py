@@ -112,15 +112,15 @@ class Webmail:
             reader.feed(data)
             try:
                 while (request := reader.next_message()) is not None:
-                    answer = yield from self._answer(request)
+                    answer = yield from self._answer(request, endpoint.peer_host)
                     wire.send(http.encode(answer))
             except http.HttpError:
                 wire.send(http.encode(http.response(400, "Bad Request")))
                 break
         wire.close()
 
-    def _answer(self, request: http.HttpMessage) -> Generator[simpy.events.Event, Any,
-                                                               http.HttpMessage]:
+    def _answer(self, request: http.HttpMessage, browser: str) -> Generator[
+            simpy.events.Event, Any, http.HttpMessage]:
         method, target, _ = [*request.start.split(" "), "", ""][:3]
         query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
         cookie = (request.header("Cookie") or "").partition("=")[2]
@@ -131,7 +131,7 @@ class Webmail:
         if action == ("GET", "refresh"):
             return (yield from self._refresh(account))
         if action == ("GET", "show") and query.get("_uid", "").isdigit():
-            return (yield from self._show(account, int(query["_uid"])))
+            return (yield from self._show(account, int(query["_uid"]), browser))
         if action == ("POST", "send"):
             return (yield from self._send(account, request.body))
         return http.response(404, "Not Found")
@@ -149,14 +149,14 @@ class Webmail:
         body = "".join(f"{row}\r\n" for row in rows).encode("utf-8")
         return http.response(200, "OK", body, (JSON,))
 
-    def _show(self, account: WebmailAccount, uid: int) -> Generator[simpy.events.Event, Any,
-                                                                     http.HttpMessage]:
-        """Fetch one message for the page: the user reads it."""
+    def _show(self, account: WebmailAccount, uid: int, browser: str) -> Generator[
+            simpy.events.Event, Any, http.HttpMessage]:
+        """Fetch one message for the page: the user reads it in the browser on `browser`."""
         config = account.config
 
-        def shown(message: ev.MessageFetched, _seen: bool) -> None:
+        def shown(message: ev.MessageFetched, seen: bool) -> None:
             record_fetched(self.ctx, self.host, config.mailbox, str(message.uid),
-                           message.content, protocol="imap", remark=" (shown in the browser)")
+                           message.content, protocol="imap", seen=seen, via=browser)
 
         session = ImapSession(self.ctx, self.host, config.mailbox, list_new=False,
                               actions=(Fetch((uid,)),), on_fetched=shown)

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.protocols.addresses import domain_of, is_postmaster
 from simulator.scenario.checks import cross_reference_problems
-from simulator.scenario.clients import MAX_DEVICES, Device, Habits
+from simulator.scenario.clients import MAX_DEVICES, ClientDevice, Device, Habits, client_devices
 from simulator.scenario.errors import CrossReferenceError
 from simulator.scenario.limits import (
     LONG_TEXT,
@@ -167,6 +167,10 @@ class User(Habits):
     def has_client(self) -> bool:
         """Whether the user reads and sends mail from some device."""
         return self.mua is not None or bool(self.devices)
+
+    def clients(self) -> list[ClientDevice]:
+        """What runs on each of the user's devices, every override applied."""
+        return client_devices(self)
 
 
 class Domain(ScenarioModel):
