@@ -88,7 +88,14 @@ class _TlsBridge:
 
 
 class ImapSession:
-    """One IMAP connection of a client, from login to LOGOUT (or to the end of the run)."""
+    """One IMAP connection of a client, from login to LOGOUT (or to the end of the run).
+
+    `select` INBOX first; `list_new`: list what arrived since `next_uid`;
+    `bodies`: download what was listed (a desktop client; a webmail's
+    refresh lists only); `idle`: IDLE when there is nothing to do, else
+    LOGOUT; `actions` run once the rest is done.  `on_fetched` hears of
+    every message downloaded.
+    """
 
     def __init__(
         self, ctx: SimContext, host: str, account: MailboxAccount, *, next_uid: int = 1,
@@ -101,7 +108,6 @@ class ImapSession:
         self.on_fetched = on_fetched
         self.headers: list[ev.HeadersFetched] = []  # of the new messages, in UID order
         self.fetched: list[ev.MessageFetched] = []
-        self.appended: list[ev.MessageAppended] = []
         self.over = False
         self._pending: list[Action] = list(actions)
         self._look = False  # new mail to list
@@ -152,11 +158,14 @@ class ImapSession:
             self._note(f"message {event.uid or event.number} is now "
                        f"({' '.join(event.flags)}): changed on another device")
         elif isinstance(event, ev.MessageAppended):
-            self.appended.append(event)
             self._note(f"a copy is saved in {event.folder}"
                        + (f" (UID {event.uid})" if event.uid is not None else ""))
-        elif isinstance(event, ev.LoginFailed | ev.NoSafeLogin | ev.CommandRefused):
-            self._note(f"{type(event).__name__}: {getattr(event, 'text', '') or event}")
+        elif isinstance(event, ev.LoginFailed):
+            self._note(f"login failed: {event.text}")
+        elif isinstance(event, ev.NoSafeLogin):
+            self._note(f"will not log in: {event.reason}")
+        elif isinstance(event, ev.CommandRefused):
+            self._note(f"{event.command.split(' ')[0]} refused: {event.condition} {event.text}")
         elif isinstance(event, ev.Ready):
             self._next()
 

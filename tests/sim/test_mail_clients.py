@@ -97,3 +97,19 @@ def test_a_webmail_user_sends_through_the_webmail_and_keeps_a_copy_in_sent() -> 
     assert sent_folder is not None
     (sent,) = sent_folder.messages
     assert sent.message_id == composed.message and "\\Seen" in sent.flags
+
+
+def test_an_imap_client_with_starttls_logs_in_only_inside_tls() -> None:
+    scenario = two_providers(duration="2m", traffic=[mail("30s", BOB)])
+    scenario["hosts"][NET_MTA]["tls"] = {"version": "1.2", "require_for_auth": True}
+    scenario["domains"]["example.net"]["users"]["bob"].update(
+        profile="thunderbird", mailbox_security="starttls")
+    world = run_world(scenario)
+    (connect,) = records(world.trace, Kind.TCP_CONNECT, host="bob-pc")
+    assert connect.data["port"] == 143
+    said = [r for r in world.trace.of_kind(Kind.LINE) if r.session == connect.session]
+    login = next(r for r in said if " LOGIN " in r.text)
+    assert login.data["encrypted"] and not said[1].data.get("encrypted", False)
+    assert said[1].text == "A0001 STARTTLS"
+    (got,) = records(world.trace, Kind.MAIL_FETCHED, host="bob-pc")
+    assert got.time - 30.0 < 1.0  # IDLE inside TLS pushes as well
