@@ -11,6 +11,14 @@ client's lines are recorded by whoever feeds them, like any client's; what
 the simulated server sends back is gathered by a small SimPy process and
 written to the socket.  The protocol machines never know the difference.
 
+TLS is real on the socket and modelled inside: on an implicit-TLS port
+(465, 993, 995), and after STARTTLS/STLS once the client's first octets
+are a TLS handshake record, a `realtls.TlsLayer` decrypts what the client
+sends and encrypts what the server says; at the same moment the session
+plays the client's side of the modelled handshake on the simulated
+connection (`agents.tls.handshake`), so the trace has its `tls.handshake`
+record and marks every later line encrypted, as for a simulated client.
+
 A real client host sits beside the simulated Internet
 (`Network.attach`): it has no links, so no route between simulated hosts
 can pass through it, and its bytes take no simulated time -- the real
@@ -25,20 +33,25 @@ import ipaddress
 import json
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
 from simulator.agents.recording import Wire
+from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.net.topology import Host
+from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
 from simulator.protocols.lmtp import LMTP_PORT
-from simulator.protocols.pop3 import POP3_PORT
-from simulator.protocols.smtp import SMTP_PORT, SUBMISSION_PORT
+from simulator.protocols.pop3 import POP3_PORT, POP3S_PORT
+from simulator.protocols.smtp import SMTP_PORT, SMTPS_PORT, SUBMISSION_PORT
+from simulator.protocols.tls import TlsVersion
+from simulator.realtls import HANDSHAKE_RECORD, TlsLayer
 
 #: Bytes read from a real socket at once.
 READ_SIZE = 65536
@@ -50,9 +63,18 @@ MAX_PORT = 65535
 SERVICES = {
     SMTP_PORT: "relay (MTA to MTA)",  # RFC 5321 §4.5.4
     SUBMISSION_PORT: "submission, AUTH first",  # RFC 6409 §4.3
+    SMTPS_PORT: "submission over TLS, AUTH first",  # RFC 8314 §3.3
     POP3_PORT: "mailbox access",  # RFC 1939
+    POP3S_PORT: "mailbox access over TLS",  # RFC 8314 §3.2
+    IMAP_PORT: "mailbox access, mail kept on the server",  # RFC 9051
+    IMAPS_PORT: "mailbox access over TLS, mail kept on the server",  # RFC 8314 §3.2
     LMTP_PORT: "hand-off to the MDA (MTA to MDA)",  # RFC 2033; Python's smtplib.LMTP speaks it
 }
+#: Ports where TLS comes first (RFC 8314 §3), and where STARTTLS or STLS may start it.
+IMPLICIT_TLS_PORTS = frozenset({SMTPS_PORT, POP3S_PORT, IMAPS_PORT})
+STARTTLS_PORTS = frozenset({SMTP_PORT, SUBMISSION_PORT, POP3_PORT, IMAP_PORT})
+#: Simulated seconds the modelled handshake may wait for the simulated server.
+HANDSHAKE_PATIENCE = 300.0
 #: The host a real client appears as: named like `alice-pc`, and short enough
 #: that a narrow transcript never abbreviates it.
 REAL_CLIENT = "real-pc"
@@ -142,8 +164,11 @@ def write_ports_json(path: Path, ports: Iterable[ServedPort]) -> None:
     """The port table as a JSON list, written whole or not at all (a reader may be polling)."""
     partial = path.with_name(path.name + ".part")
     table = [port.to_json() for port in ports]
-    partial.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:  # name the user's file, not the temporary one
+        raise OSError(error.errno, error.strerror, str(path)) from None
 
 
 def port_table(ports: Sequence[ServedPort], title: str) -> str:
@@ -214,6 +239,14 @@ class RealClients:
 Starter = Callable[[str, Generator[simpy.events.Event, Any, None]], object]
 
 
+@dataclass(frozen=True, slots=True)
+class TlsOffer:
+    """The real TLS a served port can speak: from the first octet, or after STARTTLS."""
+
+    context: ssl.SSLContext
+    implicit: bool
+
+
 class RealSession:
     """One real client's connection, carried into the simulation and back.
 
@@ -222,26 +255,58 @@ class RealSession:
     simulation (recorded as the real client's lines); `drain` writes what
     the simulated server has sent to the socket.  The session is `done`
     once the server has closed and everything it said was written, or the
-    real client is gone.
+    real client is gone.  With a `TlsOffer`, the socket speaks real TLS
+    (see the module's docstring).
     """
 
-    def __init__(self, sock: socket.socket, endpoint: Endpoint, start: Starter, name: str) -> None:
+    def __init__(
+        self, sock: socket.socket, endpoint: Endpoint, start: Starter, name: str,
+        tls: TlsOffer | None = None,
+    ) -> None:
         self.sock = sock
         self.wire = Wire(endpoint)
         self.outgoing = bytearray()
         self.reading = True  # the real client may still send
         self.server_closed = False
         self.done = False
+        self.offer = tls
+        self.tls = TlsLayer(tls.context) if tls is not None and tls.implicit else None
+        self._modelled = False  # the simulated side's handshake is done
+        self._held = bytearray()  # the client's plaintext, until then
+        self._tls_wanted = self.wire.env.event()  # the client began TLS after STARTTLS
         start(name, self._from_server())
 
     def _from_server(self) -> Generator[simpy.events.Event, Any, None]:
         """A SimPy process: gather what the simulated server sends, until it closes."""
+        if self.tls is not None:
+            yield from self._modelled_handshake(implicit=True)
         while True:
-            data = yield self.wire.recv()
+            arrival = self.wire.recv()
+            yield arrival | self._tls_wanted
+            if not arrival.triggered:  # STARTTLS: the simulated server waits for a handshake
+                arrival.cancel()
+                self._tls_wanted = self.wire.env.event()  # once per session
+                yield from self._modelled_handshake(implicit=False)
+                continue
+            data = cast(bytes, arrival.value)  # an endpoint's inbox holds bytes
             if data == EOF_MARK:
                 self.server_closed = True
+                if self.tls is not None:
+                    self.tls.close()
+                    self.outgoing += self.tls.outgoing()
                 return
+            if self.tls is not None:
+                self.tls.send(data)
+                data = self.tls.outgoing()
             self.outgoing += data
+
+    def _modelled_handshake(self, implicit: bool) -> Generator[simpy.events.Event, Any, None]:
+        """The client's side of the modelled handshake, then what the client said meanwhile."""
+        outcome = yield from handshake(self.wire, None, HANDSHAKE_PATIENCE, implicit)
+        if isinstance(outcome, TlsVersion):
+            self._modelled = True
+            self.wire.send(bytes(self._held))
+            self._held.clear()
 
     @property
     def wants_write(self) -> bool:
@@ -251,9 +316,9 @@ class RealSession:
     def feed(self) -> None:
         """Read what the real client sent and put it on the simulated connection.
 
-        End of file (or a reset) closes our side of the simulated
-        connection: the server gets end of input, as from a simulated client
-        that closes, and may still have its last word.
+        End of file (or a reset, or the end of its TLS) closes our side of
+        the simulated connection: the server gets end of input, as from a
+        simulated client that closes, and may still have its last word.
         """
         try:
             data = self.sock.recv(READ_SIZE)
@@ -261,13 +326,30 @@ class RealSession:
             return
         except OSError:
             data = b""
+        if data and self._starts_tls(data):
+            assert self.offer is not None
+            self.tls = TlsLayer(self.offer.context)
+            self._tls_wanted.succeed()
+        if data and self.tls is not None:
+            data = self.tls.receive(data)
+            self.outgoing += self.tls.outgoing()
+            if not data and not self.tls.closed:
+                return  # a handshake message, or part of a record
         if data:
-            self.wire.send(data)
+            if self.tls is not None and not self._modelled:
+                self._held += data
+            else:
+                self.wire.send(data)
             return
         self.reading = False
         self.wire.close()
         if self.server_closed:
             self.end()
+
+    def _starts_tls(self, data: bytes) -> bool:
+        """Whether a client in clear begins a TLS handshake (after STARTTLS or STLS)."""
+        return (self.tls is None and self.offer is not None and not self.offer.implicit
+                and data[0] == HANDSHAKE_RECORD)
 
     def drain(self) -> None:
         """Write what the server said; end the session once the server is done."""

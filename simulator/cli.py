@@ -110,8 +110,9 @@ def _scenario_argument(command: argparse.ArgumentParser) -> None:
 def _filter_arguments(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("filters (what the transcript shows)")
     group.add_argument("--protocol", action="append", metavar="NAME",
-                       choices=("smtp", "lmtp", "pop3", "dns", "tcp", "mail"),
-                       help="only this protocol: smtp, lmtp, pop3, dns, tcp or mail (repeatable)")
+                       choices=("smtp", "lmtp", "pop3", "imap", "dns", "tcp", "mail"),
+                       help="only this protocol: smtp, lmtp, pop3, imap, dns, tcp or mail "
+                            "(repeatable)")
     group.add_argument("--host", metavar="NAME", help="only what this host sends or receives")
     group.add_argument("--message", metavar="ID", help="only this Message-ID, both sides")
     group.add_argument("--session", metavar="ID", help="only this session (s1, s2, ...)")

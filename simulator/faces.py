@@ -155,7 +155,7 @@ def step(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     """`mailsim serve`: the port table, the live transcript until Ctrl-C or --for, the summary."""
     from simulator.fates import FateLedger
-    from simulator.serve import ServeError, Server, check_bind, port_table, write_ports_json
+    from simulator.serve import ServeError, Server, check_bind, write_ports_json
     from simulator.views import LivePrinter, SummaryView
 
     try:
@@ -177,8 +177,8 @@ def serve(args: argparse.Namespace) -> int:
             if args.ports_json is not None:
                 write_ports_json(args.ports_json, server.ports)
             pace = "in real time" if args.speed == 1 else f"{args.speed:g}x faster than real time"
-            console.print(port_table(server.ports, f"{scenario.name}, served {pace} (Ctrl-C "
-                                     "stops)"), markup=False)
+            console.print(server.banner(f"{scenario.name}, served {pace} (Ctrl-C stops)"),
+                          markup=False, soft_wrap=True)  # a path is copied whole
             if not args.quiet:
                 printer = LivePrinter(console, highlights=scenario.lesson.highlight
                                       if scenario.lesson else ())

@@ -1,13 +1,16 @@
 """`mailsim serve`: the simulated mail servers on real sockets, in real time.
 
 A `Server` opens one loopback listening socket for every service of every
-simulated MTA and MDA host (SMTP relay 25, submission 587, POP3 110), in a
+simulated MTA and MDA host (SMTP relay 25, submission 587, POP3 110, IMAP
+143, LMTP 24, and SMTPS 465, POP3S 995, IMAPS 993 where a host has TLS), in a
 stable order: hosts by name, then services by port, on `port_base`,
 `port_base + 1`, ... (`port_base` 0 lets the system pick free ports).  A
 real mail program that connects to one of them talks to the simulated
 server through a `bridge.RealSession`; its session enters the world where
 a simulated client's would, and the same policies hold (AUTH on
-submission, no open relay).
+submission, no open relay).  Where a host has TLS, a real client gets real
+TLS (`realtls`): a throw-away certificate authority is made at start, and
+`banner` names the file of its certificate for the client to trust.
 
 One thread does everything (the caller's, or one in the background with
 `serve_in_thread`).  The loop waits on the sockets with a
@@ -30,30 +33,31 @@ import math
 import selectors
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 from simulator.bridge import (
+    IMPLICIT_TLS_PORTS,
+    STARTTLS_PORTS,
     RealClients,
     RealClock,
     RealSession,
     ServedPort,
     ServeError,
+    TlsOffer,
     check_bind,
     open_listener,
     plan_ports,
     port_table,
     write_ports_json,
 )
-from simulator.protocols.pop3 import POP3S_PORT
-from simulator.protocols.smtp import SMTPS_PORT
+from simulator.protocols.tls import ServerTls
+from simulator.realtls import ThrowAwayCa
 from simulator.simulation import Simulation
-
-#: Ports where TLS comes first (RFC 8314).  Their TLS is modelled, so they
-#: are not served: a real client's handshake would need real TLS.
-MODELLED_TLS_PORTS = frozenset({SMTPS_PORT, POP3S_PORT})
 
 #: The first real port `mailsim serve` uses unless told otherwise.
 DEFAULT_PORT_BASE = 2500
@@ -114,6 +118,8 @@ class Server:
         self._last_record = 0.0
         self._unsaid = False  # records since the loop last said it was quiet
         self._closed = False
+        self._certificates: tempfile.TemporaryDirectory[str] | None = None
+        self.ca: ThrowAwayCa | None = None  # made at start when a served host has TLS
         network = simulation.world.ctx.network
         self._clients = RealClients(network.attach, lambda name: name in network.topology.hosts)
 
@@ -126,14 +132,16 @@ class Server:
         """
         if self._clock is not None:
             return self.ports
-        listeners = [listener for listener in self.simulation.world.ctx.network.listeners()
-                     if listener.port not in MODELLED_TLS_PORTS]
+        listeners = self.simulation.world.ctx.network.listeners()
         plan = plan_ports(listeners, self.bind, self.port_base)
         try:
             self.ports = tuple(self._listen(planned) for planned in plan)
         except ServeError:
             self._close_sockets()
             raise
+        if any(self._host_tls(port.host) for port in self.ports):
+            self._certificates = tempfile.TemporaryDirectory(prefix="mailsim-serve-")
+            self.ca = ThrowAwayCa(Path(self._certificates.name))
         self._selector.register(self._wake_end, selectors.EVENT_READ, self._drain_waker)
         simulation = self.simulation
         if not simulation.started:  # `sim.start` names the real client among the hosts
@@ -144,6 +152,16 @@ class Server:
         simulation.trace.subscribe(self._noticed)
         self._clock = RealClock(self.speed, simulation.now)
         return self.ports
+
+    def banner(self, title: str) -> str:
+        """The port table, and the certificate a client must trust for the TLS ports."""
+        table = port_table(self.ports, title)
+        if self.ca is None:
+            return table
+        return (f"{table}\nTLS is real, with a throw-away certificate for localhost and "
+                f"127.0.0.1; trust its CA while serving:\n  {self.ca.path}\n"
+                f"  SHA-256 {self.ca.fingerprint}\n"
+                f"  e.g. curl --cacert {self.ca.path} imaps://127.0.0.1:PORT/INBOX -u USER:PASS")
 
     def serve_for(self, seconds: float | None = None) -> None:
         """Serve until `stop()` is called, or for `seconds` of real time."""
@@ -317,7 +335,8 @@ class Server:
         network = self.simulation.world.ctx.network
         endpoint = network.accept_real(client, served.host, served.port, origin=peer)
         session = RealSession(sock, endpoint, self.simulation.world.ctx.start,
-                              f"real client {peer} -> {served.host}:{served.port}")
+                              f"real client {peer} -> {served.host}:{served.port}",
+                              self._tls_offer(served))
         self._sessions[sock] = session
         self._selector.register(sock, selectors.EVENT_READ, lambda mask: self._ready(session, mask))
 
@@ -358,6 +377,24 @@ class Server:
         with contextlib.suppress(OSError):
             self._wake_end.recv(4096)
 
+    # -- TLS ----------------------------------------------------------------
+
+    def _host_tls(self, host: str) -> ServerTls | None:
+        """The TLS settings of a simulated server host (its MTA's and MDA's are one block)."""
+        world = self.simulation.world
+        agent = world.mtas.get(host) or world.mdas.get(host)
+        return agent.config.tls if agent is not None else None
+
+    def _tls_offer(self, served: ServedPort) -> TlsOffer | None:
+        """The real TLS a connection to `served` may speak, as its simulated server does."""
+        tls = self._host_tls(served.host)
+        if tls is None or self.ca is None:
+            return None
+        implicit = served.port in IMPLICIT_TLS_PORTS
+        if not implicit and (served.port not in STARTTLS_PORTS or not tls.starttls):
+            return None
+        return TlsOffer(self.ca.context(tls.version), implicit)
+
     # -- sockets ------------------------------------------------------------
 
     def _listen(self, planned: ServedPort) -> ServedPort:
@@ -374,3 +411,5 @@ class Server:
         self._listeners.clear()
         self._sessions.clear()
         self._selector.close()
+        if self._certificates is not None:
+            self._certificates.cleanup()

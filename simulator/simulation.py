@@ -218,7 +218,7 @@ class Simulation:
         self._finished = True
         for mta in world.mtas.values():
             mta.queue.report_remaining()
-        for mua in world.muas.values():
+        for mua in (*world.muas.values(), *world.other_devices):
             mua.report_remaining()
         if interrupted:
             world.trace.emit(Kind.SIM_END, "mailsim", "interrupted", SimEnd(interrupted=True))

@@ -32,7 +32,7 @@ Enter, n      next happening              n 10      ten happenings
 c             continue to the next breakpoint (or the end)
 t 5m          run on to a simulated time (90s, 5m, 2h)
 b             one step back (replays the scenario from the start)
-f smtp        show only one protocol (smtp, pop3, dns, tcp, mail)
+f smtp        show only one protocol (smtp, pop3, imap, dns, tcp, mail)
 f host=NAME   show only what one host sends or receives
 f msg=ID      show only one message (its Message-ID, with or without <>)
 f off         show everything again
@@ -258,7 +258,7 @@ class Stepper:
 
     def _filter(self, args: list[str]) -> None:
         if not args:
-            raise ValueError("f needs smtp, pop3, dns, tcp, mail, host=NAME, msg=ID or off")
+            raise ValueError("f needs smtp, pop3, imap, dns, tcp, mail, host=NAME, msg=ID or off")
         shown = RecordFilter()
         for word in args:
             shown = _with_filter(shown, word)
@@ -341,10 +341,10 @@ def _with_filter(shown: RecordFilter, word: str) -> RecordFilter:
         return replace(shown, host=value)
     if sep and key in ("msg", "message") and value:
         return replace(shown, message=value if value.startswith("<") else f"<{value}>")
-    if not sep and word in ("smtp", "lmtp", "pop3", "dns", "tcp", "mail"):
+    if not sep and word in ("smtp", "lmtp", "pop3", "imap", "dns", "tcp", "mail"):
         return replace(shown, protocols=(shown.protocols or frozenset()) | {word})
-    raise ValueError(f"unknown filter {word!r}: try smtp, lmtp, pop3, dns, tcp, mail, host=NAME, "
-                     "msg=ID or off")
+    raise ValueError(f"unknown filter {word!r}: try smtp, lmtp, pop3, imap, dns, tcp, mail, "
+                     "host=NAME, msg=ID or off")
 
 
 def _count(args: list[str]) -> int:

@@ -77,7 +77,7 @@ class Kind(StrEnum):
     MAIL_DELIVERED = "mail.delivered"  # host=the MDA's; one recipient's copy is in a mailbox
     MAIL_BOUNCED = "mail.bounced"  # host=the MTA's (returned) or the MUA's (refused at submission)
     MAIL_QUEUED = "mail.queued"  # host=the MTA's or MUA's; still waiting when the run ended
-    MAIL_FETCHED = "mail.fetched"  # host=the MUA's; downloaded over POP3
+    MAIL_FETCHED = "mail.fetched"  # host=the MUA's; downloaded over POP3 or IMAP
     NOTE = "note"  # text: a remark for the reader
 
 

@@ -319,11 +319,19 @@ class MailQueued(Payload):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MailFetched(Payload):
-    """A mail client downloaded a message over POP3."""
+    """A mail client downloaded a message: over POP3, or over IMAP (protocol "imap").
+
+    `seen`: IMAP had it flagged \\Seen already -- read on another device.
+    `via`: a webmail fetched it to show it in the browser on that host.
+    """
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"seen", "via"})
 
     user: str
     uid: str
     subject: str
+    seen: bool = False
+    via: str | None = None
 
 
 # -- records views make ------------------------------------------------------------------

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import simpy
 
+from simulator.agents.browser import Browser
 from simulator.agents.context import SimContext
 from simulator.agents.mda import Mda
 from simulator.agents.mta import Mta
 from simulator.agents.mua import Mua
+from simulator.agents.webmail import Webmail
 from simulator.net.connection import Network
 from simulator.net.dns import Resolver
 from simulator.net.topology import Topology
 from simulator.trace import Trace
+
+#: What runs on a user's device: a mail client, or a browser showing webmail.
+Client = Mua | Browser
 
 
 class World:
@@ -32,7 +37,9 @@ class World:
         self.ctx = SimContext(self.env, self.trace, network, seed)
         self.mtas: dict[str, Mta] = {}
         self.mdas: dict[str, Mda] = {}
-        self.muas: dict[str, Mua] = {}
+        self.muas: dict[str, Client] = {}  # each user's first device: it sends their traffic
+        self.other_devices: list[Client] = []  # the clients on users' further devices
+        self.webmails: dict[str, Webmail] = {}  # by web server host
 
     @property
     def seed(self) -> int:

@@ -204,9 +204,12 @@ def test_validate_good_files_prints_ok(capsys: Capsys) -> None:
     assert out.splitlines() == [
         f"{files[0]}: OK (First e-mail)",
         f"{files[1]}: OK (Unknown user)",
-        f"{files[2]}: OK (Eavesdropper)",
-        f"{files[3]}: OK (Mailbox full)",
-        f"{files[4]}: OK (Separate MDA)",
+        f"{files[2]}: OK (Eavesdropper (IMAP))",
+        f"{files[3]}: OK (Eavesdropper)",
+        f"{files[4]}: OK (Mailbox full)",
+        f"{files[5]}: OK (POP3 vs IMAP)",
+        f"{files[6]}: OK (Separate MDA)",
+        f"{files[7]}: OK (Webmail)",
     ]
 
 

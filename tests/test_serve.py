@@ -1,5 +1,7 @@
 """`mailsim serve`: real mail programs (smtplib, poplib) talk to the simulated servers.
 
+IMAP (imaplib) is in `test_serve_imap.py`, real TLS in `test_serve_tls.py`.
+
 Every test serves on 127.0.0.1 only, on ports the system picks
 (`port_base=0`), fast (`SPEED` simulated seconds per real second), and
 stops the server it started.
@@ -25,7 +27,7 @@ import pytest
 from simulator import catalog
 from simulator.net.topology import Host
 from simulator.scenario import Scenario, load_scenario
-from simulator.serve import ServedPort, ServeError, Server, check_bind
+from simulator.serve import ServedPort, ServeError, Server, check_bind, write_ports_json
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord, read_jsonl
 
@@ -219,8 +221,9 @@ def test_serving_outlasts_the_scenario_and_the_run_ends_when_it_stops() -> None:
 
 def test_ports_follow_hosts_by_name_then_ports(server: Server) -> None:
     assert [(p.host, p.port, p.protocol) for p in server.ports] == [
-        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 143, "imap"),
+        (NET, 587, "smtp"), (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"),
+        (ORG, 143, "imap"), (ORG, 587, "smtp"),
     ]
     assert all(p.address == "127.0.0.1" and p.real_port > 0 for p in server.ports)
     assert ServedPort(ORG, 587, "smtp", "127.0.0.1", 2505).to_json() == {
@@ -272,8 +275,9 @@ def test_cli_serves_for_a_while_and_writes_the_port_table(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     table = json.loads(ports.read_text(encoding="utf-8"))
     assert [(p["host"], p["port"], p["protocol"]) for p in table] == [
-        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 587, "smtp"),
-        (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"), (ORG, 587, "smtp"),
+        (NET, 24, "lmtp"), (NET, 25, "smtp"), (NET, 110, "pop3"), (NET, 143, "imap"),
+        (NET, 587, "smtp"), (ORG, 24, "lmtp"), (ORG, 25, "smtp"), (ORG, 110, "pop3"),
+        (ORG, 143, "imap"), (ORG, 587, "smtp"),
     ]
     assert all(set(p) == {"host", "port", "protocol", "address", "real_port"} for p in table)
     assert all(p["address"] == "127.0.0.1" for p in table)
@@ -314,20 +318,8 @@ def test_cli_ctrl_c_closes_the_books(tmp_path: Path) -> None:
                for r in records)
 
 
-def test_modelled_tls_is_not_served_to_real_clients() -> None:
-    """465 and 995 are left out, no STARTTLS or STLS is offered to a real client, and
-    it may log in in clear, as Dovecot lets a local client do."""
-    served = Server(Simulation.load("eavesdropper"), port_base=0, speed=SPEED)
-    served.serve_in_thread()
-    try:
-        assert {p.port for p in served.ports} == {24, 25, 110, 587}  # LMTP, SMTP, POP3
-        with smtp(served, ORG, SUBMISSION) as client:
-            client.ehlo()
-            assert not client.has_extn("starttls")
-        mailbox = poplib.POP3("127.0.0.1", real_port(served, ORG, POP3), timeout=PATIENCE)
-        assert "STLS" not in mailbox.capa()
-        mailbox.user("alice@example.org")  # require_for_auth: loopback counts as secure
-        assert mailbox.pass_("wonderland").startswith(b"+OK")
-        mailbox.quit()
-    finally:
-        served.close()
+def test_a_ports_json_that_cannot_be_written_is_named_as_given(tmp_path: Path) -> None:
+    wanted = tmp_path / "missing" / "ports.json"
+    with pytest.raises(OSError) as failed:
+        write_ports_json(wanted, [ServedPort(ORG, 587, "smtp", "127.0.0.1", 2505)])
+    assert failed.value.filename == str(wanted)  # not the temporary ports.json.part

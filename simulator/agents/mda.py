@@ -1,7 +1,8 @@
-"""The MDA: a mailbox server of its own, reached over LMTP and POP3 (like Dovecot).
+"""The MDA: a mailbox server of its own, reached over LMTP, POP3 and IMAP (like Dovecot).
 
 The MDA listens on its host for LMTP (port 24, `agents.lmtpd`), where MTAs
-hand it mail, and for POP3 (port 110), where users read it.  It keeps one
+hand it mail, and for POP3 (port 110) and IMAP (port 143, `agents.imapd`),
+where users read it.  It keeps one
 `mailstore.Mailbox` per user, with the quota the scenario gives.  Final
 delivery stamps `Return-Path:` and `Delivered-To:` on top (RFC 5321 §4.4:
 the final delivery records the reverse-path) and files the message in
@@ -13,9 +14,11 @@ modelled: a message that does not fit is refused.
 A POP3 session takes the mailbox's POP3 lock, sees INBOX, marks what RETR
 sent as `\\Seen` when it ends with QUIT (Dovecot, unless
 pop3_no_flag_updates) and removes what DELE marked (RFC 1939 §6).
-Mailboxes are shared objects, so other sessions (IMAP) can use them at the
-same time.  With TLS set up, POP3 also offers STLS (RFC 2595) and listens on
-port 995 (POP3S, RFC 8314).
+Mailboxes are shared objects, so IMAP sessions use them at the same time;
+every change a delivery or a POP3 UPDATE makes is told to them at once
+(an IDLE client sees it in seconds).  With TLS set up, POP3 also offers
+STLS (RFC 2595) and listens on port 995 (POP3S, RFC 8314), IMAP offers
+STARTTLS and listens on 993 (IMAPS).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
+from simulator.agents.imapd import ImapService
 from simulator.agents.lmtpd import LmtpSession
 from simulator.agents.session import Patience, pump, serve
 from simulator.mailstore import INBOX, SEEN, Mailbox, StoredMessage
@@ -92,7 +96,7 @@ Copies = dict[str, StoredCopy]
 
 
 class Mda:
-    """Mailboxes of the users of one or more domains, filled over LMTP, read over POP3."""
+    """Mailboxes of the users of one or more domains, filled over LMTP, read over POP3 and IMAP."""
 
     def __init__(self, ctx: SimContext, config: MdaConfig) -> None:
         self.ctx = ctx
@@ -123,6 +127,7 @@ class Mda:
             pop3s = ctx.network.listen(config.hostname, POP3S_PORT, "pop3")
             serve(ctx, f"pop3d {config.hostname}:{POP3S_PORT}", pop3s,
                   lambda endpoint: Pop3Session(self, endpoint, implicit_tls=True).run())
+        self.imap = ImapService(self)
 
     def mailbox_of(self, address: str) -> Mailbox | None:
         """The mailbox mail for `address` goes to, through an alias if need be."""
@@ -165,6 +170,7 @@ class Mda:
             stored = mailbox.file(INBOX, content, first_header(content, "Message-ID"),
                                   self.ctx.env.now)
             shared = copies[mailbox.address] = StoredCopy(stored, recipient)
+            self.imap.changed(mailbox)
             text, duplicate_of = f"delivered to mailbox {mailbox.address}", None
         else:
             text = f"already in mailbox {mailbox.address} for <{shared.recipient}>: no second copy"
@@ -205,9 +211,8 @@ class Pop3Session:
         self.mda = mda
         self.endpoint = endpoint
         config = mda.pop3_config
-        if endpoint.connection.real:  # a real client's TLS would be real: no STLS, and
-            # loopback counts as secure (Dovecot: a local client may log in in clear)
-            config = replace(config, starttls=False, disable_plaintext_auth=False)
+        if endpoint.connection.real:  # loopback counts as secure (Dovecot: a local
+            config = replace(config, disable_plaintext_auth=False)  # client may log in in clear)
         self.server = Pop3Server(config)
         self.tls_first = TlsRequested(config.tls_version) if implicit_tls else None
         self.mailbox: Mailbox | None = None
@@ -248,6 +253,7 @@ class Pop3Session:
                 if uid in by_uid:
                     by_uid[uid].flags.add(SEEN)
         mailbox.inbox.remove(by_uid[uid].uid for uid in event.deleted_uids if uid in by_uid)
+        self.mda.imap.changed(mailbox)
 
     def release(self) -> None:
         """Unlock the mailbox at the end of the session."""

@@ -163,10 +163,11 @@ class SmtpSession:
         self.mta = mta
         self.endpoint = endpoint
         self.submission = submission
-        # a real client (mailsim serve) on loopback gets no STARTTLS -- its TLS
-        # would be real -- and may log in in clear, as Dovecot lets local clients
-        tls = None if endpoint.connection.real else mta.config.tls
+        tls = mta.config.tls
         starttls = tls is not None and tls.starttls
+        # a real client (mailsim serve) on loopback may log in in clear, as Dovecot
+        # lets local clients (its TLS, when it asks, is real: see `bridge`)
+        auth_only = tls is not None and tls.require_for_auth and not endpoint.connection.real
         self.server = SmtpServer(
             SmtpServerConfig(
                 hostname=mta.hostname,
@@ -176,7 +177,7 @@ class SmtpSession:
                 max_recipients=mta.config.recipient_limit,
                 starttls=starttls,
                 tls_version=tls.version if tls is not None else TlsVersion.TLS1_3,
-                tls_auth_only=submission and tls is not None and tls.require_for_auth,
+                tls_auth_only=submission and auth_only,
             )
         )
         self.tls_first = TlsRequested(self.server.config.tls_version) if implicit_tls else None

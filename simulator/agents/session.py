@@ -72,14 +72,14 @@ def serve(ctx: SimContext, name: str, listener: Listener, session: Session) -> N
 
 
 def pump(
-    endpoint: Endpoint,
+    link: Endpoint | Wire,
     machine: Machine,
     on_event: Callable[[Any], None],
     patience: Patience,
     reply_delay: ReplyDelay | None = None,
     tls_first: TlsRequested | None = None,
 ) -> Generator[simpy.events.Event, Any, None]:
-    """Move bytes between `endpoint` and `machine` until the session ends.
+    """Move bytes between `link` and `machine` until the session ends.
 
     Every event the machine hands out goes to `on_event`.  When the peer
     closes first, the machine is given `END_OF_INPUT`; when the peer stays
@@ -93,10 +93,13 @@ def pump(
 
     When the machine hands out `TlsRequested`, its queued bytes go first,
     then the TLS handshake runs (`agents.tls`); `tls_first` runs one before
-    anything else, for a port that starts with TLS (465, 995).  A handshake
+    anything else, for a port that starts with TLS (465, 993, 995).  A handshake
     that fails ends the session as a silent or vanished peer would.
+
+    `link` is the endpoint, or a `Wire` on it when the agent also sends
+    outside the loop (an IMAP server pushing news to a client in IDLE).
     """
-    wire = Wire(endpoint)
+    wire = link if isinstance(link, Wire) else Wire(link)
     if tls_first is None or (yield from _tls(wire, machine, tls_first, patience, True)):
         yield from _dialogue(wire, machine, on_event, patience, reply_delay)
     else:

@@ -4,7 +4,9 @@ Hosts and links become the topology; every host's name gets an A record
 and the scenario's own records are added to DNS; each host's roles start
 its agents: an MDA with the mailboxes (and quotas) of the domains it
 keeps, an MTA final for the domains it serves -- handing their mail to
-each domain's MDA over LMTP -- and a MUA for every user who has one.  Finally
+each domain's MDA over LMTP -- and a client on every device of every
+user: a MUA of the device's profile, or a browser signed in to the
+domain's webmail (started on its web server with its first user).  Finally
 the traffic is handed to the senders' MUAs.
 """
 
@@ -15,19 +17,23 @@ from typing import Any
 
 import simpy
 
+from simulator.agents.browser import Browser
 from simulator.agents.mda import Account, Mda, MdaConfig
 from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
+from simulator.agents.webmail import Webmail, WebmailConfig
 from simulator.net.dns import MxRecord as DnsMx
 from simulator.net.topology import Host, Link
+from simulator.profiles import Place
 from simulator.protocols.addresses import POSTMASTER, mailbox_key
 from simulator.protocols.message import Draft
-from simulator.protocols.tls import ConnectionSecurity, ServerTls, TlsVersion
+from simulator.protocols.tls import ServerTls, TlsVersion
+from simulator.scenario.clients import client_devices
 from simulator.scenario.models import ARecord, MxRecord, Role, Scenario, TxtRecord
 from simulator.scenario.security import Eavesdropper, HostTls
 from simulator.trace import Kind
 from simulator.trace_data import Tap
-from simulator.world import World
+from simulator.world import Client, World
 
 
 def build_world(scenario: Scenario, *, seed: int | None = None, keep_trace: bool = True) -> World:
@@ -98,25 +104,42 @@ def _account(scenario: Scenario, address: str, domain_name: str) -> Account:
 
 
 def _add_clients(world: World, scenario: Scenario) -> None:
+    """A client on every device of every user; the first device sends the user's traffic."""
     for address, domain_name, user in scenario.users():
-        if user.mua is None:
-            continue
         domain = scenario.domains[domain_name]
-        config = MuaConfig(
-            address=address,
-            password=user.password,
-            submission_host=domain.mta,
-            mailbox_host=domain.mda,
-            client=user.client,
-            check_every=user.check_every,
-            keep_on_server=user.keep_on_server,
-            submission_security=ConnectionSecurity(user.submission_security.value),
-            mailbox_security=ConnectionSecurity(user.mailbox_security.value),
-        )
-        world.muas[mailbox_key(address)] = Mua(world.ctx, user.mua, config)
+        for index, device in enumerate(client_devices(user)):
+            settings = device.settings
+            ids = f"message-id/{address}" + (f"/{device.host}" if index else "")
+            config = MuaConfig(
+                address=address, password=user.password, submission_host=domain.mta,
+                mailbox_host=domain.mda, client=settings.client,
+                check_every=settings.check_every, keep_on_server=settings.keep_on_server,
+                submission_security=settings.submission_security,
+                mailbox_security=settings.mailbox_security, access=settings.access,
+                idle=settings.idle, save_sent=settings.save_sent, ids=ids,
+            )
+            mua: Client
+            if settings.place is Place.WEBMAIL and domain.webmail is not None:
+                mua = Browser(world.ctx, device.host, _webmail(world, scenario, domain.webmail),
+                              config)
+            else:
+                mua = Mua(world.ctx, device.host, config)
+            if index:
+                world.other_devices.append(mua)
+            else:
+                world.muas[mailbox_key(address)] = mua
     for message in scenario.traffic:
         draft = Draft(message.sender, tuple(message.to), message.subject, message.body)
         world.muas[mailbox_key(message.sender)].send_at(message.at, draft)
+
+
+def _webmail(world: World, scenario: Scenario, host: str) -> Webmail:
+    """The webmail on web server `host`, started when its first user is added."""
+    if host not in world.webmails:
+        tls = _server_tls(scenario.hosts[host].tls)
+        version = tls.version if tls is not None else TlsVersion.TLS1_3  # HTTPS is always TLS
+        world.webmails[host] = Webmail(world.ctx, WebmailConfig(host, version))
+    return world.webmails[host]
 
 
 def _server_tls(tls: HostTls | None) -> ServerTls | None:

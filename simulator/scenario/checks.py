@@ -17,6 +17,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING
 
 from simulator.protocols.addresses import mailbox_key
+from simulator.scenario.clients import client_devices, client_problems
 from simulator.scenario.errors import (
     MAX_PROBLEMS_SHOWN,
     Location,
@@ -43,6 +44,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
         _mx_problems(scenario),
         _domain_problems(scenario),
         _traffic_problems(scenario),
+        client_problems(scenario),
         _polling_problems(scenario),
         security_problems(scenario),
     )
@@ -172,10 +174,10 @@ def _sender_problem(scenario: Scenario, sender: str) -> str | None:
     user = domain.users.get(local)
     if user is None:
         return f"domain {domain_name} has no user '{local}' ({_known('user', local, domain.users)})"
-    if user.mua is None:
+    if not user.has_client:
         return (
             f"user {sender} has no mail client to send from: "
-            f"give domains.{domain_name}.users.{local} a 'mua' host"
+            f"give domains.{domain_name}.users.{local} a 'mua' host or 'devices'"
         )
     return None
 
@@ -198,14 +200,19 @@ def _traffic_problems(scenario: Scenario) -> Iterator[Finding]:
 def _polling_problems(scenario: Scenario) -> Iterator[Finding]:
     """A client may check its mailbox at most `MAX_CHECKS` times in one run."""
     for address, domain_name, user in scenario.users():
-        if user.mua is not None and scenario.duration / user.check_every > MAX_CHECKS:
-            local = address.rpartition("@")[0]
+        local = address.rpartition("@")[0]
+        for device in client_devices(user):
+            every = device.settings.check_every
+            if scenario.duration / every <= MAX_CHECKS:
+                continue
             fewest = format_duration(math.ceil(scenario.duration / MAX_CHECKS))
+            at = device.location[:-1] if device.location == ("mua",) else device.location
             yield (
-                ("domains", domain_name, "users", local, "check_every"),
+                ("domains", domain_name, "users", local, *at, "check_every"),
                 (
-                    f"checking every {format_duration(user.check_every)} for "
-                    f"{format_duration(scenario.duration)} is more than {MAX_CHECKS} POP3 "
-                    f"checks in one run: check every {fewest} or more, or shorten 'duration'"
+                    f"checking every {format_duration(every)} for "
+                    f"{format_duration(scenario.duration)} is more than {MAX_CHECKS} "
+                    f"{device.settings.access.value.upper()} checks in one run: "
+                    f"check every {fewest} or more, or shorten 'duration'"
                 ),
             )

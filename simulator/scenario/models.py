@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.protocols.addresses import domain_of, is_postmaster
 from simulator.scenario.checks import cross_reference_problems
+from simulator.scenario.clients import MAX_DEVICES, ClientDevice, Device, Habits, client_devices
 from simulator.scenario.errors import CrossReferenceError
 from simulator.scenario.limits import (
     LONG_TEXT,
@@ -32,7 +33,6 @@ from simulator.scenario.limits import (
     MAX_USERS_PER_DOMAIN,
     ONE_LINE,
     Body,
-    ClientName,
     Description,
     HeaderText,
     Password,
@@ -48,13 +48,11 @@ from simulator.scenario.names import (
     NameKey,
     canonical_dns_name,
 )
-from simulator.scenario.security import MAX_EAVESDROPPERS, Eavesdropper, HostTls, Security
+from simulator.scenario.security import MAX_EAVESDROPPERS, Eavesdropper, HostTls
 from simulator.scenario.units import Bandwidth, Duration, PositiveDuration, Size
 
 DEFAULT_BANDWIDTH = 100e6  # bit/s: Fast Ethernet, IEEE 802.3u
-DEFAULT_CHECK_EVERY = 300.0  # seconds: a typical desktop client's "check every 5 minutes"
 DEFAULT_DURATION = 3600.0  # seconds
-DEFAULT_CLIENT = "Thunderbird"
 
 
 class Role(StrEnum):
@@ -62,7 +60,8 @@ class Role(StrEnum):
 
     MTA = "mta"  # Mail Transfer Agent: relays mail over SMTP
     MDA = "mda"  # Mail Delivery Agent: keeps mailboxes, takes LMTP, serves POP3
-    MUA = "mua"  # Mail User Agent: the user's mail client
+    MUA = "mua"  # Mail User Agent: the user's mail client (or browser)
+    WEBMAIL = "webmail"  # a provider's web server running webmail: a MUA on HTTPS
 
 
 class ScenarioModel(BaseModel):
@@ -144,30 +143,34 @@ DnsRecord = Annotated[MxRecord | ARecord | TxtRecord, Field(discriminator="type"
 """One DNS resource record; the `type` key picks the kind.  Add a kind here."""
 
 
-class User(ScenarioModel):
-    """A mailbox owner: their password and where their mail client runs."""
+class User(Habits):
+    """A mailbox owner: their password, and the device(s) their mail client runs on.
 
-    password: Password = Field(description="POP3/SMTP password.")
+    The habits (`profile`, `check_every`, ...) apply to every device; a
+    device's own entry overrides them again (`clients.client_devices`).
+    """
+
+    password: Password = Field(description="POP3/IMAP/SMTP password.")
     mua: DnsName | None = Field(
         None, description="Host with role mua where this user's mail client runs."
     )
-    client: ClientName = Field(DEFAULT_CLIENT, description="Display name of the mail client.")
-    check_every: PositiveDuration = Field(
-        DEFAULT_CHECK_EVERY, description='How often the client polls POP3, e.g. "2m".'
-    )
-    keep_on_server: bool = Field(
-        False, description='POP3 "leave messages on server": do not delete after download.'
+    devices: list[Device] = Field(
+        default_factory=list, max_length=MAX_DEVICES,
+        description="Several devices instead of one 'mua', e.g. [{host: bob-laptop, profile: "
+        "thunderbird}, {host: bob-phone, profile: thunderbird, idle: false}].",
     )
     quota: Size | None = Field(
         None, description='Mailbox quota, e.g. "2MB"; default: the domain\'s quota, if any.'
     )
-    submission_security: Security = Field(
-        Security.NONE, description="How the client submits: none (587), starttls (587), tls (465)."
-    )
-    mailbox_security: Security = Field(
-        Security.NONE, description="How the client reads POP3: none (110), starttls (110), "
-        "tls (995)."
-    )
+
+    @property
+    def has_client(self) -> bool:
+        """Whether the user reads and sends mail from some device."""
+        return self.mua is not None or bool(self.devices)
+
+    def clients(self) -> list[ClientDevice]:
+        """What runs on each of the user's devices, every override applied."""
+        return client_devices(self)
 
 
 class Domain(ScenarioModel):
@@ -179,6 +182,10 @@ class Domain(ScenarioModel):
     mda: DnsName = Field(
         description="Host with role mda: keeps the mailboxes, takes mail over LMTP from the "
         "MTA (on the same host or another), serves POP3."
+    )
+    webmail: DnsName | None = Field(
+        None, description="Host with role webmail: the provider's web server where the "
+        "webmail profiles (roundcube, gmail...) of the domain's users run.",
     )
     quota: Size | None = Field(
         None, description='Every user\'s mailbox quota, e.g. "2MB" (Dovecot quota plugin); '

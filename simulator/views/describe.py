@@ -232,7 +232,9 @@ def _queued(record: TraceRecord) -> str:
 def _fetched(record: TraceRecord) -> str:
     data = record.payload_as(MailFetched)
     what = f'"{data.subject}"' if data.subject else str(record.message)
-    return f"{data.user} downloaded {what} (uid {data.uid})"
+    seen = ", already read on another device" if data.seen else ""
+    via = f", shown in the browser on {data.via}" if data.via else ""
+    return f"{data.user} downloaded {what} (uid {data.uid}{seen}{via})"
 
 
 def _sim_start(record: TraceRecord) -> str:

@@ -3,8 +3,9 @@
 A scenario's eavesdropper listens on one link or one host (its `tap`
 record says where).  It sees every session whose route crosses that place
 (the `path` of the session's `tcp.connect`).  Of a plain session it reads
-every line, passwords included: `USER`/`PASS` as they are, `AUTH PLAIN`
-after a base64 decode (RFC 4616 is an encoding, not a cipher).  Of an
+every line, passwords included: `USER`/`PASS` and IMAP's `LOGIN` as they
+are, `AUTH PLAIN` (IMAP: `AUTHENTICATE PLAIN`) after a base64 decode (RFC
+4616 is an encoding, not a cipher).  Of an
 encrypted session it sees the handshake in clear -- ServerHello names the
 version and cipher suite (RFC 8446 §4.1.3) -- then only TLS records: their
 sizes and their times.  A burst of lines one side sent at one instant is
@@ -18,6 +19,7 @@ read the trace and nothing else.
 from __future__ import annotations
 
 import binascii
+import re
 from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -34,6 +36,8 @@ from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
 from simulator.views.formatting import abbreviate_host, format_clock, visible
 
 CRLF_OCTETS = 2  # every line ended in CRLF on the wire
+#: An IMAP astring (RFC 9051 §9): a quoted string (with \\ escapes) or an atom.
+ASTRING = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"]+)')
 HOST_WIDTH = 14  # cells for each end's name in the table
 
 
@@ -127,7 +131,21 @@ def _secret(line: str) -> str | None:
         return f"user name {argument!r}"
     if verb == "AUTH" and argument.upper().startswith("PLAIN "):
         return _plain(argument[len("PLAIN "):].strip())
-    return None
+    return _imap_secret(argument)  # an IMAP command's verb follows its tag
+
+
+def _imap_secret(command: str) -> str | None:
+    """IMAP's LOGIN user password (RFC 9051 §6.2.3) or AUTHENTICATE PLAIN with its
+    initial response (RFC 4959)."""
+    verb, _, argument = command.partition(" ")
+    verb = verb.upper()
+    if verb == "AUTHENTICATE" and argument.upper().startswith("PLAIN "):
+        return _plain(argument[len("PLAIN "):].strip())
+    if verb != "LOGIN":
+        return None
+    words = [re.sub(r"\\(.)", r"\1", quoted) if quoted else atom
+             for quoted, atom in ASTRING.findall(argument)]
+    return f"user name {words[0]!r}, password {words[1]!r} (LOGIN)" if len(words) == 2 else None
 
 
 def _plain(response: str) -> str | None:

@@ -76,19 +76,27 @@ class TopologyView(JupyterMixin):
         return table
 
     def users(self) -> Table:
-        """One row per user: address, client host, client, how often it checks."""
+        """One row per user and device: address, client host, client, how often it checks."""
         table = _table("Users", "Address", "Client host", "Client", "Checks every")
         for domain_name, domain in self.scenario.domains.items():
             for local, user in domain.users.items():
-                client_host = user.mua or Text("none", "dim")
-                client = visible(user.client) if user.mua else ""
-                security = (user.submission_security.value, user.mailbox_security.value)
-                if user.mua and security != ("none", "none"):
-                    client += f" ({'/'.join(security)})"
-                every = format_duration(user.check_every) if user.mua else ""
-                table.add_row(f"{local}@{domain_name}", client_host, client, every)
+                devices = user.clients()
+                if not devices:
+                    table.add_row(f"{local}@{domain_name}", Text("none", "dim"), "", "")
+                for device in devices:
+                    settings = device.settings
+                    client = visible(settings.client)
+                    security = (settings.submission_security.value,
+                                settings.mailbox_security.value)
+                    if settings.place.value == "webmail":
+                        client += f" (webmail on {domain.webmail})"
+                    elif security != ("none", "none"):
+                        client += f" ({'/'.join(security)})"
+                    if settings.access.value == "imap" and settings.place.value == "desktop":
+                        client += " IMAP" + (" IDLE" if settings.idle else "")
+                    table.add_row(f"{local}@{domain_name}", device.host, client,
+                                  format_duration(settings.check_every))
         return table
-
 
     def eavesdroppers(self) -> Table:
         """One row per eavesdropper: its name and where it listens."""

@@ -212,7 +212,7 @@ MISTAKES = [
     pytest.param(
         edit("roles: [mua]", "roles: [mau]"),
         "hosts.alice-pc.roles[0]",
-        'expected mta, mda or mua, got "mau"',
+        'expected mta, mda, mua or webmail, got "mau"',
         id="unknown-role",
     ),
     pytest.param(

@@ -39,9 +39,11 @@ from simulator.protocols.imap.states import TRANSITIONS, Command, ImapState
 from simulator.protocols.imap.store import ImapFolder, ImapMailbox, ImapMessage
 
 IMAP_PORT = 143  # RFC 9051 §1.5 (IANA)
+IMAPS_PORT = 993  # RFC 8314 §3: IMAP over TLS from the first byte
 
 __all__ = [
     "CLIENT_TRANSITIONS",
+    "IMAPS_PORT",
     "IMAP_PORT",
     "REPLIES",
     "TRANSITIONS",

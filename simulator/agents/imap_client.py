@@ -1,0 +1,267 @@
+"""A mail client's IMAP sessions (RFC 9051): look for new mail, download it, IDLE, APPEND.
+
+An `ImapSession` is one connection from a client to the provider's MDA on
+143 (STARTTLS when the account says so, RFC 9051 §6.2.1) or 993 (TLS
+from the first byte, RFC 8314 §3.2).  It logs in, SELECTs INBOX and, when
+UIDNEXT says something arrived since the client last looked, fetches
+the new messages' headers and flags the way Thunderbird lists a folder
+(``UID FETCH n:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])``), then --
+when `bodies` -- the whole messages, which sets ``\\Seen`` (§6.4.5): the
+user has read them, and every other device sees the flag.  The mail stays
+on the server, so every device of the user sees every message.
+
+What comes next is decided each time the client is `Ready`: actions the
+agent asked for (`wake`: APPEND a sent message to Sent), then IDLE for a
+long session (RFC 2177: the server pushes ``* n EXISTS`` and the client
+ends IDLE with DONE and fetches at once) or LOGOUT for a short one.
+The IDLE session's owner `wake`s it at least every 29 minutes
+(`profiles.REIDLE_EVERY`), before the server's 30-minute autologout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from simulator.agents.context import SimContext
+from simulator.agents.reading import MailboxAccount, record_fetched
+from simulator.agents.session import Patience, Wire, pump
+from simulator.net.connection import ConnectError
+from simulator.profiles import REIDLE_EVERY
+from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
+from simulator.protocols.imap import client_events as ev
+from simulator.protocols.imap.client import ImapClient
+from simulator.protocols.imap.client_states import (
+    Action,
+    Append,
+    Fetch,
+    FetchHeaders,
+    Idle,
+    ImapClientConfig,
+    ImapClientState,
+    Logout,
+    Select,
+)
+from simulator.protocols.tls import ConnectionSecurity, TlsRequested, TlsVersion
+from simulator.trace import Kind
+from simulator.trace_data import Note
+
+#: How long a client waits for the server: past Dovecot's 30-minute IMAP
+#: autologout (RFC 9051 §5.4), so an IDLE the client renews in time never runs out.
+IMAP_CLIENT_TIMEOUT = REIDLE_EVERY + 120.0
+SEEN = "\\Seen"
+#: Called with each message downloaded, and whether it was already \Seen before.
+OnFetched = Callable[[ev.MessageFetched, bool], None]
+
+
+class _TlsBridge:
+    """The IMAP client as `pump` drives it: STARTTLS's OK asks for the handshake.
+
+    The client reports `StartTlsAccepted` and waits for `tls_started()`
+    (§6.2.1); `pump` runs a handshake on `TlsRequested` and calls
+    `tls_established`.  On 993 the handshake comes before the greeting,
+    and the client has nothing to be told.
+    """
+
+    def __init__(self, client: ImapClient) -> None:
+        self.client = client
+
+    @property
+    def closed(self) -> bool:
+        return self.client.closed
+
+    def receive_data(self, data: bytes) -> None:
+        self.client.receive_data(data)
+
+    def data_to_send(self) -> bytes:
+        return self.client.data_to_send()
+
+    def next_event(self) -> Any:
+        event = self.client.next_event()
+        return TlsRequested() if isinstance(event, ev.StartTlsAccepted) else event
+
+    def tls_established(self, version: TlsVersion) -> None:
+        if self.client.state is ImapClientState.TLS_HANDSHAKE:
+            self.client.tls_started()
+
+
+class ImapSession:
+    """One IMAP connection of a client, from login to LOGOUT (or to the end of the run).
+
+    `select` INBOX first; `list_new`: list what arrived since `next_uid`;
+    `bodies`: download what was listed (a desktop client; a webmail's
+    refresh lists only); `idle`: IDLE when there is nothing to do, else
+    LOGOUT; `actions` run once the rest is done.  `on_fetched` hears of
+    every message downloaded.
+    """
+
+    def __init__(
+        self, ctx: SimContext, host: str, account: MailboxAccount, *, next_uid: int = 1,
+        select: bool = True, list_new: bool = True, bodies: bool = True, idle: bool = False,
+        on_fetched: OnFetched | None = None, actions: tuple[Action, ...] = (),
+    ) -> None:
+        self.ctx, self.host, self.account = ctx, host, account
+        self.next_uid = next_uid  # the lowest UID this client has not listed yet
+        self.list_new, self.bodies, self.idle = list_new, bodies, idle
+        self.on_fetched = on_fetched
+        self.headers: list[ev.HeadersFetched] = []  # of the new messages, in UID order
+        self.fetched: list[ev.MessageFetched] = []
+        self.over = False
+        self._pending: list[Action] = list(actions)
+        self._look = False  # new mail to list
+        self._seen_before: dict[int, bool] = {}  # UID -> \Seen when listed
+        self._asked: set[int] = set()  # UIDs whose bodies were asked for
+        self._wire: Wire | None = None
+        self.client = ImapClient(ImapClientConfig(
+            username=account.address, password=account.password,
+            use_starttls=account.security is ConnectionSecurity.STARTTLS,
+            actions=(Select(),) if select else (),
+        ))
+
+    def run(self) -> Generator[simpy.events.Event, Any, None]:
+        """Connect and run the session to its end (a SimPy sub-process)."""
+        implicit = self.account.security is ConnectionSecurity.TLS
+        endpoint = yield from self.ctx.network.connect(
+            self.host, self.account.mailbox_host, IMAPS_PORT if implicit else IMAP_PORT
+        )
+        if not isinstance(endpoint, ConnectError):
+            self._wire = Wire(endpoint)
+            patience = Patience(IMAP_CLIENT_TIMEOUT, self.client.timed_out)
+            yield from pump(self._wire, _TlsBridge(self.client), self._on_event, patience,
+                            tls_first=TlsRequested() if implicit else None)
+        self.over = True
+
+    def wake(self, *actions: Action) -> None:
+        """Run `actions` next: at once if idling (DONE goes now), else when the client is ready."""
+        self._pending.extend(actions)
+        if self.client.state in (ImapClientState.IDLE, ImapClientState.IDLING):
+            self.client.stop_idle()
+            if self._wire is not None:
+                self._wire.send(self.client.data_to_send())
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, ev.FolderSelected):
+            self._look = self.list_new and event.exists > 0 and (
+                event.uidnext is None or event.uidnext > self.next_uid)
+        elif isinstance(event, ev.NewMail):
+            self._look = self.list_new
+            self.wake()
+        elif isinstance(event, ev.HeadersFetched):
+            self._listed(event)
+        elif isinstance(event, ev.MessageFetched):
+            self.fetched.append(event)
+            if self.on_fetched is not None:
+                self.on_fetched(event, self._seen_before.get(event.uid, False))
+        elif isinstance(event, ev.FlagsChanged) and self.client.state is ImapClientState.IDLING:
+            self._note(f"message {event.uid or event.number} is now "
+                       f"({' '.join(event.flags)}): changed on another device")
+        elif isinstance(event, ev.MessageAppended):
+            self._note(f"a copy is saved in {event.folder}"
+                       + (f" (UID {event.uid})" if event.uid is not None else ""))
+        elif isinstance(event, ev.LoginFailed):
+            self._note(f"login failed: {event.text}")
+        elif isinstance(event, ev.NoSafeLogin):
+            self._note(f"will not log in: {event.reason}")
+        elif isinstance(event, ev.CommandRefused):
+            self._note(f"{event.command.split(' ')[0]} refused: {event.condition} {event.text}")
+        elif isinstance(event, ev.Ready):
+            self._next()
+
+    def _listed(self, header: ev.HeadersFetched) -> None:
+        """A header of `FetchHeaders`; "n:*" also names the last message when none is new."""
+        if header.uid < self.next_uid:
+            return
+        self.next_uid = header.uid + 1
+        self.headers.append(header)
+        self._seen_before[header.uid] = SEEN in (header.flags or ())
+
+    def _next(self) -> None:
+        """The plan is done: fetch what was listed, list what arrived, or the agent's actions."""
+        fresh = tuple(h.uid for h in self.headers if h.uid not in self._asked)
+        if self.bodies and fresh:
+            self._asked.update(fresh)
+            self.client.perform(Fetch(fresh))
+        elif self._look:
+            self._look = False
+            self.client.perform(FetchHeaders(self.next_uid))
+        elif self._pending:
+            actions, self._pending = tuple(self._pending), []
+            self.client.perform(*actions)
+        else:
+            self.client.perform(Idle() if self.idle else Logout())
+
+    def _note(self, text: str) -> None:
+        self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: {text}", Note(),
+                            protocol="imap")
+
+
+class ImapReader:
+    """A desktop client's IMAP habits: poll on a beat, or stay in IDLE; save sent mail.
+
+    A polling client (Outlook's Send/Receive) opens a session at start and
+    every `check_every` seconds.  An IDLE client (Thunderbird's "allow
+    immediate server notifications") keeps one session open and renews its
+    IDLE every `check_every` seconds, at most 29 minutes (RFC 2177); if the
+    session ends, it connects again after `check_every`.
+    """
+
+    def __init__(
+        self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
+        idle: bool, inbox: list[bytes],
+    ) -> None:
+        self.ctx, self.host, self.account = ctx, host, account
+        self.check_every = check_every
+        self.inbox = inbox
+        self.next_uid = 1
+        self.session: ImapSession | None = None  # the IDLE session, while it lasts
+        what = "idle" if idle else "check mail"
+        ctx.start(f"{account.client} {account.address}: {what}",
+                  self._stay_idle() if idle else self._check_regularly())
+
+    def save_sent(self, content: bytes) -> None:
+        """APPEND a sent message to Sent: in the IDLE session, or in a session of its own."""
+        append = Append(content)
+        if self.session is not None and not self.session.over:
+            self.session.wake(append)
+            return
+        session = ImapSession(self.ctx, self.host, self.account, select=False, actions=(append,))
+        self.ctx.start(f"{self.account.client} {self.account.address}: save to Sent",
+                       session.run())
+
+    def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
+        env = self.ctx.env
+        beat = env.now
+        while True:
+            yield from self._run(self._session(idle=False))
+            beat += self.check_every
+            yield env.timeout(max(0.0, beat - env.now))
+
+    def _stay_idle(self) -> Generator[simpy.events.Event, Any, None]:
+        while True:
+            self.session = session = self._session(idle=True)
+            self.ctx.start(f"{self.account.client} {self.account.address}: renew IDLE",
+                           self._renew(session))
+            yield from self._run(session)
+            yield self.ctx.env.timeout(self.check_every)
+
+    def _renew(self, session: ImapSession) -> Generator[simpy.events.Event, Any, None]:
+        """End IDLE and start it again on a beat, as a client's timer does."""
+        while not session.over:
+            yield self.ctx.env.timeout(min(self.check_every, REIDLE_EVERY))
+            if not session.over:
+                session.wake()
+
+    def _session(self, idle: bool) -> ImapSession:
+        return ImapSession(self.ctx, self.host, self.account, next_uid=self.next_uid,
+                           idle=idle, on_fetched=self._fetched)
+
+    def _run(self, session: ImapSession) -> Generator[simpy.events.Event, Any, None]:
+        yield from session.run()
+        self.next_uid = max(self.next_uid, session.next_uid)
+
+    def _fetched(self, message: ev.MessageFetched, seen_before: bool) -> None:
+        self.inbox.append(message.content)
+        record_fetched(self.ctx, self.host, self.account, str(message.uid), message.content,
+                       protocol="imap", seen=seen_before)

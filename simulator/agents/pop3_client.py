@@ -1,0 +1,86 @@
+"""A mail client checking its mailbox over POP3 (RFC 1939) on a fixed beat.
+
+Every `check_every` seconds the client opens one POP3 session -- in clear
+on 110, after STLS (RFC 2595), or over TLS from the first byte on 995
+(RFC 8314) as the account says -- downloads what it has not seen (by
+UIDL, RFC 1939 §7) and deletes it, unless the user keeps mail on the
+server ("leave a copy on the server").  What one device deleted, no other
+device of the user will ever see: the lesson of POP3 next to IMAP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from simulator.agents.context import SimContext
+from simulator.agents.reading import MailboxAccount, record_fetched
+from simulator.agents.session import Patience, pump
+from simulator.net.connection import ConnectError
+from simulator.protocols.pop3 import (
+    POP3_PORT,
+    POP3S_PORT,
+    LoginFailed,
+    MessageRetrieved,
+    Pop3Client,
+    Pop3ClientConfig,
+)
+from simulator.protocols.tls import ConnectionSecurity, TlsRequested
+from simulator.trace import Kind
+from simulator.trace_data import Note
+
+#: Modelling assumption: how long the mail client waits for the POP3 server.
+POP3_CLIENT_TIMEOUT = 300.0
+
+
+class Pop3Reader:
+    """Checks one account over POP3 every `check_every` seconds."""
+
+    def __init__(
+        self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
+        keep_on_server: bool, inbox: list[bytes],
+    ) -> None:
+        self.ctx, self.host, self.account = ctx, host, account
+        self.check_every = check_every
+        self.keep_on_server = keep_on_server
+        self.inbox = inbox
+        self._known_uids: set[str] = set()
+        ctx.start(f"{account.client} {account.address}: check mail", self._check_regularly())
+
+    def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
+        """Check every `check_every` seconds, on a fixed beat like a client's timer."""
+        env = self.ctx.env
+        beat = env.now
+        while True:
+            beat += self.check_every
+            yield env.timeout(max(0.0, beat - env.now))
+            yield from self.check_mail()
+
+    def check_mail(self) -> Generator[simpy.events.Event, Any, None]:
+        """One POP3 session: download new messages (a SimPy sub-process)."""
+        account = self.account
+        implicit = account.security is ConnectionSecurity.TLS
+        endpoint = yield from self.ctx.network.connect(
+            self.host, account.mailbox_host, POP3S_PORT if implicit else POP3_PORT
+        )
+        if isinstance(endpoint, ConnectError):
+            return
+        client = Pop3Client(Pop3ClientConfig(
+            username=account.address, password=account.password,
+            delete=not self.keep_on_server, known_uids=frozenset(self._known_uids),
+            starttls=account.security is ConnectionSecurity.STARTTLS,
+        ))
+        patience = Patience(POP3_CLIENT_TIMEOUT, client.timed_out)
+        tls_first = TlsRequested() if implicit else None
+        yield from pump(endpoint, client, self._on_event, patience, tls_first=tls_first)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, MessageRetrieved):
+            self.inbox.append(event.content)
+            self._known_uids.add(event.uid)
+            record_fetched(self.ctx, self.host, self.account, event.uid, event.content)
+        elif isinstance(event, LoginFailed):
+            self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: login failed: "
+                                f"{event.text}", Note(), protocol="pop3")

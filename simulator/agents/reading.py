@@ -1,0 +1,41 @@
+"""What every mail reader shares, over POP3 or IMAP: the account and the `mail.fetched` record.
+
+A message a client downloads (POP3 RETR, RFC 1939 §5; IMAP FETCH BODY[],
+RFC 9051 §6.4.5) is recorded once, on the host the client runs on, so
+summaries and views count every copy a user got, whichever protocol
+brought it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulator.agents.context import SimContext
+from simulator.protocols.message import first_header
+from simulator.protocols.tls import ConnectionSecurity
+from simulator.trace import Kind
+from simulator.trace_data import MailFetched
+
+
+@dataclass(frozen=True)
+class MailboxAccount:
+    """The incoming half of a mail account, as typed into the client."""
+
+    address: str
+    password: str
+    mailbox_host: str  # the provider's MDA (incoming server)
+    client: str = "Thunderbird"
+    security: ConnectionSecurity = ConnectionSecurity.NONE  # 110/143, or 995/993 with TLS
+
+
+def record_fetched(
+    ctx: SimContext, host: str, account: MailboxAccount, uid: str, content: bytes,
+    *, protocol: str | None = None, seen: bool = False, via: str | None = None,
+) -> None:
+    """The `mail.fetched` record of one downloaded message (see `MailFetched`)."""
+    ctx.trace.emit(
+        Kind.MAIL_FETCHED, host, f"{account.client}: new mail for {account.address}",
+        MailFetched(user=account.address, uid=uid,
+                    subject=first_header(content, "Subject") or "", seen=seen, via=via),
+        message=first_header(content, "Message-ID"), protocol=protocol,
+    )
