@@ -3,8 +3,9 @@
 A scenario's eavesdropper listens on one link or one host (its `tap`
 record says where).  It sees every session whose route crosses that place
 (the `path` of the session's `tcp.connect`).  Of a plain session it reads
-every line, passwords included: `USER`/`PASS` as they are, `AUTH PLAIN`
-after a base64 decode (RFC 4616 is an encoding, not a cipher).  Of an
+every line, and the credentials among the client's commands
+(`views.credentials`): `USER`/`PASS` and IMAP `LOGIN` as they are, SASL
+PLAIN and LOGIN after a base64 decode (an encoding, not a cipher).  Of an
 encrypted session it sees the handshake in clear -- ServerHello names the
 version and cipher suite (RFC 8446 §4.1.3) -- then only TLS records: their
 sizes and their times.  A burst of lines one side sent at one instant is
@@ -17,8 +18,6 @@ read the trace and nothing else.
 
 from __future__ import annotations
 
-import binascii
-from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -31,6 +30,7 @@ from rich.text import Text
 
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
+from simulator.views.credentials import CredentialReader
 from simulator.views.formatting import abbreviate_host, format_clock, visible
 
 CRLF_OCTETS = 2  # every line ended in CRLF on the wire
@@ -73,6 +73,7 @@ def eavesdropped(records: Iterable[TraceRecord], name: str) -> list[Sighting]:
     if tap is None:
         return []
     watched: dict[str, int] = {}  # session -> TLS record overhead once encrypted (else 0)
+    readers: dict[str, CredentialReader] = {}
     seen: list[Sighting] = []
     for record in records:
         session = record.session
@@ -82,7 +83,7 @@ def eavesdropped(records: Iterable[TraceRecord], name: str) -> list[Sighting]:
                 watched[session] = 0
                 seen.append(_sighting(record, f"TCP connection to port {connect.port}"))
         elif session in watched:
-            sighting = _seen(record, watched)
+            sighting = _seen(record, watched, readers)
             if sighting is not None:
                 seen.append(sighting)
     return [s if s.readable else replace(s, octets=s.octets + watched[s.session])
@@ -94,7 +95,8 @@ def secrets(sightings: Iterable[Sighting]) -> list[str]:
     return list(dict.fromkeys(s.secret for s in sightings if s.secret is not None))
 
 
-def _seen(record: TraceRecord, watched: dict[str, int]) -> Sighting | None:
+def _seen(record: TraceRecord, watched: dict[str, int],
+          readers: dict[str, CredentialReader]) -> Sighting | None:
     """What one record of a watched session showed on the wire."""
     assert record.session is not None
     if record.kind is Kind.TLS_HANDSHAKE:
@@ -109,7 +111,8 @@ def _seen(record: TraceRecord, watched: dict[str, int]) -> Sighting | None:
     octets = len(record.text.encode("utf-8")) + CRLF_OCTETS
     if record.payload_as(ProtocolLine).encrypted:
         return replace(_sighting(record, ""), readable=False, octets=octets)
-    return replace(_sighting(record, record.text), octets=octets, secret=_secret(record.text))
+    return replace(_sighting(record, record.text), octets=octets,
+                   secret=_credential(readers, record))
 
 
 def _sighting(record: TraceRecord, text: str) -> Sighting:
@@ -117,29 +120,16 @@ def _sighting(record: TraceRecord, text: str) -> Sighting:
                     readable=True)
 
 
-def _secret(line: str) -> str | None:
-    """A credential a plain line gives away (RFC 1939 §7 USER/PASS, RFC 4954 AUTH PLAIN)."""
-    verb, _, argument = line.partition(" ")
-    verb = verb.upper()
-    if verb == "PASS" and argument:
-        return f"password {argument!r}"
-    if verb == "USER" and argument:
-        return f"user name {argument!r}"
-    if verb == "AUTH" and argument.upper().startswith("PLAIN "):
-        return _plain(argument[len("PLAIN "):].strip())
-    return None
-
-
-def _plain(response: str) -> str | None:
-    """What anyone decodes from a SASL PLAIN response: authzid NUL authcid NUL
-    password (RFC 4616 §2), in base64 (RFC 4954 §4) -- an encoding, no secret."""
-    try:
-        parts = b64decode(response, validate=True).decode("utf-8").split("\0")
-    except (binascii.Error, UnicodeDecodeError):
+def _credential(readers: dict[str, CredentialReader], record: TraceRecord) -> str | None:
+    """The credential a plain line gives away, read in the light of its session so far."""
+    assert record.session is not None
+    reader = readers.get(record.session)
+    if reader is None:
+        reader = readers[record.session] = CredentialReader(record.protocol)
+    if record.role == "server":
+        reader.server(record.text)
         return None
-    if len(parts) != 3:
-        return None
-    return f"user name {parts[1]!r}, password {parts[2]!r} (AUTH PLAIN, base64)"
+    return reader.client(record.text)
 
 
 def _bursts(seen: list[Sighting]) -> list[Sighting]:
