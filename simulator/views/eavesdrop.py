@@ -86,6 +86,7 @@ def eavesdropped(records: Iterable[TraceRecord], name: str) -> list[Sighting]:
             sighting = _seen(record, watched, readers)
             if sighting is not None:
                 seen.append(sighting)
+    seen.sort(key=lambda s: s.time)  # stable: a handshake goes back to its ClientHello
     return [s if s.readable else replace(s, octets=s.octets + watched[s.session])
             for s in _bursts(seen)]
 
@@ -102,8 +103,10 @@ def _seen(record: TraceRecord, watched: dict[str, int],
     if record.kind is Kind.TLS_HANDSHAKE:
         handshake = record.payload_as(TlsHandshake)
         watched[record.session] = handshake.overhead
-        return _sighting(record, f"TLS handshake: {handshake.version}, {handshake.cipher}; "
-                                 "from here on only sizes and times")
+        sighting = _sighting(record, f"TLS handshake: {handshake.version}, {handshake.cipher}; "
+                                     "from here on only sizes and times")
+        # seen from the ClientHello on, though the client records it at the ServerHello
+        return replace(sighting, time=round(record.time - handshake.seconds, 9))
     if record.kind is Kind.TCP_CLOSE:
         return _sighting(record, "connection closed")
     if record.kind is not Kind.LINE:

@@ -124,3 +124,15 @@ def test_sasl_responses_after_a_challenge_are_decoded() -> None:
                     ("client", b64("\0x\0y")))
     assert secrets(eavesdropped(records, "spy")) == [
         "user name 'carol' (AUTH LOGIN, base64)", "password 's3cret' (AUTH LOGIN, base64)"]
+
+
+def test_a_handshake_is_seen_from_its_client_hello_before_any_protected_line() -> None:
+    records = trace(
+        record(2, 1.2, Kind.TLS_HANDSHAKE, text="TLS ...", port=465, version="TLSv1.2",
+               cipher="ECDHE-RSA-AES256-GCM-SHA384", bits=256, round_trips=2, seconds=0.1,
+               overhead=29),
+        record(3, 1.3, Kind.LINE, "mail", "220 mail", "laptop", role="server", port=465,
+               encrypted=True),
+    )
+    seen = eavesdropped(records, "spy")
+    assert [(s.time, s.readable) for s in seen] == [(1.0, True), (1.1, True), (1.3, False)]
