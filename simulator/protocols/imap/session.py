@@ -20,6 +20,7 @@ from simulator.protocols.imap.replies import CommandFailed, ImapReply
 from simulator.protocols.imap.store import ImapFolder, ImapMailbox
 from simulator.protocols.imap.view import FolderView
 from simulator.protocols.imap.wire import Atom, String, Token
+from simulator.protocols.tls import TlsVersion
 
 #: The hierarchy separator of Dovecot's default namespace with Maildir++.
 SEPARATOR = "."
@@ -50,6 +51,8 @@ class ImapServerConfig:
     clock: Callable[[], float] = lambda: 0.0
     #: Whether STARTTLS is offered (a certificate is configured).
     tls_available: bool = False
+    #: The version the server's ServerHello chooses (Dovecot ssl_min_protocol allowing).
+    tls_version: TlsVersion = TlsVersion.TLS1_3
     #: Dovecot disable_plaintext_auth=yes: LOGINDISABLED until TLS (RFC 9051 §6.2.3).
     require_tls: bool = False
     #: RFC 9051 §5.4: the autologout timer is at least 30 minutes (Dovecot: 30).

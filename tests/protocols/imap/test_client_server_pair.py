@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from simulator.mailstore import Mailbox, StoreError
 from simulator.protocols.common import NEED_DATA
-from simulator.protocols.imap import CredentialsReceived, ImapServer, ImapServerConfig, TlsRequested
+from simulator.protocols.imap import CredentialsReceived, ImapServer, ImapServerConfig
 from simulator.protocols.imap.client import ImapClient
 from simulator.protocols.imap.client_events import (
     FlagsChanged,
@@ -25,7 +25,6 @@ from simulator.protocols.imap.client_events import (
     Ready,
     SearchResult,
     SessionClosed,
-    StartTlsAccepted,
 )
 from simulator.protocols.imap.client_states import (
     Action,
@@ -45,6 +44,7 @@ from simulator.protocols.imap.client_states import (
     Select,
     Store,
 )
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 PASSWORD = "secret"
 LUNCH = b"From: bob@example.org\r\nSubject: Lunch\r\n\r\nNoon?\r\n"
@@ -97,8 +97,8 @@ class Pair:
     def _client_events(self) -> None:
         while (event := self.client.next_event()) is not NEED_DATA:
             self.events.append(event)
-            if isinstance(event, StartTlsAccepted):
-                self.client.tls_started()
+            if isinstance(event, TlsRequested):
+                self.client.tls_established(TlsVersion.TLS1_2)
 
     def _server_events(self) -> None:
         while (event := self.server.next_event()) is not NEED_DATA:
@@ -108,7 +108,7 @@ class Pair:
                 else:
                     self.server.reject_login()
             elif isinstance(event, TlsRequested):
-                self.server.tls_started()
+                self.server.tls_established(TlsVersion.TLS1_2)
 
 
 def of_type(events: list[object], kind: type) -> list[object]:
@@ -191,8 +191,8 @@ def test_authenticate_plain_over_starttls() -> None:
     box = mailbox()
     pair = Pair(box, Logout(), use_starttls=True, mechanism=Mechanism.PLAIN)
     events = pair.pump()
-    assert isinstance(events[1], StartTlsAccepted)
-    assert pair.client.tls and pair.server.tls_active
+    assert events[1] == TlsRequested()
+    assert pair.client.tls is pair.server.tls is TlsVersion.TLS1_2
     assert of_type(events, LoggedIn)
     assert isinstance(events[-1], SessionClosed) and events[-1].ok
 
