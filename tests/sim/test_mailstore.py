@@ -1,10 +1,12 @@
 """The mailbox store keeps IMAP's rules: UIDs grow, UIDVALIDITY changes, quotas hold."""
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.mailstore import DELETED, INBOX, SEEN, Mailbox, StoreError
+from simulator.mailstore import DELETED, INBOX, SEEN, Mailbox, StoreError, StoreRefusal
 
 
 def mailbox(quota: int | None = None) -> Mailbox:
@@ -53,26 +55,43 @@ def test_a_folder_made_again_under_an_old_name_has_a_greater_uidvalidity() -> No
     assert box.create("Projects").uidvalidity > first
 
 
-def test_refusals_use_dovecot_words() -> None:
+def refused(action: Callable[[], object]) -> tuple[StoreRefusal, str]:
+    with pytest.raises(StoreError) as caught:
+        action()
+    return caught.value.reason, caught.value.folder
+
+
+def test_refusals_say_why_in_no_protocol_s_words() -> None:
     box = mailbox()
-    with pytest.raises(StoreError, match="INBOX can't be deleted"):
-        box.delete("inbox")
-    with pytest.raises(StoreError, match=r"\[NONEXISTENT\]"):
-        box.delete("Nope")
-    with pytest.raises(StoreError, match=r"\[ALREADYEXISTS\]"):
-        box.create("Sent")
-    with pytest.raises(StoreError, match=r"\[TRYCREATE\]"):
-        box.file("Nope", b"x", None, 0.0)
+    assert refused(lambda: box.delete("inbox")) == (StoreRefusal.INBOX_CANNOT_BE_DELETED, INBOX)
+    assert refused(lambda: box.delete("Nope")) == (StoreRefusal.NO_SUCH_FOLDER, "Nope")
+    assert refused(lambda: box.create("Sent")) == (StoreRefusal.ALREADY_EXISTS, "Sent")
+    assert refused(lambda: box.create("a..b")) == (StoreRefusal.INVALID_NAME, "a..b")
+    assert refused(lambda: box.file("Nope", b"x", None, 0.0)) == (
+        StoreRefusal.NO_SUCH_FOLDER, "Nope")
 
 
-def test_renaming_inbox_moves_its_mail_and_leaves_an_empty_inbox() -> None:
+def test_renaming_inbox_is_refused_as_dovecot_with_maildir_does() -> None:
     box = mailbox()
     box.inbox.append(b"hello", None, 0.0)
-    old_validity = box.inbox.uidvalidity
-    box.rename("INBOX", "Old")
-    assert [m.content for m in box.folder("Old").messages] == [b"hello"]
-    assert box.inbox.messages == []
-    assert box.inbox.uidvalidity != old_validity
+    assert refused(lambda: box.rename("Inbox", "Old")) == (
+        StoreRefusal.INBOX_CANNOT_BE_RENAMED, INBOX)
+    assert [m.content for m in box.inbox.messages] == [b"hello"] and box.folder("Old") is None
+
+
+def test_renaming_a_folder_renames_its_inferiors_with_their_uidvalidity() -> None:
+    box = mailbox()
+    validities = {name: box.create(name).uidvalidity for name in ("x", "x.y", "x.y.z", "xy")}
+    box.folder("x.y").append(b"kept", None, 0.0)
+    box.rename("x", "z")
+    assert box.folder("x") is box.folder("x.y") is None
+    assert box.folder("xy") is not None  # a sibling whose name merely starts alike stays
+    for old, new in (("x", "z"), ("x.y", "z.y"), ("x.y.z", "z.y.z")):
+        assert box.folder(new).uidvalidity == validities[old] and box.folder(new).name == new
+    assert [m.content for m in box.folder("z.y").messages] == [b"kept"]
+    assert refused(lambda: box.rename("z", "z.w")) == (StoreRefusal.INVALID_NAME, "z.w")
+    box.create("q.y")
+    assert refused(lambda: box.rename("z", "q")) == (StoreRefusal.ALREADY_EXISTS, "q")
 
 
 def test_renaming_keeps_uidvalidity_and_uids() -> None:
@@ -90,8 +109,8 @@ def test_the_quota_counts_every_folder() -> None:
     box = mailbox(quota=10)
     box.file("Sent", b"123456", None, 0.0)
     assert box.has_room_for(4) and not box.has_room_for(5)
-    with pytest.raises(StoreError, match=r"\[OVERQUOTA\]"):
-        box.file(INBOX, b"12345", None, 0.0)
+    assert refused(lambda: box.file(INBOX, b"12345", None, 0.0)) == (
+        StoreRefusal.OVER_QUOTA, INBOX)
     assert box.used == 6
 
 

@@ -13,9 +13,15 @@ from collections.abc import Callable
 
 from simulator.protocols.imap import mime
 from simulator.protocols.imap.events import FolderSelected, MessageAppended
-from simulator.protocols.imap.replies import CommandFailed, ImapReply
+from simulator.protocols.imap.replies import (
+    FILING_REFUSALS,
+    RENAME_REFUSALS,
+    STORE_REFUSALS,
+    CommandFailed,
+    ImapReply,
+    refusal,
+)
 from simulator.protocols.imap.session import (
-    SEPARATOR,
     Completion,
     Session,
     bad,
@@ -33,6 +39,7 @@ from simulator.protocols.imap.wire import (
     parse_date_time,
     quoted,
 )
+from simulator.protocols.mailbox import SEPARATOR, StoreError, StoreRefusal
 
 INBOX = "INBOX"
 _SEPARATOR = quoted(SEPARATOR)
@@ -77,11 +84,12 @@ def examine(session: Session, tag: str, args: list[Token]) -> Completion:
     return select(session, tag, args, read_only=True)
 
 
-def _change(action: Callable[[], object], reply: ImapReply, session: Session) -> Completion:
+def _change(action: Callable[[], object], reply: ImapReply,
+            words: dict[StoreRefusal, ImapReply] = STORE_REFUSALS) -> Completion:
     try:
         action()
-    except session.config.store_error as error:
-        raise CommandFailed(ImapReply.REFUSED, text=str(error)) from None
+    except StoreError as error:
+        raise refusal(error, words) from None
     return done(reply)
 
 
@@ -90,7 +98,7 @@ def create(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 1:
         raise bad()
     name = mailbox_name(args[0]).removesuffix(SEPARATOR)
-    return _change(lambda: session.store.create(name), ImapReply.CREATE_DONE, session)
+    return _change(lambda: session.store.create(name), ImapReply.CREATE_DONE)
 
 
 def delete(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -98,7 +106,7 @@ def delete(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 1:
         raise bad()
     name = mailbox_name(args[0])
-    return _change(lambda: session.store.delete(name), ImapReply.DELETE_DONE, session)
+    return _change(lambda: session.store.delete(name), ImapReply.DELETE_DONE)
 
 
 def rename(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -106,7 +114,8 @@ def rename(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 2:
         raise bad()
     old, new = mailbox_name(args[0]), mailbox_name(args[1])
-    return _change(lambda: session.store.rename(old, new), ImapReply.RENAME_DONE, session)
+    return _change(lambda: session.store.rename(old, new), ImapReply.RENAME_DONE,
+                   RENAME_REFUSALS)
 
 
 def subscribe(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -260,15 +269,15 @@ def append(session: Session, tag: str, args: list[Token]) -> Completion:
             when = (date - session.config.epoch).total_seconds()
         else:
             raise bad()
-    refusal = append_refusal(session, name, len(message))
-    if refusal is not None:
-        raise refusal
+    refused = append_refusal(session, name, len(message))
+    if refused is not None:
+        raise refused
     header, _ = mime.split_header(message)
     try:
         stored = session.store.file(name, message, mime.field_value(header, "Message-ID"),
                                     when, flags)
-    except session.config.store_error as error:
-        raise CommandFailed(ImapReply.REFUSED, text=str(error)) from None
+    except StoreError as error:
+        raise refusal(error, FILING_REFUSALS) from None
     folder = session.folder(name)
     session.events.append(MessageAppended(folder.name, stored.uid, stored.size))
     return done(ImapReply.APPEND_DONE, uidvalidity=folder.uidvalidity, uid=stored.uid)

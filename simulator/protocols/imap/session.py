@@ -22,8 +22,6 @@ from simulator.protocols.imap.view import FolderView
 from simulator.protocols.imap.wire import Atom, String, Token
 from simulator.protocols.tls import TlsVersion
 
-#: The hierarchy separator of Dovecot's default namespace with Maildir++.
-SEPARATOR = "."
 #: Postfix message_size_limit (10240000): what an MTA would not take in,
 #: APPEND does not either (RFC 7889 APPENDLIMIT; Dovecot's mail_max_size).
 DEFAULT_APPEND_LIMIT = 10_240_000
@@ -32,19 +30,12 @@ DEFAULT_APPEND_LIMIT = 10_240_000
 MAX_LINE_LENGTH = 64 * 1024
 
 
-class StoreRefused(Exception):
-    """Stand-in for the store's exception class until the agent names its own."""
-
-
 @dataclass(frozen=True)
 class ImapServerConfig:
     """What an IMAP server says about itself, and its limits (Dovecot's defaults)."""
 
     hostname: str
     software: str = "Dovecot"
-    #: The class of exception the store raises for a refusal (the agent passes
-    #: `simulator.mailstore.StoreError`); its text follows NO.
-    store_error: type[Exception] = StoreRefused
     #: Simulated time 0 as a date, for INTERNALDATE and SEARCH dates.
     epoch: datetime = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
     #: The simulated time now, in seconds: APPEND's default INTERNALDATE.

@@ -6,7 +6,7 @@ Both agents are played the simplest way: the server logs in the password
 
 from __future__ import annotations
 
-from simulator.mailstore import Mailbox, StoreError
+from simulator.mailstore import Mailbox
 from simulator.protocols.common import NEED_DATA
 from simulator.protocols.imap import CredentialsReceived, ImapServer, ImapServerConfig
 from simulator.protocols.imap.client import ImapClient
@@ -70,7 +70,7 @@ class Pair:
     def __init__(self, box: Mailbox, *actions: Action, **options: object) -> None:
         self.box = box
         self.server = ImapServer(ImapServerConfig(
-            "imap.example.org", store_error=StoreError,
+            "imap.example.org",
             tls_available=bool(options.get("use_starttls"))))  # fmt: skip
         config = ImapClientConfig("alice", str(options.pop("password", PASSWORD)),
                                   actions=actions, **options)  # type: ignore[arg-type]

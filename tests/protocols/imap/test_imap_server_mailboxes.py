@@ -36,6 +36,17 @@ def test_rename_keeps_uidvalidity_and_messages() -> None:
         "t NO [ALREADYEXISTS] Target mailbox already exists"]
 
 
+def test_rename_takes_the_inferiors_along_and_inbox_is_refused() -> None:
+    harness = Harness().login()
+    harness.send(b"c CREATE Work\r\nd CREATE Work.Reports\r\n")
+    assert harness.lines(b"r RENAME Work Jobs\r\n") == ["r OK Rename completed."]  # §6.3.6
+    assert harness.lines(b'l LIST "" "J*"\r\n')[:2] == [
+        '* LIST (\\HasChildren \\Subscribed) "." Jobs',
+        '* LIST (\\HasNoChildren \\Subscribed) "." Jobs.Reports']
+    assert harness.lines(b"i RENAME INBOX Old\r\n") == [
+        "i NO [CANNOT] Renaming INBOX isn't supported."]
+
+
 def test_a_folder_made_again_gets_a_new_uidvalidity() -> None:
     harness = Harness().login()
     harness.send(b"c CREATE Work\r\n")
