@@ -161,7 +161,13 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
         session.send(b"* LIST (\\Noselect) " + _SEPARATOR + b' ""\r\n')
         return done(ImapReply.LIST_DONE)
     matchers = [_pattern(reference + name) for name in names]
-    for folder in session.store:
+    # RFC 9051 §6.3.9: with "%" last, levels of hierarchy that are no mailbox show too
+    levels = [m for m, name in zip(matchers, names, strict=True) if name.endswith("%")]
+    for name, folder in _hierarchy(session):
+        if folder is None:
+            if any(m(name) for m in levels) and "SPECIAL-USE" not in selection:
+                session.send(_parent_line(session, name))
+            continue
         if not any(m(folder.name) for m in matchers):
             continue
         if "SPECIAL-USE" in selection and folder.special_use is None:
@@ -170,6 +176,30 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
         if status_items:
             session.send(_status_line(folder, status_items))
     return done(ImapReply.LIST_DONE)
+
+
+def _hierarchy(session: Session) -> list[tuple[str, ImapFolder | None]]:
+    """Every folder, each after the names above it that are no folder (None):
+    CREATE a.b.c makes a.b.c alone, as Dovecot does with Maildir++."""
+    existing = {folder.name for folder in session.store}
+    listed: list[tuple[str, ImapFolder | None]] = []
+    for folder in session.store:
+        levels = folder.name.split(SEPARATOR)
+        for depth in range(1, len(levels)):
+            parent = SEPARATOR.join(levels[:depth])
+            if parent not in existing:
+                existing.add(parent)
+                listed.append((parent, None))
+        listed.append((folder.name, folder))
+    return listed
+
+
+def _parent_line(session: Session, name: str) -> bytes:
+    """A level of hierarchy with no mailbox: rev2 says \\NonExistent (which implies
+    \\Noselect, RFC 9051 §7.3.1 and RFC 5258 §3.4); rev1 says \\Noselect (RFC 3501 §7.2.2)."""
+    attribute = b"\\NonExistent" if session.rev2 else b"\\Noselect"
+    return (b"* LIST (" + attribute + b" \\HasChildren) " + _SEPARATOR + b" " + astring(name)
+            + b"\r\n")
 
 
 def _return_status(rest: list[Token]) -> tuple[str, ...]:
