@@ -98,6 +98,7 @@ class ConnectionCommands:
         if len(args) != 2 or not all(isinstance(a, Atom | String) for a in args):
             raise bad()
         if self.config.require_tls and self.tls is None:
+            self._send(ImapReply.PASSWORD_EXPOSED)  # as Dovecot does: the password went in clear
             raise CommandFailed(ImapReply.PRIVACY_REQUIRED)  # RFC 9051 §6.2.3 LOGINDISABLED
         username, password = mailbox_name(args[0]), mailbox_name(args[1])
         self._ask(tag, Command.LOGIN, CredentialsReceived(username, password))
@@ -108,6 +109,8 @@ class ConnectionCommands:
         if args[0].upper() != MECHANISM:
             raise CommandFailed(ImapReply.AUTH_MECHANISM)
         if self.config.require_tls and self.tls is None:
+            if len(args) == 2:  # SASL-IR: the password came with the command
+                self._send(ImapReply.PASSWORD_EXPOSED)
             raise CommandFailed(ImapReply.PRIVACY_REQUIRED)
         if len(args) == 2:  # RFC 9051 §6.2.2 and RFC 4959: SASL-IR
             self._sasl_response(tag, mailbox_name(args[1]))

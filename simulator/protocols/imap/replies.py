@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import Enum, auto
 
 from simulator.protocols.mailbox import QUOTA_MESSAGE, StoreError, StoreRefusal
+from simulator.protocols.sasl import PASSWORD_EXPOSED, PLAINTEXT_DISALLOWED
 
 
 class ImapReply(Enum):
@@ -41,6 +42,7 @@ class ImapReply(Enum):
     AUTH_BAD_BASE64 = auto()
     AUTH_MECHANISM = auto()
     PRIVACY_REQUIRED = auto()
+    PASSWORD_EXPOSED = auto()
     STARTTLS_BEGIN = auto()
     TLS_ACTIVE = auto()
     TLS_UNAVAILABLE = auto()
@@ -116,8 +118,9 @@ REPLIES: dict[ImapReply, str] = {
     ImapReply.AUTH_ABORTED: "BAD Authentication aborted by client.",  # RFC 9051 §6.2.2
     ImapReply.AUTH_BAD_BASE64: "BAD Invalid base64 in response",  # RFC 9051 §6.2.2: BAD
     ImapReply.AUTH_MECHANISM: "NO Unsupported authentication mechanism.",
-    ImapReply.PRIVACY_REQUIRED: "NO [PRIVACYREQUIRED] Cleartext authentication "
-                                "disallowed on non-secure (SSL/TLS) connections.",
+    # imap-login before TLS with disable_plaintext_auth (RFC 9051 §6.2.3, RFC 5530)
+    ImapReply.PRIVACY_REQUIRED: "NO [PRIVACYREQUIRED] " + PLAINTEXT_DISALLOWED,
+    ImapReply.PASSWORD_EXPOSED: "* BAD [ALERT] " + PASSWORD_EXPOSED,  # RFC 9051 §7.1: ALERT
     ImapReply.STARTTLS_BEGIN: "OK Begin TLS negotiation now.",
     ImapReply.TLS_ACTIVE: "BAD TLS is already active.",
     ImapReply.TLS_UNAVAILABLE: "BAD TLS support isn't enabled.",

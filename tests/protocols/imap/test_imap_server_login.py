@@ -105,10 +105,14 @@ def test_logindisabled_until_tls() -> None:
     assert harness.greeting.startswith(
         b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR ENABLE IDLE LITERAL+ STARTTLS"
         b" LOGINDISABLED] Dovecot ready.")
-    refusal = ("a1 NO [PRIVACYREQUIRED] Cleartext authentication disallowed on non-secure"
+    # Dovecot 2.3 imap-login's words: an ALERT when the password came anyway, then the NO
+    alert = ("* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your"
+             " client did it anyway. If anyone was listening, the password was exposed.")
+    refusal = ("a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure"
                " (SSL/TLS) connections.")
-    assert harness.lines(b"a1 LOGIN alice secret\r\n") == [refusal]
-    assert harness.lines(b"a1 AUTHENTICATE PLAIN " + PLAIN + b"\r\n") == [refusal]
+    assert harness.lines(b"a1 LOGIN alice secret\r\n") == [alert, refusal]
+    assert harness.lines(b"a1 AUTHENTICATE PLAIN " + PLAIN + b"\r\n") == [alert, refusal]
+    assert harness.lines(b"a1 AUTHENTICATE PLAIN\r\n") == [refusal]  # no password sent yet
     harness.send(b"a2 STARTTLS\r\n")
     harness.server.tls_established(TLS13)
     assert harness.lines(b"a3 LOGIN alice secret\r\n")[0].startswith("a3 OK")
