@@ -31,10 +31,11 @@ from rich.text import Text
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
 from simulator.views.credentials import CredentialReader
+from simulator.views.dialogue import SHORT_HOST, host_column
 from simulator.views.formatting import abbreviate_host, format_clock, visible
 
 CRLF_OCTETS = 2  # every line ended in CRLF on the wire
-HOST_WIDTH = 14  # cells for each end's name in the table
+CLOCK_WIDTH = len("+00:00.000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +170,11 @@ class EavesdropView(JupyterMixin):
         table.add_column("Session", no_wrap=True)
         table.add_column("From → to", no_wrap=True)
         table.add_column("On the wire", overflow="fold")
+        longest = max((len(n) for s in sightings for n in (s.sender, s.receiver)), default=0)
+        # the width a dialogue gives host names on this console, for the same abbreviations
+        width = host_column(options.max_width, CLOCK_WIDTH, longest) or SHORT_HOST
         for s in sightings:
-            ends = f"{abbreviate_host(s.sender, HOST_WIDTH)} → " \
-                   f"{abbreviate_host(s.receiver, HOST_WIDTH)}"
+            ends = f"{abbreviate_host(s.sender, width)} → {abbreviate_host(s.receiver, width)}"
             table.add_row(format_clock(s.time), s.session, ends, _shown(s))
         yield table
         found = secrets(sightings)
