@@ -78,8 +78,11 @@ def test_the_mda_host_records_the_deliveries_and_the_mta_only_its_queue(separate
     delivered = {r.data["recipient"]: r.host for r in of(records, Kind.MAIL_DELIVERED)}
     assert delivered[BOB] == delivered[CAROL] == STORE
     assert not of(records, Kind.MAIL_DELIVERED, host=MX)
-    relayed = {r.data["recipient"] for r in of(records, Kind.MAIL_RELAYED, host=MX)}
-    assert relayed == {ALICE}  # bob's answer; LMTP to our own MDA is no relay
+    relayed = {r.data["recipient"]: r.data["relay"]
+               for r in of(records, Kind.MAIL_RELAYED, host=MX)}
+    # bob's answer by SMTP; bob and carol by LMTP, logged as Postfix lmtp(8) does
+    assert relayed == {ALICE: relayed[ALICE], BOB: f"{STORE}:24", CAROL: f"{STORE}:24"}
+    assert relayed[ALICE] != f"{STORE}:24"
     assert [r.data["reason"] for r in of(records, Kind.QUEUE_LEAVE, host=MX)] == ["done", "done"]
 
 

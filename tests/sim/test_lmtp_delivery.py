@@ -46,6 +46,19 @@ def test_one_session_carries_every_recipient_and_each_gets_its_reply() -> None:
     assert fates[BOB].fate is fates[CAROL].fate is Fate.DELIVERED
 
 
+def test_the_mta_logs_each_lmtp_delivery_as_postfix_lmtp_does() -> None:
+    """Postfix lmtp(8): to=<rcpt>, relay=host[addr]:24, ..., status=sent (250 2.0.0 ... Saved);
+    the MDA records the delivery, so the ledger still counts one."""
+    world = run_world(with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])])))
+    sent = records(world.trace, Kind.MAIL_RELAYED, host=NET_MTA)
+    assert [(r.data["recipient"], r.data["relay"]) for r in sent] == [
+        (BOB, f"{NET_MTA}:24"), (CAROL, f"{NET_MTA}:24")]
+    assert all(r.data["reply"].startswith("250 2.0.0 <") and r.data["reply"].endswith(" Saved")
+               for r in sent)
+    assert len(records(world.trace, Kind.MAIL_DELIVERED, recipient=BOB)) == 1
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
 def test_over_quota_is_permanent_by_default_and_only_for_that_recipient() -> None:
     scenario = with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])]), quota=300)
     world = run_world(scenario)
