@@ -12,6 +12,11 @@ sizes and their times.  A burst of lines one side sent at one instant is
 one TLS record, its size the lines' plus the record's overhead (`overhead`
 of the `tls.handshake` record).
 
+Times are when the sender sent (the time of its `line` record; for the
+handshake, of the ClientHello): the bytes cross the tap somewhat later,
+after the latency of the path up to it, which the trace does not hold.  The
+table says "Sent at" for that reason.
+
 `eavesdropped` lists the sightings and `EavesdropView` renders them; both
 read the trace and nothing else.
 """
@@ -42,7 +47,7 @@ CLOCK_WIDTH = len("+00:00.000")
 class Sighting:
     """One thing the eavesdropper saw: readable text, or an opaque TLS record."""
 
-    time: float
+    time: float  # when the sender sent it, not when it crossed the tap
     sender: str
     receiver: str
     session: str
@@ -166,7 +171,7 @@ class EavesdropView(JupyterMixin):
         sightings = eavesdropped(self.records, self.name)
         table = Table(box=box.SIMPLE, title=f"What {self.name} sees on {place}",
                       title_justify="left", expand=False)
-        table.add_column("Time", no_wrap=True)
+        table.add_column("Sent at", no_wrap=True)
         table.add_column("Session", no_wrap=True)
         table.add_column("From → to", no_wrap=True)
         table.add_column("On the wire", overflow="fold")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 
+from rich.console import Console
 from synthetic import payload
 
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import Tap
-from simulator.views.eavesdrop import eavesdropped, secrets, sees
+from simulator.views.eavesdrop import EavesdropView, eavesdropped, secrets, sees
 
 PATH = ["laptop", "ap", "router", "mail"]
 
@@ -136,3 +138,9 @@ def test_a_handshake_is_seen_from_its_client_hello_before_any_protected_line() -
     )
     seen = eavesdropped(records, "spy")
     assert [(s.time, s.readable) for s in seen] == [(1.0, True), (1.1, True), (1.3, False)]
+
+
+def test_the_table_says_its_times_are_send_times() -> None:
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(EavesdropView(trace(), "spy"))
+    assert "Sent at" in out.getvalue()  # not when the bytes crossed the tap: the trace lacks it
