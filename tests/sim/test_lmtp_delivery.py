@@ -18,6 +18,7 @@ from simworld import (
     records,
     run_world,
     two_providers,
+    with_user,
 )
 
 from simulator.fates import Fate
@@ -28,13 +29,8 @@ STORE = "mda.example.net"
 QUOTA = "Quota exceeded (mailbox for user is full)"
 
 
-def with_carol(scenario: dict, **carol: object) -> dict:
-    scenario["domains"]["example.net"]["users"]["carol"] = {"password": "chemist", **carol}
-    return scenario
-
-
 def test_one_session_carries_every_recipient_and_each_gets_its_reply() -> None:
-    world = run_world(with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])])))
+    world = run_world(with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL))
     connect = one([r for r in records(world.trace, Kind.TCP_CONNECT, host=NET_MTA)
                    if r.data["port"] == 24])
     assert connect.peer == NET_MTA and connect.data["rtt"] == 0.0  # loopback
@@ -49,7 +45,7 @@ def test_one_session_carries_every_recipient_and_each_gets_its_reply() -> None:
 def test_the_mta_logs_each_lmtp_delivery_as_postfix_lmtp_does() -> None:
     """Postfix lmtp(8): to=<rcpt>, relay=host[addr]:24, ..., status=sent (250 2.0.0 ... Saved);
     the MDA records the delivery, so the ledger still counts one."""
-    world = run_world(with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])])))
+    world = run_world(with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL))
     sent = records(world.trace, Kind.MAIL_RELAYED, host=NET_MTA)
     assert [(r.data["recipient"], r.data["relay"]) for r in sent] == [
         (BOB, f"{NET_MTA}:24"), (CAROL, f"{NET_MTA}:24")]
@@ -60,7 +56,7 @@ def test_the_mta_logs_each_lmtp_delivery_as_postfix_lmtp_does() -> None:
 
 
 def test_over_quota_is_permanent_by_default_and_only_for_that_recipient() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])]), quota=300)
+    scenario = with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL, quota=300)
     world = run_world(scenario)
     bounced = one(records(world.trace, Kind.MAIL_BOUNCED, recipient=CAROL))
     assert bounced.data["status"] == "5.2.2"
@@ -70,7 +66,8 @@ def test_over_quota_is_permanent_by_default_and_only_for_that_recipient() -> Non
 
 
 def test_quota_full_tempfail_defers_until_the_queue_gives_up() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", CAROL)], duration="30m"), quota=300)
+    scenario = with_user(two_providers(traffic=[mail("1s", CAROL)], duration="30m"), CAROL,
+                         quota=300)
     scenario["domains"]["example.net"]["quota_full_tempfail"] = True
     world = run_world(scenario)
     deferred = records(world.trace, Kind.MAIL_DEFERRED, recipient=CAROL)
@@ -81,7 +78,7 @@ def test_quota_full_tempfail_defers_until_the_queue_gives_up() -> None:
 
 
 def test_a_users_quota_wins_over_the_domains() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])]), quota="1MB")
+    scenario = with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL, quota="1MB")
     scenario["domains"]["example.net"]["quota"] = 300
     world = run_world(scenario)
     assert world.mdas[NET_MTA].mailboxes[CAROL].quota == 1024**2

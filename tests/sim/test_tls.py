@@ -19,6 +19,7 @@ from simworld import (
     records,
     run_world,
     two_providers,
+    with_user,
 )
 
 from simulator.agents.recording import Wire
@@ -37,11 +38,6 @@ def with_tls(scenario: dict[str, Any], host: str, **tls: Any) -> dict[str, Any]:
     return scenario
 
 
-def alice(scenario: dict[str, Any], **settings: Any) -> dict[str, Any]:
-    scenario["domains"]["example.org"]["users"]["alice"].update(settings)
-    return scenario
-
-
 def session_lines(world: World, session: str) -> list[TraceRecord]:
     return records(world.trace, Kind.LINE, session=session)
 
@@ -54,7 +50,7 @@ def handshake(world: World, port: int) -> TraceRecord:
 @pytest.mark.parametrize(("version", "round_trips"), [("1.3", 1), ("1.2", 2)])
 def test_starttls_handshake_costs_its_round_trips(version: str, round_trips: int) -> None:
     scenario = with_tls(two_providers(traffic=[mail("1s", BOB)]), ORG_MTA, version=version)
-    world = run_world(alice(scenario, submission_security="starttls"))
+    world = run_world(with_user(scenario, ALICE, submission_security="starttls"))
     done = handshake(world, 587)
     assert done.host == "alice-pc" and done.peer == ORG_MTA
     assert done.data["round_trips"] == round_trips
@@ -69,7 +65,7 @@ def test_starttls_handshake_costs_its_round_trips(version: str, round_trips: int
 
 def test_lines_after_the_handshake_are_encrypted_and_ehlo_comes_again() -> None:
     scenario = with_tls(two_providers(traffic=[mail("1s", BOB)]), ORG_MTA)
-    world = run_world(alice(scenario, submission_security="starttls"))
+    world = run_world(with_user(scenario, ALICE, submission_security="starttls"))
     done = handshake(world, 587)
     lines = session_lines(world, done.session or "")
     before = [r for r in lines if r.seq < done.seq]
@@ -88,7 +84,7 @@ def test_implicit_tls_on_465_and_995_comes_before_the_greeting(version: str) -> 
     """RFC 8314 §3: TLS first -- in TLS 1.2 too, where the server finishes first and greets."""
     scenario = with_tls(two_providers(traffic=[mail("1s", BOB)]), ORG_MTA, version=version)
     scenario["domains"]["example.net"]["users"]["bob"]["mua"] = None
-    world = run_world(alice(scenario, submission_security="tls", mailbox_security="tls",
+    world = run_world(with_user(scenario, ALICE, submission_security="tls", mailbox_security="tls",
                             check_every="30s"))
     for port in (465, 995):
         done = handshake(world, port)
@@ -146,7 +142,7 @@ def test_a_client_that_sends_no_handshake_after_starttls_is_hung_up_on() -> None
 
 
 def test_a_client_requiring_starttls_keeps_mail_when_none_is_offered() -> None:
-    world = run_world(alice(two_providers(traffic=[mail("1s", BOB)]),
+    world = run_world(with_user(two_providers(traffic=[mail("1s", BOB)]), ALICE,
                             submission_security="starttls"))
     queued = one(records(world.trace, Kind.MAIL_QUEUED))
     assert queued.data["reason"] == "the server offers no encryption (STARTTLS)"
@@ -186,12 +182,12 @@ def test_the_relay_sends_in_clear_when_starttls_is_not_offered() -> None:
 def test_pop3_stls_and_plaintext_refusal() -> None:
     scenario = with_tls(two_providers(traffic=[mail("1s", ALICE, sender=BOB)]), ORG_MTA,
                         require_for_auth=True)
-    plain = run_world(alice(scenario, check_every="30s"))
+    plain = run_world(with_user(scenario, ALICE, check_every="30s"))
     refusal = ("-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "
                "connections.")
     assert refusal in [r.text for r in records(plain.trace, Kind.LINE, protocol="pop3")]
     assert not records(plain.trace, Kind.MAIL_FETCHED)
-    secure = run_world(alice(scenario, check_every="30s", mailbox_security="starttls"))
+    secure = run_world(with_user(scenario, ALICE, check_every="30s", mailbox_security="starttls"))
     texts = [r.text for r in records(secure.trace, Kind.LINE, protocol="pop3")]
     assert texts[:3] == ["+OK Dovecot ready.", "STLS", "+OK Begin TLS negotiation now."]
     assert one(records(secure.trace, Kind.MAIL_FETCHED)).data["user"] == ALICE
