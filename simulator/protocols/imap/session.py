@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from simulator.protocols.common import MESSAGE_SIZE_LIMIT
 from simulator.protocols.imap.events import ImapServerEvent
 from simulator.protocols.imap.replies import CommandFailed, ImapReply
 from simulator.protocols.imap.store import ImapFolder, ImapMailbox
@@ -22,9 +23,6 @@ from simulator.protocols.imap.view import FolderView
 from simulator.protocols.imap.wire import Atom, String, Token
 from simulator.protocols.tls import TlsVersion
 
-#: Postfix message_size_limit (10240000): what an MTA would not take in,
-#: APPEND does not either (RFC 7889 APPENDLIMIT; Dovecot's mail_max_size).
-DEFAULT_APPEND_LIMIT = 10_240_000
 #: Dovecot imap_max_line_length: a command's octets, literals included,
 #: APPEND's message literal excepted.
 MAX_LINE_LENGTH = 64 * 1024
@@ -49,7 +47,9 @@ class ImapServerConfig:
     #: RFC 9051 §5.4: the autologout timer is at least 30 minutes (Dovecot: 30).
     autologout: float = 30 * 60.0
     max_line_length: int = MAX_LINE_LENGTH
-    append_limit: int = DEFAULT_APPEND_LIMIT
+    #: What an MTA would not take in, APPEND does not either (RFC 7889 APPENDLIMIT;
+    #: Dovecot's mail_max_size).
+    append_limit: int = MESSAGE_SIZE_LIMIT
     #: imap-login CLIENT_MAX_BAD_COMMANDS (3) and imap CLIENT_MAX_BAD_COMMANDS (20).
     login_max_bad_commands: int = 3
     max_bad_commands: int = 20
