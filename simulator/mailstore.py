@@ -59,11 +59,6 @@ class StoredMessage:
         """The POP3 UIDL: stays the same for the message's whole life."""
         return f"{self.uid:08x}"
 
-    @property
-    def seen(self) -> bool:
-        """Whether the message has been read."""
-        return SEEN in self.flags
-
 
 @dataclass(slots=True)
 class Folder:
@@ -84,20 +79,6 @@ class Folder:
         self.uidnext += 1
         self.messages.append(stored)
         return stored
-
-    def by_uid(self, uid: int) -> StoredMessage | None:
-        """The message with this UID, if it is still here."""
-        for message in self.messages:
-            if message.uid == uid:
-                return message
-        return None
-
-    def sequence_number(self, uid: int) -> int | None:
-        """The message's position (1-based) now, as IMAP numbers it."""
-        for number, message in enumerate(self.messages, 1):
-            if message.uid == uid:
-                return number
-        return None
 
     def expunge(self, uids: Iterable[int] | None = None) -> list[int]:
         """Remove the ``\\Deleted`` messages (only those among `uids` if given).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.fates import Fate, message_fates
+from simulator.mailstore import SEEN
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.world import World
@@ -99,7 +100,7 @@ def test_bob_reads_his_mail_from_the_mda_host(separate) -> None:
     checks = of(records, Kind.TCP_CONNECT, host="bob-pc", port=110)
     assert checks and {r.peer for r in checks} == {STORE}
     assert len(world.muas[BOB].inbox) == 1
-    assert [m.seen for m in world.mdas[STORE].mailboxes[CAROL].messages] == [False]
+    assert [SEEN in m.flags for m in world.mdas[STORE].mailboxes[CAROL].messages] == [False]
 
 
 def test_where_mta_and_mda_share_a_host_lmtp_is_a_loopback_connection(separate) -> None:

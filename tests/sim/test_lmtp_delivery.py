@@ -22,6 +22,7 @@ from simworld import (
 )
 
 from simulator.fates import Fate
+from simulator.mailstore import SEEN
 from simulator.trace import Kind
 
 CAROL = "carol@example.net"
@@ -132,6 +133,6 @@ def test_leave_on_server_keeps_the_message_marked_seen() -> None:
                                                                check_every="2m")
     world = run_world(scenario)
     (kept,) = world.mdas[NET_MTA].mailboxes[BOB].messages
-    assert kept.seen  # Dovecot: RETR sets \Seen unless pop3_no_flag_updates
+    assert SEEN in kept.flags  # Dovecot: RETR sets \Seen unless pop3_no_flag_updates
     assert not world.mdas[NET_MTA].mailboxes[BOB].pop3_locked
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED

@@ -6,7 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.mailstore import DELETED, INBOX, SEEN, Mailbox, StoreError, StoreRefusal
+from simulator.mailstore import (
+    DELETED,
+    INBOX,
+    SEEN,
+    Folder,
+    Mailbox,
+    StoredMessage,
+    StoreError,
+    StoreRefusal,
+)
+
+
+def by_uid(folder: Folder, uid: int) -> StoredMessage | None:
+    return next((m for m in folder.messages if m.uid == uid), None)
 
 
 def mailbox(quota: int | None = None) -> Mailbox:
@@ -33,7 +46,7 @@ def test_expunge_announces_sequence_numbers_valid_one_after_another() -> None:
     for n in range(5):
         inbox.append(b"m%d" % n, None, 0.0)
     for uid in (2, 3, 5):
-        inbox.by_uid(uid).flags.add(DELETED)
+        by_uid(inbox, uid).flags.add(DELETED)
     # Removing 2 makes 3 the new 2; then 5 (now 3) goes.
     assert inbox.expunge() == [2, 2, 3]
     assert [m.uid for m in inbox.messages] == [1, 4]
@@ -132,7 +145,7 @@ def test_uids_only_grow_and_stay_sorted_under_any_sequence(ops: list[tuple[str, 
             uid = inbox.append(b"x", None, 0.0).uid
             assert uid > highest
             highest = uid
-        elif op == "delete" and (message := inbox.by_uid(n)) is not None:
+        elif op == "delete" and (message := by_uid(inbox, n)) is not None:
             message.flags.add(DELETED)
         elif op == "expunge":
             before = len(inbox.messages)

@@ -127,7 +127,7 @@ def test_desktop_client_reads_new_mail_flags_and_files_sent_mail() -> None:
     assert of_type(events, SearchResult) == [SearchResult((2,)), SearchResult((1, 2))]
     (fetched,) = of_type(events, MessageFetched)
     assert fetched.uid == 2 and fetched.content == REPORT  # type: ignore[attr-defined]
-    assert "\\Seen" in box.inbox.by_uid(2).flags  # BODY[] marks read (§6.4.5)
+    assert "\\Seen" in box.inbox.messages[1].flags  # BODY[] marks read (§6.4.5)
     (changed,) = of_type(events, FlagsChanged)
     assert changed.uid == 1 and set(changed.flags) == {"\\Seen", "\\Flagged"}  # type: ignore[attr-defined]
     assert of_type(events, FolderListed) == []  # SELECT's LIST (§6.3.2) is not news
@@ -146,12 +146,12 @@ def test_webmail_lists_headers_then_opens_one_without_marking_it_twice() -> None
     headers = of_type(events, HeadersFetched)
     assert [h.uid for h in headers] == [1, 2]  # type: ignore[attr-defined]
     assert headers[1].header.startswith(b"From: carol")  # type: ignore[attr-defined]
-    assert "\\Seen" not in box.inbox.by_uid(2).flags  # BODY.PEEK leaves \Seen alone
+    assert "\\Seen" not in box.inbox.messages[1].flags  # BODY.PEEK leaves \Seen alone
     assert isinstance(events[-1], Ready)
     pair.client.perform(Fetch((2,), peek=True), Store((2,)))
     events = pair.pump()
     assert of_type(events, MessageFetched)[0].content == REPORT  # type: ignore[attr-defined]
-    assert "\\Seen" in box.inbox.by_uid(2).flags
+    assert "\\Seen" in box.inbox.messages[1].flags
 
 
 def test_move_to_trash_expunge_list_and_status() -> None:
