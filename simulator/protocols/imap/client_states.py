@@ -322,6 +322,7 @@ def astring_argument(text: str) -> str:
 
 
 def fetch_arguments(action: Action | None, found: list[int]) -> dict[str, object]:
+    """The UIDs and items of the UID FETCH an action sends (`found`: FetchNew's SEARCH)."""
     if isinstance(action, FetchHeaders):
         return {"uids": f"{action.first_uid}:*", "items": HEADER_ITEMS}
     if isinstance(action, Fetch):
