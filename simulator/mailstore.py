@@ -48,6 +48,7 @@ class StoredMessage:
     message_id: str | None
     internal_date: float  # simulated seconds when it arrived (IMAP INTERNALDATE)
     flags: set[str] = field(default_factory=set)
+    uidvalidity: int = field(default=0, kw_only=True)  # its folder's, when it was filed
 
     @property
     def size(self) -> int:
@@ -56,8 +57,12 @@ class StoredMessage:
 
     @property
     def pop3_uid(self) -> str:
-        """The POP3 UIDL: stays the same for the message's whole life."""
-        return f"{self.uid:08x}"
+        """The POP3 UIDL: stays the same for the message's whole life.
+
+        Dovecot's default pop3_uidl_format ``%08Xu%08Xv``: the IMAP UID, then
+        the folder's UIDVALIDITY, each as eight upper-case hex digits.
+        """
+        return f"{self.uid:08X}{self.uidvalidity:08X}"
 
 
 @dataclass(slots=True)
@@ -75,7 +80,8 @@ class Folder:
         flags: Iterable[str] = (),
     ) -> StoredMessage:
         """File a message under the next UID."""
-        stored = StoredMessage(self.uidnext, content, message_id, when, set(flags))
+        stored = StoredMessage(self.uidnext, content, message_id, when, set(flags),
+                               uidvalidity=self.uidvalidity)
         self.uidnext += 1
         self.messages.append(stored)
         return stored

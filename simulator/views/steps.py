@@ -186,7 +186,7 @@ def _lines(count: int) -> str:
 
 
 def _listing(items: list[str]) -> str:
-    """"1 00000001, 2 00000002", shortened when long; "empty" when none."""
+    """"1 0000000100000001, 2 0000000200000001", shortened when long; "empty" when none."""
     if not items:
         return "empty"
     if len(items) <= _LISTING_ITEMS:

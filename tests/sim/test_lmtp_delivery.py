@@ -124,7 +124,7 @@ def test_pop3_retr_marks_seen_and_dele_removes_with_uids_that_only_grow() -> Non
     assert inbox.messages == []  # downloaded and deleted at 4m and 8m
     assert inbox.uidnext == 3  # UIDs 1 and 2 were used and are never reused
     fetched = [r.data["uid"] for r in records(world.trace, Kind.MAIL_FETCHED)]
-    assert fetched == ["00000001", "00000002"]
+    assert fetched == ["0000000100000001", "0000000200000001"]  # Dovecot's %08Xu%08Xv
 
 
 def test_leave_on_server_keeps_the_message_marked_seen() -> None:

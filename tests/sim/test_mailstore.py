@@ -133,7 +133,8 @@ def test_pop3_removal_ignores_flags_and_keeps_uids_growing() -> None:
     inbox.append(b"b", None, 0.0)
     assert inbox.remove([first.uid]) == [1]
     assert inbox.append(b"c", None, 0.0).uid == 3
-    assert inbox.messages[0].pop3_uid == "00000002"
+    # Dovecot's pop3_uidl_format %08Xu%08Xv: UID 2, then INBOX's UIDVALIDITY
+    assert inbox.messages[0].pop3_uid == f"00000002{inbox.uidvalidity:08X}"
 
 
 @given(st.lists(st.tuples(st.sampled_from(["append", "delete", "expunge"]), st.integers(1, 8))))

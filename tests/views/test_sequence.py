@@ -85,7 +85,7 @@ def test_first_email_reads_as_a_summary(traces: Any, width: int) -> None:
         "queued as F6B646BF40",
         "delivered to mailbox bob@example.net",
         f"{retr} + message ({retrieved} lines)",  # RETR
-        "+OK (1 00000001)",  # UIDL's listing
+        "+OK (1 0000000100000001)",  # UIDL's listing: UID 1, UIDVALIDITY 1 (%08Xu%08Xv)
     ):
         assert words in text, words
     assert relayed == submitted + 3  # the Received: header added by mail.example.org
