@@ -305,16 +305,15 @@ def explain(args: argparse.Namespace) -> int:
     """`mailsim explain`: a protocol machine's state table, as a table or Mermaid."""
     from simulator.protocols.tables import STATE_TABLES
     from simulator.views import states_mermaid
-    from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView
+    from simulator.views.states import CLIENT_HEADING, HEADING, StateTableView
 
-    title, transitions = STATE_TABLES[args.protocol]
+    table = STATE_TABLES[args.protocol]
     if args.format == "mermaid":
-        sys.stdout.write(states_mermaid(title, transitions))
-    elif args.protocol.endswith("-client"):
-        view = StateTableView(title, transitions, heading=CLIENT_HEADING, caption=CLIENT_CAPTION)
-        Console(highlight=False).print(view)
+        sys.stdout.write(states_mermaid(table.title, table.transitions, table.after_failure))
     else:
-        Console(highlight=False).print(StateTableView(title, transitions))
+        Console(highlight=False).print(StateTableView(
+            table.title, table.transitions, heading=CLIENT_HEADING if table.client else HEADING,
+            caption=table.footer, after_failure=table.after_failure))
     return EXIT_OK
 
 

@@ -14,14 +14,19 @@ POP3 and IMAP sessions read and change it.  The rules it keeps are IMAP's
 A quota (Dovecot's quota plugin, storage limit in bytes) counts every folder.
 POP3 sees INBOX only.  A POP3 session takes the mailbox's POP3 lock (RFC 1939
 §8 asks for exclusive access; Dovecot with pop3_lock_session=yes) while IMAP
-sessions share the mailbox with it and with each other.  The refusals use
-Dovecot's words and response codes (RFC 5530).
+sessions share the mailbox with it and with each other.  A refusal is a
+`StoreError` with a `StoreRefusal` (`protocols.mailbox`): each protocol
+says it in its own words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+from simulator.protocols.mailbox import SEPARATOR, StoreError, StoreRefusal
+
+__all__ = ["SEPARATOR", "StoreError", "StoreRefusal"]  # re-exported for the store's users
 
 INBOX = "INBOX"
 #: IMAP system flags (RFC 9051 §2.3.2); `\\Recent` is gone in IMAP4rev2.
@@ -32,12 +37,6 @@ DELETED = "\\Deleted"
 STANDARD_FOLDERS: dict[str, str | None] = {
     INBOX: None, "Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash",
 }
-#: The hierarchy separator, as Dovecot's default namespace uses with Maildir++.
-SEPARATOR = "."
-
-
-class StoreError(Exception):
-    """A refused change to the store; the text is what a server would say."""
 
 
 @dataclass(slots=True)
@@ -49,6 +48,7 @@ class StoredMessage:
     message_id: str | None
     internal_date: float  # simulated seconds when it arrived (IMAP INTERNALDATE)
     flags: set[str] = field(default_factory=set)
+    uidvalidity: int = field(default=0, kw_only=True)  # its folder's, when it was filed
 
     @property
     def size(self) -> int:
@@ -57,13 +57,12 @@ class StoredMessage:
 
     @property
     def pop3_uid(self) -> str:
-        """The POP3 UIDL: stays the same for the message's whole life."""
-        return f"{self.uid:08x}"
+        """The POP3 UIDL: stays the same for the message's whole life.
 
-    @property
-    def seen(self) -> bool:
-        """Whether the message has been read."""
-        return SEEN in self.flags
+        Dovecot's default pop3_uidl_format ``%08Xu%08Xv``: the IMAP UID, then
+        the folder's UIDVALIDITY, each as eight upper-case hex digits.
+        """
+        return f"{self.uid:08X}{self.uidvalidity:08X}"
 
 
 @dataclass(slots=True)
@@ -81,24 +80,11 @@ class Folder:
         flags: Iterable[str] = (),
     ) -> StoredMessage:
         """File a message under the next UID."""
-        stored = StoredMessage(self.uidnext, content, message_id, when, set(flags))
+        stored = StoredMessage(self.uidnext, content, message_id, when, set(flags),
+                               uidvalidity=self.uidvalidity)
         self.uidnext += 1
         self.messages.append(stored)
         return stored
-
-    def by_uid(self, uid: int) -> StoredMessage | None:
-        """The message with this UID, if it is still here."""
-        for message in self.messages:
-            if message.uid == uid:
-                return message
-        return None
-
-    def sequence_number(self, uid: int) -> int | None:
-        """The message's position (1-based) now, as IMAP numbers it."""
-        for number, message in enumerate(self.messages, 1):
-            if message.uid == uid:
-                return number
-        return None
 
     def expunge(self, uids: Iterable[int] | None = None) -> list[int]:
         """Remove the ``\\Deleted`` messages (only those among `uids` if given).
@@ -173,9 +159,8 @@ class Mailbox:
         """Make a new, empty folder with a fresh UIDVALIDITY."""
         name = canonical_name(name)
         if name in self.folders:
-            raise StoreError("[ALREADYEXISTS] Mailbox already exists")
-        if not name or name.startswith(SEPARATOR) or name.endswith(SEPARATOR):
-            raise StoreError("Invalid mailbox name")
+            raise StoreError(StoreRefusal.ALREADY_EXISTS, name)
+        _check_name(name)
         folder = Folder(name, self.next_uidvalidity, special_use)
         self.next_uidvalidity += 1
         self.folders[name] = folder
@@ -185,28 +170,34 @@ class Mailbox:
         """Remove a folder and its messages; INBOX cannot go (RFC 9051 §6.3.5)."""
         name = canonical_name(name)
         if name == INBOX:
-            raise StoreError("INBOX can't be deleted.")
+            raise StoreError(StoreRefusal.INBOX_CANNOT_BE_DELETED, name)
         if name not in self.folders:
-            raise StoreError("[NONEXISTENT] Mailbox doesn't exist: " + name)
+            raise StoreError(StoreRefusal.NO_SUCH_FOLDER, name)
         del self.folders[name]
 
     def rename(self, old: str, new: str) -> None:
-        """Rename a folder; renaming INBOX moves its messages to a new folder."""
+        """Rename a folder and its inferiors: `x.y` becomes `z.y` when `x` becomes `z`
+        (RFC 9051 §6.3.6); each keeps its messages, UIDs and UIDVALIDITY.
+
+        INBOX is refused, as Dovecot with Maildir refuses it ("Renaming INBOX
+        isn't supported."), instead of RFC 9051's move of its messages.
+        """
         old, new = canonical_name(old), canonical_name(new)
-        source = self.folders.get(old)
-        if source is None:
-            raise StoreError("[NONEXISTENT] Mailbox doesn't exist: " + old)
-        if new in self.folders:
-            raise StoreError("[ALREADYEXISTS] Target mailbox already exists")
-        target = self.create(new)
-        target.messages, target.uidnext = source.messages, source.uidnext
         if old == INBOX:
-            # RFC 9051 §6.3.6: INBOX's messages move; INBOX stays, empty.
-            self.folders[INBOX] = Folder(INBOX, self.next_uidvalidity, None, source.uidnext)
-            self.next_uidvalidity += 1
-        else:
-            target.uidvalidity, target.special_use = source.uidvalidity, source.special_use
-            del self.folders[old]
+            raise StoreError(StoreRefusal.INBOX_CANNOT_BE_RENAMED, old)
+        moving = [n for n in self.folders if n == old or n.startswith(old + SEPARATOR)]
+        if not moving:
+            raise StoreError(StoreRefusal.NO_SUCH_FOLDER, old)
+        _check_name(new)
+        if new == old or new.startswith(old + SEPARATOR):
+            raise StoreError(StoreRefusal.INVALID_NAME, new)  # a folder cannot go under itself
+        renamed = {n: new + n[len(old):] for n in moving}
+        if any(canonical_name(n) in self.folders for n in renamed.values()):
+            raise StoreError(StoreRefusal.ALREADY_EXISTS, new)
+        for before, after in renamed.items():
+            folder = self.folders.pop(before)
+            folder.name = canonical_name(after)
+            self.folders[folder.name] = folder
 
     @property
     def used(self) -> int:
@@ -224,10 +215,16 @@ class Mailbox:
         """Store a message in `folder` if it fits; StoreError says why not."""
         target = self.folder(folder)
         if target is None:
-            raise StoreError("[TRYCREATE] Mailbox doesn't exist: " + folder)
+            raise StoreError(StoreRefusal.NO_SUCH_FOLDER, folder)
         if not self.has_room_for(len(content)):
-            raise StoreError("[OVERQUOTA] Quota exceeded (mailbox for user is full)")
+            raise StoreError(StoreRefusal.OVER_QUOTA, target.name)
         return target.append(content, message_id, when, flags)
+
+
+def _check_name(name: str) -> None:
+    """Refuse a name with an empty level (Dovecot: "Invalid mailbox name")."""
+    if not name or "" in name.split(SEPARATOR):
+        raise StoreError(StoreRefusal.INVALID_NAME, name)
 
 
 def canonical_name(name: str) -> str:

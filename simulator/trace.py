@@ -65,7 +65,7 @@ class Kind(StrEnum):
     TCP_REFUSED = "tcp.refused"  # host=client, peer=server; no session
     TCP_CLOSE = "tcp.close"  # host=the side that closed, peer=the other side
     LINE = "line"  # text: one protocol line; host=sender, peer=receiver
-    TLS_HANDSHAKE = "tls.handshake"  # host=client, peer=server; later lines are encrypted
+    TLS_HANDSHAKE = "tls.handshake"  # host=client, peer=server, at the ServerHello; then encrypted
     TAP = "tap"  # host "mailsim"; text: where an eavesdropper listens
     DNS_QUERY = "dns.query"  # host=asker; text: "MX? example.net"
     DNS_ANSWER = "dns.answer"  # host=asker; text: the records or the rcode

@@ -171,7 +171,10 @@ class ProtocolLine(Payload):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TlsHandshake(Payload):
-    """A TLS handshake is over: what it settled and what it cost (host=client).
+    """A TLS handshake is settled: the ServerHello has named what it chose (host=client).
+
+    Written when the client reads the ServerHello, before either side sends
+    a protected line; `round_trips` is what the whole handshake costs.
 
     `implicit` when the port starts with TLS (465, 995; RFC 8314), else it
     followed STARTTLS or STLS.  `cipher` is named as Postfix and Dovecot log it.
@@ -184,7 +187,7 @@ class TlsHandshake(Payload):
     cipher: str  # e.g. "TLS_AES_256_GCM_SHA384"
     bits: int  # symmetric key length
     round_trips: int  # RFC 8446: 1, RFC 5246: 2
-    seconds: float  # from the client's first flight to its last
+    seconds: float  # from the ClientHello to the ServerHello's arrival
     overhead: int  # octets each TLS record adds to the data it carries
     implicit: bool = False
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime
 
+from simulator.agents.verdicts import SMTP
 from simulator.protocols.message import WIRE_POLICY, header_block
 
 #: Postfix's subject line for a non-delivery notice (bounce_template.c).
@@ -30,7 +31,7 @@ class FailedRecipient:
     status: str  # RFC 3463 enhanced status code, e.g. "5.1.1"
     diagnostic: str  # the remote reply, e.g. "550 5.1.1 <x@y>: ... User unknown"
     remote_mta: str | None = None
-    diagnostic_type: str = "smtp"  # RFC 3464 §2.3.6: "smtp", or a private "X-" type
+    diagnostic_type: str = SMTP  # RFC 3464 §2.3.6: SMTP, LMTP, or a private "X-" type
 
 
 @dataclass(frozen=True, slots=True)

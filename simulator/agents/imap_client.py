@@ -44,7 +44,7 @@ from simulator.protocols.imap.client_states import (
     Logout,
     Select,
 )
-from simulator.protocols.tls import ConnectionSecurity, TlsRequested, TlsVersion
+from simulator.protocols.tls import ConnectionSecurity, TlsRequested
 from simulator.trace import Kind
 from simulator.trace_data import Note
 
@@ -54,37 +54,6 @@ IMAP_CLIENT_TIMEOUT = REIDLE_EVERY + 120.0
 SEEN = "\\Seen"
 #: Called with each message downloaded, and whether it was already \Seen before.
 OnFetched = Callable[[ev.MessageFetched, bool], None]
-
-
-class _TlsBridge:
-    """The IMAP client as `pump` drives it: STARTTLS's OK asks for the handshake.
-
-    The client reports `StartTlsAccepted` and waits for `tls_started()`
-    (§6.2.1); `pump` runs a handshake on `TlsRequested` and calls
-    `tls_established`.  On 993 the handshake comes before the greeting,
-    and the client has nothing to be told.
-    """
-
-    def __init__(self, client: ImapClient) -> None:
-        self.client = client
-
-    @property
-    def closed(self) -> bool:
-        return self.client.closed
-
-    def receive_data(self, data: bytes) -> None:
-        self.client.receive_data(data)
-
-    def data_to_send(self) -> bytes:
-        return self.client.data_to_send()
-
-    def next_event(self) -> Any:
-        event = self.client.next_event()
-        return TlsRequested() if isinstance(event, ev.StartTlsAccepted) else event
-
-    def tls_established(self, version: TlsVersion) -> None:
-        if self.client.state is ImapClientState.TLS_HANDSHAKE:
-            self.client.tls_started()
 
 
 class ImapSession:
@@ -129,7 +98,7 @@ class ImapSession:
         if not isinstance(endpoint, ConnectError):
             self._wire = Wire(endpoint)
             patience = Patience(IMAP_CLIENT_TIMEOUT, self.client.timed_out)
-            yield from pump(self._wire, _TlsBridge(self.client), self._on_event, patience,
+            yield from pump(self._wire, self.client, self._on_event, patience,
                             tls_first=TlsRequested() if implicit else None)
         self.over = True
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from simulator.agents.session import Patience, Wire, pump, serve
-from simulator.mailstore import Mailbox, StoreError
+from simulator.mailstore import Mailbox
 from simulator.net.connection import Endpoint
 from simulator.protocols.addresses import mailbox_key
 from simulator.protocols.imap import (
@@ -35,11 +35,9 @@ from simulator.protocols.imap import (
     FlagsChanged,
     ImapServer,
     ImapServerConfig,
-    ImapServerEvent,
     MessageAppended,
     MessagesExpunged,
 )
-from simulator.protocols.imap import TlsRequested as StartTlsAccepted
 from simulator.protocols.tls import TlsRequested, TlsVersion
 
 if TYPE_CHECKING:
@@ -56,12 +54,12 @@ class ImapService:
         self.mda = mda
         ctx, hostname, tls = mda.ctx, mda.hostname, mda.config.tls
         self.config = ImapServerConfig(
-            hostname=hostname, software=mda.config.software, store_error=StoreError,
+            hostname=hostname, software=mda.config.software,
             epoch=ctx.epoch, clock=lambda: ctx.env.now,
             tls_available=tls is not None and tls.starttls,
             require_tls=tls is not None and tls.require_for_auth,
+            tls_version=tls.version if tls is not None else TlsVersion.TLS1_3,
         )
-        self.tls_version = tls.version if tls is not None else TlsVersion.TLS1_3
         self._sessions: dict[str, list[ImapSession]] = {}
         listener = ctx.network.listen(hostname, IMAP_PORT, "imap")
         serve(ctx, f"imapd {hostname}:{IMAP_PORT}", listener,
@@ -87,7 +85,7 @@ class ImapService:
 
 
 class ImapSession:
-    """One IMAP conversation on the MDA's side; the `pump`'s machine."""
+    """One IMAP conversation on the MDA's side."""
 
     def __init__(
         self, service: ImapService, endpoint: Endpoint, implicit_tls: bool = False
@@ -100,51 +98,15 @@ class ImapSession:
         self.wire = Wire(endpoint)
         self.implicit_tls = implicit_tls
         self.mailbox: Mailbox | None = None
-        self._starttls = False  # STARTTLS accepted, its handshake under way
-
-    # -- what `pump` drives ---------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        """Whether the machine will read no more."""
-        return self.server.closed
-
-    def receive_data(self, data: bytes) -> None:
-        """Bytes from the client."""
-        self.server.receive_data(data)
-
-    def data_to_send(self) -> bytes:
-        """Bytes for the client."""
-        return self.server.data_to_send()
-
-    def next_event(self) -> ImapServerEvent | TlsRequested:
-        """The machine's next event; its STARTTLS becomes the session layer's TLS request."""
-        event = self.server.next_event()
-        if isinstance(event, StartTlsAccepted):
-            self._starttls = True
-            return TlsRequested(self.service.tls_version)
-        return event
-
-    def tls_established(self, version: TlsVersion) -> None:
-        """The handshake is done: after STARTTLS the session starts over; on 993 it greets."""
-        if self._starttls:
-            self._starttls = False
-            self.server.tls_started()
-        else:
-            self.server.tls_active = True
-            self.server.greet()  # its capabilities say the session is encrypted
 
     # -- the session ----------------------------------------------------------
 
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Greet (on 993: once TLS is up), then serve commands until the client leaves."""
-        tls_first = None
-        if self.implicit_tls:
-            tls_first = TlsRequested(self.service.tls_version)
-        else:
-            self.server.greet()
+        tls_first = TlsRequested(self.server.config.tls_version) if self.implicit_tls else None
+        self.server.greet()  # written when sent: on 993 after the handshake
         patience = Patience(self.server.timeout, self.server.timed_out)
-        yield from pump(self.wire, self, self.on_event, patience, tls_first=tls_first)
+        yield from pump(self.wire, self.server, self.on_event, patience, tls_first=tls_first)
         if self.mailbox is not None:
             self.service.close(self, self.mailbox)
 

@@ -21,13 +21,10 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.relay import Hop
 from simulator.agents.transfer import transfer
-from simulator.agents.verdicts import Outcome, Verdict
+from simulator.agents.verdicts import LMTP, Outcome, Verdict
 from simulator.net.connection import ConnectError
 from simulator.protocols.lmtp import LMTP_PORT, LmtpClient
 from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
-
-#: The RFC 3464 diagnostic type of the MDA's replies in a DSN.
-LMTP = "lmtp"
 
 
 def deliver_over_lmtp(

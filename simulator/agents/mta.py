@@ -23,8 +23,6 @@ from simulator.agents.context import SimContext
 from simulator.agents.mda import Mda
 from simulator.agents.queue import (
     ERROR,
-    LMTP,
-    SMTP,
     Destination,
     MailQueue,
     QueuedMessage,
@@ -32,6 +30,7 @@ from simulator.agents.queue import (
     local_message_id,
 )
 from simulator.agents.session import Patience, pump, serve
+from simulator.agents.verdicts import LMTP, SMTP
 from simulator.net.connection import Endpoint
 from simulator.protocols.addresses import domain_of, is_postmaster, normalise_domain
 from simulator.protocols.message import (

@@ -30,7 +30,8 @@ from simulator.agents.bounce import BounceContext, FailedRecipient, build_dsn
 from simulator.agents.context import SimContext
 from simulator.agents.lmtp import deliver_over_lmtp
 from simulator.agents.relay import Hop, relay
-from simulator.agents.verdicts import Outcome
+from simulator.agents.verdicts import LMTP, Outcome
+from simulator.protocols.lmtp import LMTP_PORT
 from simulator.protocols.message import (
     first_header,
     prepend_header,
@@ -54,8 +55,8 @@ from simulator.trace_data import (
 if TYPE_CHECKING:
     from simulator.agents.mta import Mta
 
-#: Postfix's delivery agents (master.cf services) a recipient can go to.
-SMTP, LMTP, ERROR = "smtp", "lmtp", "error"
+#: Postfix's error(8) delivery agent: a recipient refused without a server (besides SMTP, LMTP).
+ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +261,13 @@ class MailQueue:
             message.recipients.remove(rcpt)
             if not outcome.is_success:
                 self._log_bounce(message, _failure(rcpt, outcome))
-            elif outcome.relay is not None and outcome.protocol == SMTP:  # not LMTP: the
-                # MDA's host records that delivery itself
-                self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {outcome.relay}",
+            elif outcome.relay is not None:  # Postfix smtp(8) and lmtp(8) both log status=sent;
+                # over LMTP the MDA's host records the delivery itself (its own record)
+                lmtp = outcome.protocol == LMTP
+                relay = f"{outcome.relay}:{LMTP_PORT}" if lmtp else outcome.relay
+                self._emit(Kind.MAIL_RELAYED, message, f"<{rcpt}> relayed to {relay}",
                            MailRelayed(queue_id=message.queue_id, recipient=rcpt,
-                                       relay=outcome.relay, reply=outcome.text))
+                                       relay=relay, reply=outcome.text))
 
     def _finish_attempt(self, message: QueuedMessage) -> None:
         """Every agent has reported: bounce, defer or let go of the message."""

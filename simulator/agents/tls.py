@@ -8,8 +8,11 @@ handshake costs its round trips (one for TLS 1.3, RFC 8446 §2; two for
 TLS 1.2, RFC 5246 §7.3) and its bytes take their time on slow links.  The
 flights are opaque bytes sent beside the line recorder: they are no
 protocol lines.  Once its last flight is in, each side records the rest
-of its lines as encrypted and tells its machine; the client also writes
-the `tls.handshake` record, in the words of Postfix's smtp log.
+of its lines as encrypted and tells its machine.  The client writes the
+`tls.handshake` record when the server's first flight names the version
+(the ServerHello): the handshake's outcome is settled then and neither
+side has sent a protected line yet -- in TLS 1.2 the server finishes first
+and may greet before the client has finished (RFC 5246 §7.3).
 """
 
 from __future__ import annotations
@@ -92,19 +95,20 @@ def handshake(
                 if version is None:
                     return Failure.GARBLED
                 sizes = FLIGHTS[version].flights
+                _record(wire, version, wire.env.now - started, implicit)
         index += 1
     assert version is not None
     wire.recorder.encrypt()
-    if client:
-        _record(wire, version, wire.env.now - started, implicit)
     return version
 
 
 def _record(wire: Wire, version: TlsVersion, seconds: float, implicit: bool) -> None:
-    """The client's `tls.handshake` record, worded like Postfix's smtp log line."""
+    """The client's `tls.handshake` record, worded like Postfix's smtp log line
+    ("TLS connection established to host[addr]:port: version with cipher ...")
+    but written when the ServerHello settles it; `seconds` since the ClientHello."""
     endpoint, suite = wire.endpoint, FLIGHTS[version]
     conn = endpoint.connection
-    text = (f"TLS connection established to {endpoint.peer_host}[{endpoint.peer_address}]:"
+    text = (f"TLS handshake with {endpoint.peer_host}[{endpoint.peer_address}]:"
             f"{conn.port}: {version.value} with cipher {suite.cipher} "
             f"({suite.bits}/{suite.bits} bits)")
     endpoint.network.trace.emit(

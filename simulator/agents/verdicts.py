@@ -26,6 +26,10 @@ from simulator.protocols.common import (
 from simulator.protocols.smtp import Reply
 from simulator.protocols.status import status_class
 
+#: The MTA's delivery agents to a server (Postfix master.cf services), which are
+#: also the RFC 3464 diagnostic types of that server's replies in a DSN.
+SMTP, LMTP = "smtp", "lmtp"
+
 
 class Verdict(Enum):
     """The MTA's own words for outcomes no SMTP server replied."""
@@ -93,10 +97,10 @@ class Outcome:
     text: str  # a server's reply as on the wire, or the MTA's verdict
     relay: str | None = None  # the host whose server answered
     from_server: bool = False
-    protocol: str = "smtp"  # the server's protocol: "smtp", or "lmtp" for the MDA
+    protocol: str = SMTP  # the server's protocol: SMTP, or LMTP for the MDA
 
     @classmethod
-    def of_reply(cls, reply: Reply, relay: str, protocol: str = "smtp") -> Outcome:
+    def of_reply(cls, reply: Reply, relay: str, protocol: str = SMTP) -> Outcome:
         """A reply received from the server on `relay` (an SMTP server, or an MDA's LMTP)."""
         status = reply.enhanced or f"{reply.code // 100}.0.0"
         return cls(status, str(reply), relay, from_server=True, protocol=protocol)

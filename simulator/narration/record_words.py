@@ -39,8 +39,8 @@ TCP_REFUSED_THEN: Mapping[int, str] = {
 }
 TCP_REFUSED_OTHER = "The client will have to try again later"
 TLS_HANDSHAKE = (
-    "{client} and {server} finish a TLS handshake: {version} with {cipher}, "
-    "{round_trips} ({seconds}). From here on the session is encrypted: anyone on the path "
+    "{client} and {server} agree on TLS: the server's hello chose {version} with {cipher}; "
+    "the handshake takes {round_trips}. From here on the session is encrypted: anyone on the path "
     "sees only the sizes and times of TLS records, not the lines"
 )
 #: RFC 8446 (TLS 1.3): one round trip; RFC 5246 (TLS 1.2): two.

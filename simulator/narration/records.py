@@ -82,8 +82,7 @@ def tls_handshake(record: TraceRecord, context: NarrationContext) -> str:
     data = record.payload_as(TlsHandshake)
     trips = record_words.ROUND_TRIPS.get(data.round_trips, f"{data.round_trips} round trips")
     return fill(record_words.TLS_HANDSHAKE, client=record.host, server=record.peer,
-                version=data.version, cipher=data.cipher, round_trips=trips,
-                seconds=seconds(data.seconds))
+                version=data.version, cipher=data.cipher, round_trips=trips)
 
 
 def tap(record: TraceRecord, context: NarrationContext) -> str:

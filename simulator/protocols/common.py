@@ -27,6 +27,9 @@ LF = b"\n"
 _CR = CRLF[0]  # the octet CR, as indexing a bytearray gives it
 #: The line that ends a message body in SMTP DATA and POP3 multi-line replies.
 TERMINATOR = b"."
+#: Postfix message_size_limit (mail_params.h, 10240000 octets): the largest message
+#: an MTA takes in; the IMAP server's APPEND takes no larger one either.
+MESSAGE_SIZE_LIMIT = 10_240_000
 
 
 class NeedData(Enum):

@@ -15,6 +15,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 MECHANISM = "PLAIN"
+#: Dovecot login-common AUTH_PLAINTEXT_DISABLED_MSG (disable_plaintext_auth = yes before
+#: TLS), which pop3-login and imap-login both say (Dovecot 2.4 writes "Cleartext").
+PLAINTEXT_DISALLOWED = "Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+#: What Dovecot's login-common adds (client_notify_status) when a password came anyway.
+PASSWORD_EXPOSED = ("Plaintext authentication not allowed without SSL/TLS, but your client "
+                    "did it anyway. If anyone was listening, the password was exposed.")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
 
 
 class TlsVersion(Enum):
@@ -41,12 +40,6 @@ class TlsRequested:
     """
 
     version: TlsVersion | None = None
-
-
-class TlsCapable(Protocol):
-    """What the session layer needs of a machine that can start TLS."""
-
-    def tls_established(self, version: TlsVersion) -> None: ...
 
 
 class TlsPolicy(Enum):

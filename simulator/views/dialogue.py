@@ -36,7 +36,7 @@ from simulator.views.describe import (
     record_style,
     record_tag,
 )
-from simulator.views.formatting import abbreviate_host, format_clock
+from simulator.views.formatting import abbreviate_host, format_clock, record_ends
 from simulator.views.sessions import SessionMarkers, SessionRule
 from simulator.views.transcript import RecordFilter, Transcript, transcript_of
 
@@ -72,10 +72,11 @@ def format_record(record: TraceRecord) -> Text:
 
     Every kind of record has a line; host names are given in full.
     """
-    line = Text.assemble((format_clock(record.time), _CLOCK_STYLE), " ", (record.host, _HOST_STYLE))
-    if record.peer:
+    host, peer = record_ends(record)
+    line = Text.assemble((format_clock(record.time), _CLOCK_STYLE), " ", (host, _HOST_STYLE))
+    if peer:
         line.append(ARROW, _ARROW_STYLE)
-        line.append(record.peer, _HOST_STYLE)
+        line.append(peer, _HOST_STYLE)
     line.append(" ")
     line.append(record_tag(record), _TAG_STYLE)
     line.append(" ")
@@ -97,15 +98,24 @@ class _Layout:
         return self.clock_width + 1 + hosts + TAG_WIDTH + 1
 
 
-def _layout(max_width: int, clock_width: int, longest_host: int) -> _Layout:
-    """Host columns that leave the text `PREFERRED_TEXT_WIDTH`, or at least `MIN_TEXT_WIDTH`."""
+def host_column(max_width: int, clock_width: int, longest_host: int) -> int:
+    """Cells for each host name beside a clock: enough to leave the text
+    `PREFERRED_TEXT_WIDTH`, or at least `MIN_TEXT_WIDTH`; 0 hides the hosts.
+
+    The eavesdropper's table sizes its host names with it too, so one host
+    reads the same in both at one console width (`abbreviate_host`).
+    """
     fixed = clock_width + 1 + len(ARROW) + 1 + TAG_WIDTH + 1
     widest = min(longest_host, HOST_CAP)
     host_width = min(widest, (max_width - fixed - PREFERRED_TEXT_WIDTH) // 2)
     if host_width < min(SHORT_HOST, widest):
         host_width = min(widest, (max_width - fixed - MIN_TEXT_WIDTH) // 2)
-    readable = host_width >= min(MIN_HOST_WIDTH, longest_host)
-    return _Layout(clock_width, host_width if readable else 0)
+    return host_width if host_width >= min(MIN_HOST_WIDTH, longest_host) else 0
+
+
+def _layout(max_width: int, clock_width: int, longest_host: int) -> _Layout:
+    """The left columns of a dialogue at `max_width` cells."""
+    return _Layout(clock_width, host_column(max_width, clock_width, longest_host))
 
 
 def _prefix(record: TraceRecord, layout: _Layout) -> Text:
@@ -114,10 +124,11 @@ def _prefix(record: TraceRecord, layout: _Layout) -> Text:
     prefix.append(" ")
     if layout.host_width:
         width = layout.host_width
-        prefix.append(set_cell_size(abbreviate_host(record.host, width), width), _HOST_STYLE)
-        if record.peer:
+        host, peer = record_ends(record)
+        prefix.append(set_cell_size(abbreviate_host(host, width), width), _HOST_STYLE)
+        if peer:
             prefix.append(ARROW, _ARROW_STYLE)
-            prefix.append(set_cell_size(abbreviate_host(record.peer, width), width), _HOST_STYLE)
+            prefix.append(set_cell_size(abbreviate_host(peer, width), width), _HOST_STYLE)
         else:
             prefix.append(" " * (len(ARROW) + width))
         prefix.append(" ")

@@ -3,14 +3,19 @@
 A scenario's eavesdropper listens on one link or one host (its `tap`
 record says where).  It sees every session whose route crosses that place
 (the `path` of the session's `tcp.connect`).  Of a plain session it reads
-every line, passwords included: `USER`/`PASS` and IMAP's `LOGIN` as they
-are, `AUTH PLAIN` (IMAP: `AUTHENTICATE PLAIN`) after a base64 decode (RFC
-4616 is an encoding, not a cipher).  Of an
+every line, and the credentials among the client's commands
+(`views.credentials`): `USER`/`PASS` and IMAP `LOGIN` as they are, SASL
+PLAIN and LOGIN after a base64 decode (an encoding, not a cipher).  Of an
 encrypted session it sees the handshake in clear -- ServerHello names the
 version and cipher suite (RFC 8446 §4.1.3) -- then only TLS records: their
 sizes and their times.  A burst of lines one side sent at one instant is
 one TLS record, its size the lines' plus the record's overhead (`overhead`
 of the `tls.handshake` record).
+
+Times are when the sender sent (the time of its `line` record; for the
+handshake, of the ClientHello): the bytes cross the tap somewhat later,
+after the latency of the path up to it, which the trace does not hold.  The
+table says "Sent at" for that reason.
 
 `eavesdropped` lists the sightings and `EavesdropView` renders them; both
 read the trace and nothing else.
@@ -18,9 +23,6 @@ read the trace and nothing else.
 
 from __future__ import annotations
 
-import binascii
-import re
-from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -33,19 +35,19 @@ from rich.text import Text
 
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import ProtocolLine, Tap, TcpConnect, TlsHandshake
+from simulator.views.credentials import CredentialReader
+from simulator.views.dialogue import SHORT_HOST, host_column
 from simulator.views.formatting import abbreviate_host, format_clock, visible
 
 CRLF_OCTETS = 2  # every line ended in CRLF on the wire
-#: An IMAP astring (RFC 9051 §9): a quoted string (with \\ escapes) or an atom.
-ASTRING = re.compile(r'"((?:[^"\\]|\\.)*)"|([^\s"]+)')
-HOST_WIDTH = 14  # cells for each end's name in the table
+CLOCK_WIDTH = len("+00:00.000")
 
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
     """One thing the eavesdropper saw: readable text, or an opaque TLS record."""
 
-    time: float
+    time: float  # when the sender sent it, not when it crossed the tap
     sender: str
     receiver: str
     session: str
@@ -77,6 +79,7 @@ def eavesdropped(records: Iterable[TraceRecord], name: str) -> list[Sighting]:
     if tap is None:
         return []
     watched: dict[str, int] = {}  # session -> TLS record overhead once encrypted (else 0)
+    readers: dict[str, CredentialReader] = {}
     seen: list[Sighting] = []
     for record in records:
         session = record.session
@@ -86,9 +89,10 @@ def eavesdropped(records: Iterable[TraceRecord], name: str) -> list[Sighting]:
                 watched[session] = 0
                 seen.append(_sighting(record, f"TCP connection to port {connect.port}"))
         elif session in watched:
-            sighting = _seen(record, watched)
+            sighting = _seen(record, watched, readers)
             if sighting is not None:
                 seen.append(sighting)
+    seen.sort(key=lambda s: s.time)  # stable: a handshake goes back to its ClientHello
     return [s if s.readable else replace(s, octets=s.octets + watched[s.session])
             for s in _bursts(seen)]
 
@@ -98,14 +102,17 @@ def secrets(sightings: Iterable[Sighting]) -> list[str]:
     return list(dict.fromkeys(s.secret for s in sightings if s.secret is not None))
 
 
-def _seen(record: TraceRecord, watched: dict[str, int]) -> Sighting | None:
+def _seen(record: TraceRecord, watched: dict[str, int],
+          readers: dict[str, CredentialReader]) -> Sighting | None:
     """What one record of a watched session showed on the wire."""
     assert record.session is not None
     if record.kind is Kind.TLS_HANDSHAKE:
         handshake = record.payload_as(TlsHandshake)
         watched[record.session] = handshake.overhead
-        return _sighting(record, f"TLS handshake: {handshake.version}, {handshake.cipher}; "
-                                 "from here on only sizes and times")
+        sighting = _sighting(record, f"TLS handshake: {handshake.version}, {handshake.cipher}; "
+                                     "from here on only sizes and times")
+        # seen from the ClientHello on, though the client records it at the ServerHello
+        return replace(sighting, time=round(record.time - handshake.seconds, 9))
     if record.kind is Kind.TCP_CLOSE:
         return _sighting(record, "connection closed")
     if record.kind is not Kind.LINE:
@@ -113,7 +120,8 @@ def _seen(record: TraceRecord, watched: dict[str, int]) -> Sighting | None:
     octets = len(record.text.encode("utf-8")) + CRLF_OCTETS
     if record.payload_as(ProtocolLine).encrypted:
         return replace(_sighting(record, ""), readable=False, octets=octets)
-    return replace(_sighting(record, record.text), octets=octets, secret=_secret(record.text))
+    return replace(_sighting(record, record.text), octets=octets,
+                   secret=_credential(readers, record))
 
 
 def _sighting(record: TraceRecord, text: str) -> Sighting:
@@ -121,43 +129,16 @@ def _sighting(record: TraceRecord, text: str) -> Sighting:
                     readable=True)
 
 
-def _secret(line: str) -> str | None:
-    """A credential a plain line gives away (RFC 1939 §7 USER/PASS, RFC 4954 AUTH PLAIN)."""
-    verb, _, argument = line.partition(" ")
-    verb = verb.upper()
-    if verb == "PASS" and argument:
-        return f"password {argument!r}"
-    if verb == "USER" and argument:
-        return f"user name {argument!r}"
-    if verb == "AUTH" and argument.upper().startswith("PLAIN "):
-        return _plain(argument[len("PLAIN "):].strip())
-    return _imap_secret(argument)  # an IMAP command's verb follows its tag
-
-
-def _imap_secret(command: str) -> str | None:
-    """IMAP's LOGIN user password (RFC 9051 §6.2.3) or AUTHENTICATE PLAIN with its
-    initial response (RFC 4959)."""
-    verb, _, argument = command.partition(" ")
-    verb = verb.upper()
-    if verb == "AUTHENTICATE" and argument.upper().startswith("PLAIN "):
-        return _plain(argument[len("PLAIN "):].strip())
-    if verb != "LOGIN":
+def _credential(readers: dict[str, CredentialReader], record: TraceRecord) -> str | None:
+    """The credential a plain line gives away, read in the light of its session so far."""
+    assert record.session is not None
+    reader = readers.get(record.session)
+    if reader is None:
+        reader = readers[record.session] = CredentialReader(record.protocol)
+    if record.role == "server":
+        reader.server(record.text)
         return None
-    words = [re.sub(r"\\(.)", r"\1", quoted) if quoted else atom
-             for quoted, atom in ASTRING.findall(argument)]
-    return f"user name {words[0]!r}, password {words[1]!r} (LOGIN)" if len(words) == 2 else None
-
-
-def _plain(response: str) -> str | None:
-    """What anyone decodes from a SASL PLAIN response: authzid NUL authcid NUL
-    password (RFC 4616 §2), in base64 (RFC 4954 §4) -- an encoding, no secret."""
-    try:
-        parts = b64decode(response, validate=True).decode("utf-8").split("\0")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    if len(parts) != 3:
-        return None
-    return f"user name {parts[1]!r}, password {parts[2]!r} (AUTH PLAIN, base64)"
+    return reader.client(record.text)
 
 
 def _bursts(seen: list[Sighting]) -> list[Sighting]:
@@ -190,13 +171,15 @@ class EavesdropView(JupyterMixin):
         sightings = eavesdropped(self.records, self.name)
         table = Table(box=box.SIMPLE, title=f"What {self.name} sees on {place}",
                       title_justify="left", expand=False)
-        table.add_column("Time", no_wrap=True)
+        table.add_column("Sent at", no_wrap=True)
         table.add_column("Session", no_wrap=True)
         table.add_column("From → to", no_wrap=True)
         table.add_column("On the wire", overflow="fold")
+        longest = max((len(n) for s in sightings for n in (s.sender, s.receiver)), default=0)
+        # the width a dialogue gives host names on this console, for the same abbreviations
+        width = host_column(options.max_width, CLOCK_WIDTH, longest) or SHORT_HOST
         for s in sightings:
-            ends = f"{abbreviate_host(s.sender, HOST_WIDTH)} → " \
-                   f"{abbreviate_host(s.receiver, HOST_WIDTH)}"
+            ends = f"{abbreviate_host(s.sender, width)} → {abbreviate_host(s.receiver, width)}"
             table.add_row(format_clock(s.time), s.session, ends, _shown(s))
         yield table
         found = secrets(sightings)

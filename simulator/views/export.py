@@ -28,7 +28,7 @@ from rich.console import Console, RenderableType
 
 from simulator.trace import TraceRecord
 from simulator.views.formatting import format_clock, visible
-from simulator.views.states import Input, State, Transitions
+from simulator.views.states import Input, State, Transitions, failed_moves
 from simulator.views.steps import Step, StepKind, drawable, lifelines, sequence_steps
 
 #: The formats `record_console` writes.
@@ -119,7 +119,8 @@ def _statement(step: Step, label: str, ids: Mapping[str, str], columns: list[str
     return f"Note over {where}: {label}"
 
 
-def states_mermaid(title: str, transitions: Transitions[State, Input]) -> str:
+def states_mermaid(title: str, transitions: Transitions[State, Input],
+                   after_failure: Mapping[Input, State] | None = None) -> str:
     """A protocol's transition table as a Mermaid `stateDiagram-v2`.
 
     `title` becomes the diagram's accessible title (`accTitle`).  The
@@ -127,6 +128,8 @@ def states_mermaid(title: str, transitions: Transitions[State, Input]) -> str:
     state) pair is one edge labelled with its commands.  A state no command
     leaves is final if some command leads into it; otherwise it gets a note
     saying that no command leaves it (the server moves on by itself).
+    `after_failure` adds the edges of inputs that move on even when they
+    fail, labelled "failed ...".
     """
     ids = {state: _state_id(state) for state in transitions}
     targets = {target for moves in transitions.values() for target in moves.values()}
@@ -138,6 +141,9 @@ def states_mermaid(title: str, transitions: Transitions[State, Input]) -> str:
     for state, moves in transitions.items():
         for target, commands in _by_target(moves).items():
             label = mermaid_text(", ".join(commands), colon=True)
+            lines.append(f"{INDENT}{ids[state]} --> {ids[target]} : {label}")
+        for target, commands in failed_moves(state, moves, after_failure or {}).items():
+            label = mermaid_text("failed " + ", ".join(commands), colon=True)
             lines.append(f"{INDENT}{ids[state]} --> {ids[target]} : {label}")
     for state, moves in transitions.items():
         if moves:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from simulator.trace import TraceRecord
+from simulator.trace_data import ProtocolLine, TcpConnect
+
 ELLIPSIS = "…"
 
 # C0 controls and DEL become their Unicode "control pictures" (U+2400..),
@@ -40,22 +43,44 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes} m {secs} s"
 
 
-def abbreviate_host(name: str, width: int) -> str:
-    """`name` in at most `width` cells, keeping its first and last labels.
+def short_host(name: str) -> str:
+    """A host name's one short form: its middle labels shrink to their initials
+    ("mail.oldmail.example" becomes "mail.o.example"), so hosts of different
+    domains stay apart."""
+    labels = name.split(".")
+    return ".".join([labels[0], *(label[:1] for label in labels[1:-1]), labels[-1]])
 
-    Middle labels shrink to their initial first ("mail.example.org" becomes
-    "mail.e.org"), so hosts of different domains stay apart; only if that
-    is not enough is the middle cut with an ellipsis.
+
+def abbreviate_host(name: str, width: int) -> str:
+    """`name` in at most `width` cells: in full, or else in its short form.
+
+    Every view follows this one policy; only in a column narrower than the
+    short form is the short form's middle cut with an ellipsis.
     """
     if len(name) <= width:
         return name
-    labels = name.split(".")
-    for index in range(1, len(labels) - 1):
-        labels[index] = labels[index][:1]
-        short = ".".join(labels)
-        if len(short) <= width:
-            return short
-    return _cut_middle(".".join(labels), width)
+    host, colon, port = name.rpartition(":")
+    if colon and port.isdigit():  # a loopback server's end ("mail.example.net:24"): keep the port
+        return abbreviate_host(host, max(1, width - len(port) - 1)) + colon + port
+    short = short_host(name)
+    return short if len(short) <= width else _cut_middle(short, width)
+
+
+
+def record_ends(record: TraceRecord) -> tuple[str, str | None]:
+    """Who sent a record and to whom, as the views name them.
+
+    On a loopback connection (an MTA handing mail to the LMTP server on its
+    own host) both ends are one host: the server's end is then named with
+    its port, "mail.example.net:24", so a command and its reply read apart.
+    """
+    host, peer, data = record.host, record.peer, record.payload
+    if peer != host or not isinstance(data, ProtocolLine | TcpConnect):
+        return host, peer
+    server = f"{host}:{data.port}"
+    if isinstance(data, ProtocolLine) and data.role == "server":
+        return server, host
+    return host, server
 
 
 def _cut_middle(text: str, width: int) -> str:

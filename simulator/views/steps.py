@@ -37,6 +37,7 @@ from simulator.trace_data import (
     MailFetched,
     MailQueued,
     MailRelayed,
+    ProtocolLine,
     QueueEnter,
     QueueLeave,
     TcpConnect,
@@ -185,7 +186,7 @@ def _lines(count: int) -> str:
 
 
 def _listing(items: list[str]) -> str:
-    """"1 00000001, 2 00000002", shortened when long; "empty" when none."""
+    """"1 0000000100000001, 2 0000000200000001", shortened when long; "empty" when none."""
     if not items:
         return "empty"
     if len(items) <= _LISTING_ITEMS:
@@ -290,7 +291,11 @@ def _toggle(names: set[str], name: str, on: bool) -> None:
 def _line_step(record: TraceRecord) -> Step:
     """One protocol line as an arrow from its sender to its receiver."""
     kind = StepKind.REPLY if record.role == "server" else StepKind.COMMAND
-    return Step(record.time, kind, record.host, visible(record.text), record.peer or record.host)
+    label = visible(record.text)
+    if record.peer == record.host:  # loopback (LMTP to the MDA on the MTA's host): one lifeline
+        port = record.payload_as(ProtocolLine).port  # ... and the port tells the sides apart
+        label = f":{port}→ {label}" if record.role == "server" else f"→:{port} {label}"
+    return Step(record.time, kind, record.host, label, record.peer or record.host)
 
 
 def record_step(record: TraceRecord) -> Step | None:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from simulator.protocols import lmtp, pop3, smtp
 from simulator.views import states_mermaid
-from simulator.views.states import CLIENT_CAPTION, CLIENT_HEADING, StateTableView
+from simulator.views.states import CLIENT_HEADING, StateTableView
 
 CLIENT_TABLES = [
     pytest.param("SMTP client (RFC 5321)", smtp.CLIENT_TRANSITIONS, id="smtp-client"),
@@ -31,7 +31,7 @@ def test_a_client_table_maps_states_to_inputs_to_states(title: str, table: dict)
 @pytest.mark.parametrize(("title", "table"), CLIENT_TABLES)
 def test_a_client_table_is_drawn_as_a_table_and_in_mermaid(title: str, table: dict) -> None:
     out = io.StringIO()
-    view = StateTableView(title, table, heading=CLIENT_HEADING, caption=CLIENT_CAPTION)
+    view = StateTableView(title, table, heading=CLIENT_HEADING, caption="Cut off: ...")
     Console(file=out, width=80, color_system=None).print(view)
     drawn = out.getvalue()
     assert title in drawn and "Reply → next state" in drawn

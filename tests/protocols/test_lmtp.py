@@ -109,6 +109,25 @@ def test_one_reply_per_accepted_recipient_in_rcpt_order() -> None:
     ]
 
 
+def test_every_refused_recipient_counts_as_an_error() -> None:
+    """Postfix smtpd's error count, reply by reply; a saved message forgives the rest."""
+    server = LmtpServer(SmtpServerConfig(hostname=HOST, software="Dovecot"))
+    server.greet()
+    server.receive_data(b"LHLO mx\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<bob@example.net>\r\n"
+                        b"RCPT TO:<carol@example.net>\r\nDATA\r\nHi\r\n.\r\n")
+    while not isinstance(event := server.next_event(), MessageReceived):
+        server.respond(answer(event))
+    full = [lmtp.reply(LmtpReply.QUOTA_EXCEEDED, rcpt=rcpt) for rcpt in USERS]
+    server.respond_each(full)
+    assert server.error_count == 2
+    server.receive_data(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@example.net>\r\n"
+                        b"RCPT TO:<carol@example.net>\r\nDATA\r\nHi\r\n.\r\n")
+    while not isinstance(event := server.next_event(), MessageReceived):
+        server.respond(answer(event))
+    server.respond_each([full[0], lmtp.reply(LmtpReply.SAVED, rcpt=USERS[1], session_id="S2")])
+    assert server.error_count == 0
+
+
 def test_quota_full_tempfail_answers_452() -> None:
     replies = serve([*TRANSACTION, b"RCPT TO:<carol@example.net>", b"DATA", b"Hi", b"."],
                     tempfail=True)

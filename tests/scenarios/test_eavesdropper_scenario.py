@@ -16,6 +16,7 @@ from simulator.fates import Fate, message_fates
 from simulator.narration import Narrator
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
+from simulator.views.dialogue import DialogueView
 from simulator.views.eavesdrop import EavesdropView, eavesdropped, secrets
 
 OLD, NEW = "alice@oldmail.example", "alice@example.org"
@@ -121,3 +122,18 @@ def test_the_python_api_shows_the_eavesdropper() -> None:
     out = io.StringIO()
     Console(file=out, width=120, color_system=None).print(simulation.eavesdrop("backbone-tap"))
     assert "What backbone-tap sees on host backbone" in out.getvalue()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_a_host_reads_the_same_in_the_transcript_and_the_eavesdropper_view(
+    records: tuple[TraceRecord, ...], width: int
+) -> None:
+    def shown(view: object) -> str:
+        out = io.StringIO()
+        Console(file=out, width=width, color_system=None).print(view)
+        return out.getvalue()
+
+    eavesdropper = shown(EavesdropView(records, "backbone-tap"))
+    transcript = shown(DialogueView(records))
+    for form in ("mail.oldmail.example ", "mail.o.example ", "mail.…mple "):
+        assert (form in eavesdropper) == (form in transcript), form

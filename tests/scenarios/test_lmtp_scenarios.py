@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.fates import Fate, message_fates
+from simulator.mailstore import SEEN
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.world import World
@@ -78,8 +79,11 @@ def test_the_mda_host_records_the_deliveries_and_the_mta_only_its_queue(separate
     delivered = {r.data["recipient"]: r.host for r in of(records, Kind.MAIL_DELIVERED)}
     assert delivered[BOB] == delivered[CAROL] == STORE
     assert not of(records, Kind.MAIL_DELIVERED, host=MX)
-    relayed = {r.data["recipient"] for r in of(records, Kind.MAIL_RELAYED, host=MX)}
-    assert relayed == {ALICE}  # bob's answer; LMTP to our own MDA is no relay
+    relayed = {r.data["recipient"]: r.data["relay"]
+               for r in of(records, Kind.MAIL_RELAYED, host=MX)}
+    # bob's answer by SMTP; bob and carol by LMTP, logged as Postfix lmtp(8) does
+    assert relayed == {ALICE: relayed[ALICE], BOB: f"{STORE}:24", CAROL: f"{STORE}:24"}
+    assert relayed[ALICE] != f"{STORE}:24"
     assert [r.data["reason"] for r in of(records, Kind.QUEUE_LEAVE, host=MX)] == ["done", "done"]
 
 
@@ -96,7 +100,7 @@ def test_bob_reads_his_mail_from_the_mda_host(separate) -> None:
     checks = of(records, Kind.TCP_CONNECT, host="bob-pc", port=110)
     assert checks and {r.peer for r in checks} == {STORE}
     assert len(world.muas[BOB].inbox) == 1
-    assert [m.seen for m in world.mdas[STORE].mailboxes[CAROL].messages] == [False]
+    assert [SEEN in m.flags for m in world.mdas[STORE].mailboxes[CAROL].messages] == [False]
 
 
 def test_where_mta_and_mda_share_a_host_lmtp_is_a_loopback_connection(separate) -> None:

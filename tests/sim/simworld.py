@@ -115,6 +115,14 @@ def two_providers(*, traffic: list[dict[str, Any]] | None = None, **top: Any) ->
     return scenario
 
 
+def with_user(scenario: dict[str, Any], address: str, **settings: Any) -> dict[str, Any]:
+    """`scenario` with the user at `address` added (password "secret"), or its settings updated."""
+    local, _, domain = address.partition("@")
+    users = scenario["domains"][domain]["users"]
+    users[local] = {**users.get(local, {"password": "secret"}), **settings}
+    return scenario
+
+
 def mail(at: str, to: str | list[str], sender: str = ALICE, subject: str = "Hi") -> dict[str, Any]:
     """One traffic entry."""
     return {"at": at, "from": sender, "to": to, "subject": subject, "body": "Hello.\n"}

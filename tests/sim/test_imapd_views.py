@@ -57,7 +57,7 @@ def test_the_dialogue_and_its_imap_filter_show_the_session_and_the_literal() -> 
 def test_a_tap_reads_imap_passwords_in_clear_and_only_sizes_after_starttls() -> None:
     plain = read_over_imap(build(tapped(two_providers(traffic=[mail("1s", BOB)]))))
     assert secrets(eavesdropped(plain.trace, "spy")) == [
-        "user name 'bob@example.net', password 'builder' (LOGIN)"]
+        "user name 'bob@example.net', password 'builder' (IMAP LOGIN)"]
     assert "password 'builder'" in render(EavesdropView(plain.trace, "spy"))
     world = build(with_tls(tapped(two_providers()), require_for_auth=True))
     response = base64.b64encode(b"\0bob@example.net\0builder")

@@ -18,9 +18,11 @@ from simworld import (
     records,
     run_world,
     two_providers,
+    with_user,
 )
 
 from simulator.fates import Fate
+from simulator.mailstore import SEEN
 from simulator.trace import Kind
 
 CAROL = "carol@example.net"
@@ -28,13 +30,8 @@ STORE = "mda.example.net"
 QUOTA = "Quota exceeded (mailbox for user is full)"
 
 
-def with_carol(scenario: dict, **carol: object) -> dict:
-    scenario["domains"]["example.net"]["users"]["carol"] = {"password": "chemist", **carol}
-    return scenario
-
-
 def test_one_session_carries_every_recipient_and_each_gets_its_reply() -> None:
-    world = run_world(with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])])))
+    world = run_world(with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL))
     connect = one([r for r in records(world.trace, Kind.TCP_CONNECT, host=NET_MTA)
                    if r.data["port"] == 24])
     assert connect.peer == NET_MTA and connect.data["rtt"] == 0.0  # loopback
@@ -46,8 +43,21 @@ def test_one_session_carries_every_recipient_and_each_gets_its_reply() -> None:
     assert fates[BOB].fate is fates[CAROL].fate is Fate.DELIVERED
 
 
+def test_the_mta_logs_each_lmtp_delivery_as_postfix_lmtp_does() -> None:
+    """Postfix lmtp(8): to=<rcpt>, relay=host[addr]:24, ..., status=sent (250 2.0.0 ... Saved);
+    the MDA records the delivery, so the ledger still counts one."""
+    world = run_world(with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL))
+    sent = records(world.trace, Kind.MAIL_RELAYED, host=NET_MTA)
+    assert [(r.data["recipient"], r.data["relay"]) for r in sent] == [
+        (BOB, f"{NET_MTA}:24"), (CAROL, f"{NET_MTA}:24")]
+    assert all(r.data["reply"].startswith("250 2.0.0 <") and r.data["reply"].endswith(" Saved")
+               for r in sent)
+    assert len(records(world.trace, Kind.MAIL_DELIVERED, recipient=BOB)) == 1
+    assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED
+
+
 def test_over_quota_is_permanent_by_default_and_only_for_that_recipient() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])]), quota=300)
+    scenario = with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL, quota=300)
     world = run_world(scenario)
     bounced = one(records(world.trace, Kind.MAIL_BOUNCED, recipient=CAROL))
     assert bounced.data["status"] == "5.2.2"
@@ -57,7 +67,8 @@ def test_over_quota_is_permanent_by_default_and_only_for_that_recipient() -> Non
 
 
 def test_quota_full_tempfail_defers_until_the_queue_gives_up() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", CAROL)], duration="30m"), quota=300)
+    scenario = with_user(two_providers(traffic=[mail("1s", CAROL)], duration="30m"), CAROL,
+                         quota=300)
     scenario["domains"]["example.net"]["quota_full_tempfail"] = True
     world = run_world(scenario)
     deferred = records(world.trace, Kind.MAIL_DEFERRED, recipient=CAROL)
@@ -68,7 +79,7 @@ def test_quota_full_tempfail_defers_until_the_queue_gives_up() -> None:
 
 
 def test_a_users_quota_wins_over_the_domains() -> None:
-    scenario = with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])]), quota="1MB")
+    scenario = with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL, quota="1MB")
     scenario["domains"]["example.net"]["quota"] = 300
     world = run_world(scenario)
     assert world.mdas[NET_MTA].mailboxes[CAROL].quota == 1024**2
@@ -113,7 +124,7 @@ def test_pop3_retr_marks_seen_and_dele_removes_with_uids_that_only_grow() -> Non
     assert inbox.messages == []  # downloaded and deleted at 4m and 8m
     assert inbox.uidnext == 3  # UIDs 1 and 2 were used and are never reused
     fetched = [r.data["uid"] for r in records(world.trace, Kind.MAIL_FETCHED)]
-    assert fetched == ["00000001", "00000002"]
+    assert fetched == ["0000000100000001", "0000000200000001"]  # Dovecot's %08Xu%08Xv
 
 
 def test_leave_on_server_keeps_the_message_marked_seen() -> None:
@@ -122,6 +133,6 @@ def test_leave_on_server_keeps_the_message_marked_seen() -> None:
                                                                check_every="2m")
     world = run_world(scenario)
     (kept,) = world.mdas[NET_MTA].mailboxes[BOB].messages
-    assert kept.seen  # Dovecot: RETR sets \Seen unless pop3_no_flag_updates
+    assert SEEN in kept.flags  # Dovecot: RETR sets \Seen unless pop3_no_flag_updates
     assert not world.mdas[NET_MTA].mailboxes[BOB].pop3_locked
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED

@@ -20,6 +20,7 @@ from simworld import (
     records,
     run_world,
     two_providers,
+    with_user,
 )
 
 from simulator import catalog
@@ -30,11 +31,6 @@ from simulator.trace import Kind
 
 CAROL = "carol@example.org"
 DAVE = "dave@example.com"  # example.com's only MX runs no MTA
-
-
-def _with_carol(scenario: dict) -> dict:
-    scenario["domains"]["example.org"]["users"]["carol"] = {"password": "c"}
-    return scenario
 
 
 def _with_dead_example_com(scenario: dict, *, link: bool = True) -> dict:
@@ -70,10 +66,10 @@ def test_a_local_copy_delivered_before_the_end_is_not_reported_queued_too() -> N
 
 
 def test_a_local_delivery_does_not_wait_for_a_remote_smtp_session() -> None:
-    world = run_world(_with_carol(two_providers(traffic=[mail("1s", [BOB, CAROL])])))
+    world = run_world(with_user(two_providers(traffic=[mail("1s", [BOB, CAROL])]), CAROL))
     entered = one(records(world.trace, Kind.QUEUE_ENTER, host=ORG_MTA))
     local = one(records(world.trace, Kind.MAIL_DELIVERED, recipient=CAROL))
-    relayed = one(records(world.trace, Kind.MAIL_RELAYED, recipient=BOB))
+    relayed = one(records(world.trace, Kind.MAIL_RELAYED, recipient=BOB, host=ORG_MTA))
     assert local.time == entered.time  # handed to the mailbox at once
     assert local.time < relayed.time
     assert fates_by_recipient(world.trace)[BOB].fate is Fate.DELIVERED

@@ -169,6 +169,8 @@ def test_format_clock(seconds: float, clock: str) -> None:
         ("mx1.mail.provider.com", 12, "mx1.m.p.com"),
         ("mail.example.org", 9, "mail….org"),
         ("averyveryverylonghostname", 10, "avery…name"),
+        ("mail.example.net:24", 13, "mail.e.net:24"),  # a loopback server's end keeps its port
+        ("mail.example.net:24", 10, "mai…net:24"),
     ],
 )
 def test_abbreviate_host(name: str, width: int, short: str) -> None:
@@ -422,3 +424,13 @@ def test_short_host_names_keep_their_columns() -> None:
     out = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
     assert out[0].startswith("+00:00.000 mailsim")
     assert "pc      → mx1     SMTP EHLO pc" in out[-2]
+
+
+def test_a_loopback_lmtp_session_tells_the_server_end_by_its_port() -> None:
+    scribe = Scribe()
+    scribe.at(1.0, Kind.LINE, MX, "220 mail.example.net Dovecot ready.", peer=MX,
+              protocol="lmtp", session="s9", role="server", port=24)
+    scribe.at(1.0, Kind.LINE, MX, "LHLO mail.example.net", peer=MX, protocol="lmtp",
+              session="s9", role="client", port=24)
+    assert [format_record(r).plain.split(" LMTP ")[0][11:] for r in scribe.trace] == [
+        "mail.example.net:24 → mail.example.net", "mail.example.net → mail.example.net:24"]

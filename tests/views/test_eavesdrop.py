@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 
+from rich.console import Console
 from synthetic import payload
 
 from simulator.trace import Kind, TraceRecord
 from simulator.trace_data import Tap
-from simulator.views.eavesdrop import eavesdropped, secrets, sees
+from simulator.views.eavesdrop import EavesdropView, eavesdropped, secrets, sees
 
 PATH = ["laptop", "ap", "router", "mail"]
 
@@ -77,3 +79,68 @@ def test_encrypted_lines_of_one_instant_are_one_record_with_its_overhead() -> No
     assert sizes == [("mail", len("250-mail\r\n250 8BITMIME\r\n") + 22, False),
                      ("laptop", len("QUIT\r\n") + 22, False)]
     assert secrets(seen) == []
+
+
+def lines(*exchange: tuple[str, str], protocol: str = "smtp") -> list[TraceRecord]:
+    """A tapped trace of one plain session: (role, text) pairs in order."""
+    records = trace()
+    for seq, (role, text) in enumerate(exchange, start=2):
+        host, peer = ("laptop", "mail") if role == "client" else ("mail", "laptop")
+        records.append(TraceRecord(seq, 1.0 + seq / 10, Kind.LINE, host, text, peer, protocol,
+                                   "s1", None, payload=payload(Kind.LINE, role=role, port=587)))
+    return records
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_message_text_and_server_lines_are_never_read_as_credentials() -> None:
+    records = lines(("client", "DATA"), ("server", "354 End data with <CR><LF>.<CR><LF>"),
+                    ("client", "Pass me the salt"), ("client", "User guide attached"),
+                    ("client", "."), ("server", "250 2.0.0 Ok: queued as 1"),
+                    ("server", "PASS this on"))
+    assert secrets(eavesdropped(records, "spy")) == []
+
+
+def test_an_imap_literal_is_data_and_login_is_read_after_its_tag() -> None:
+    body = "Pass the salt\r\nUser: me\r\n"
+    records = lines(("client", "a1 LOGIN alice \"won der\""), ("server", "a1 OK Logged in"),
+                    ("client", f"a2 APPEND Sent {{{len(body)}}}"), ("server", "+ OK"),
+                    ("client", "Pass the salt"), ("client", "User: me"), ("client", ""),
+                    ("server", "a2 OK Append completed."), ("client", "a3 PASS x"),
+                    protocol="imap")
+    assert secrets(eavesdropped(records, "spy")) == [
+        "user name 'alice', password 'won der' (IMAP LOGIN)"]
+
+
+def test_sasl_responses_after_a_challenge_are_decoded() -> None:
+    plain = b64("\0bob\0hunter2")
+    records = lines(("client", "a1 AUTHENTICATE PLAIN"), ("server", "+ "),
+                    ("client", plain), ("server", "a1 OK Logged in"), protocol="imap")
+    assert secrets(eavesdropped(records, "spy")) == [
+        "user name 'bob', password 'hunter2' (AUTH PLAIN, base64)"]
+    records = lines(("client", "AUTH LOGIN"), ("server", f"334 {b64('Username:')}"),
+                    ("client", b64("carol")), ("server", f"334 {b64('Password:')}"),
+                    ("client", b64("s3cret")), ("server", "235 2.7.0 Authentication successful"),
+                    ("client", b64("\0x\0y")))
+    assert secrets(eavesdropped(records, "spy")) == [
+        "user name 'carol' (AUTH LOGIN, base64)", "password 's3cret' (AUTH LOGIN, base64)"]
+
+
+def test_a_handshake_is_seen_from_its_client_hello_before_any_protected_line() -> None:
+    records = trace(
+        record(2, 1.2, Kind.TLS_HANDSHAKE, text="TLS ...", port=465, version="TLSv1.2",
+               cipher="ECDHE-RSA-AES256-GCM-SHA384", bits=256, round_trips=2, seconds=0.1,
+               overhead=29),
+        record(3, 1.3, Kind.LINE, "mail", "220 mail", "laptop", role="server", port=465,
+               encrypted=True),
+    )
+    seen = eavesdropped(records, "spy")
+    assert [(s.time, s.readable) for s in seen] == [(1.0, True), (1.1, True), (1.3, False)]
+
+
+def test_the_table_says_its_times_are_send_times() -> None:
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(EavesdropView(trace(), "spy"))
+    assert "Sent at" in out.getvalue()  # not when the bytes crossed the tap: the trace lacks it

@@ -52,6 +52,7 @@ def test_first_email_hops(traces: Any) -> None:
         ("mail.example.org", "DNS"),  # A mail.example.net
         ("mail.example.net", "received"),  # relay, queued as 6B7FB7D5A8
         ("mail.example.net", "delivered"),
+        ("mail.example.net", "relayed"),  # LMTP's status=sent, logged after the MDA saved it
         ("mail.example.org", "relayed"),  # logged once the session is over
         ("bob-pc", "downloaded"),
     ]

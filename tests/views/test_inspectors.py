@@ -84,7 +84,7 @@ def test_deferred_bounce_in_queue() -> None:
 def test_mailbox(stored: Simulation, width: int) -> None:
     lines = render(MailboxView("bob@example.net", stored.mailbox("bob@example.net")), width)
     assert lines[0] == "Mailbox of bob@example.net"
-    assert lines[3].split() == ["1", "00000001", "alice@example.org", "Hello", "Bob", "828"]
+    assert lines[3].split() == ["1", "0000000100000001", "alice@example.org", "Hello", "Bob", "828"]
     assert lines[-1] == "1 message, 828 octets"
 
 

@@ -79,13 +79,13 @@ def test_first_email_reads_as_a_summary(traces: Any, width: int) -> None:
         f"message ({submitted} lines)",  # the body alice's client sent after 354
         f"message ({relayed} lines)",  # the same body, with a Received: header, relayed
         f"↻ message ({handed} lines)",  # handed to the MDA on a loopback connection
-        "↻ LHLO mail.example.net",
+        "→:24 LHLO mail.example.net",  # the loopback LMTP: one lifeline, the port apart
         "MX? example.net",
         "10 mail.example.net",
         "queued as F6B646BF40",
         "delivered to mailbox bob@example.net",
         f"{retr} + message ({retrieved} lines)",  # RETR
-        "+OK (1 00000001)",  # UIDL's listing
+        "+OK (1 0000000100000001)",  # UIDL's listing: UID 1, UIDVALIDITY 1 (%08Xu%08Xv)
     ):
         assert words in text, words
     assert relayed == submitted + 3  # the Received: header added by mail.example.org

@@ -2,10 +2,12 @@
 
 import io
 
+import pytest
 from rich.console import Console
 
 from simulator.cli import main
-from simulator.protocols import pop3, smtp
+from simulator.protocols import imap, pop3, smtp
+from simulator.protocols.imap.states import AFTER_FAILURE
 from simulator.views.states import StateTableView
 
 
@@ -47,3 +49,29 @@ def test_table_fits_80_columns() -> None:
 def test_cli_explain(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["explain", "pop3"]) == 0
     assert "UPDATE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("name", "own", "foreign"), [
+    ("imap", "BAD", ["MAIL", "PASS", "PIPELINING"]),
+    ("imap-client", "tagged response", ["SMTP", "PIPELINING"]),
+    ("pop3", "-ERR", ["MAIL", "PIPELINING"]),
+    ("smtp-client", "PIPELINING", ["IMAP"]),
+])
+def test_each_table_has_its_own_footer_left_aligned(capsys, name: str, own: str,  # type: ignore[no-untyped-def]
+                                                    foreign: list[str]) -> None:
+    assert main(["explain", name]) == 0
+    out = capsys.readouterr().out
+    lines = out.rstrip().splitlines()
+    blank = max(n for n, line in enumerate(lines) if not line.strip())
+    footer = "\n".join(lines[blank + 1:])
+    assert own in footer and not any(word in footer for word in foreign)
+    assert not any(line.startswith(" ") for line in lines[blank + 1:])
+
+
+def test_a_failed_select_is_drawn_leaving_selected(capsys) -> None:  # type: ignore[no-untyped-def]
+    view = StateTableView("IMAP", imap.TRANSITIONS, after_failure=AFTER_FAILURE)
+    rows = dict(view.rows())  # RFC 9051 §6.3.2: the old mailbox is closed either way
+    assert rows["SELECTED"].endswith("; failed SELECT, EXAMINE → AUTHENTICATED")
+    assert "failed" not in rows["AUTHENTICATED"]
+    assert main(["explain", "imap", "--format", "mermaid"]) == 0
+    assert "SELECTED --> AUTHENTICATED : failed SELECT, EXAMINE" in capsys.readouterr().out

@@ -9,7 +9,8 @@ The server (`ImapServer`) walks NOT AUTHENTICATED → AUTHENTICATED →
 SELECTED → LOGOUT along the one table `TRANSITIONS` (`states.py`) and
 answers in Dovecot's words (`replies.py`).  The agent decides logins
 (`CredentialsReceived` → `login(mailbox)` / `reject_login()`) and runs TLS
-(`TlsRequested` → `tls_started()`); after login the machine works on the
+as for SMTP and POP3 (`protocols.tls.TlsRequested` → `tls_established(version)`,
+which `agents.session.pump` does by itself); after login the machine works on the
 mailbox it was given, any object of the `ImapMailbox` shape (`store.py`).
 Several sessions may share a mailbox: each keeps a `FolderView` of its
 selected folder and learns of the others' changes after each command, or
@@ -30,7 +31,6 @@ from simulator.protocols.imap.events import (
     MessageAppended,
     MessageFetched,
     MessagesExpunged,
-    TlsRequested,
 )
 from simulator.protocols.imap.replies import REPLIES, ImapReply
 from simulator.protocols.imap.server import ImapServer
@@ -66,6 +66,5 @@ __all__ = [
     "MessageAppended",
     "MessageFetched",
     "MessagesExpunged",
-    "TlsRequested",
     "wire",
 ]

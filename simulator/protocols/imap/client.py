@@ -6,8 +6,11 @@ LOGIN or AUTHENTICATE PLAIN, ENABLE IMAP4rev2 on a server that also speaks
 rev1 -- and then runs the `Action`s of its plan one command at a time,
 tagged A0001, A0002...  With the plan empty it reports `Ready` and waits;
 the agent adds actions with `perform()` whenever an event calls for it,
-ends IDLE with `stop_idle()`, and answers `StartTlsAccepted` with a TLS
-handshake and `tls_started()`.
+ends IDLE with `stop_idle()`.  TLS is the session layer's, as for SMTP and
+POP3: after STARTTLS's OK the client hands out `protocols.tls.TlsRequested`
+and waits for `tls_established(version)`; on port 993 the session layer
+calls `tls_established(version)` before the greeting (RFC 8314), and the
+client then asks for no STARTTLS.  `agents.session.pump` does both.
 
 A desktop profile's plan is `Select(), FetchNew(), Idle()`: on `NewMail`
 it calls `stop_idle()` and `perform(FetchNew(), Idle())`, and re-IDLEs so
@@ -77,6 +80,7 @@ from simulator.protocols.imap.responses import (
     text_of,
 )
 from simulator.protocols.sasl import encode_plain
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 S, On = ImapClientState, ClientInput
 #: States whose tagged NO/BAD is a login that failed: the client logs out.
@@ -92,7 +96,7 @@ class ImapClient(ClientEnding):
         self.config = config
         self.state = ImapClientState.GREETING
         self.capabilities: frozenset[str] = frozenset()  # upper case
-        self.tls = False  # True once `tls_started()` was called
+        self.tls: TlsVersion | None = None  # the TLS version once the session is encrypted
         self.exists = 0  # messages in the selected folder, as the server last said
         self._lines = LineBuffer(MAX_RESPONSE_LINE)
         self._reader = ResponseReader(self._lines)
@@ -162,18 +166,22 @@ class ImapClient(ClientEnding):
         else:
             raise LocalProtocolError(f"not idling (state {self.state.name})")
 
-    def tls_started(self) -> None:
-        """The session layer finished the TLS handshake after STARTTLS's OK.
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over: after STARTTLS's OK, or first thing on port 993.
 
-        Bytes that came before it were sent in the clear and are refused:
-        a man in the middle could have put them there (§6.2.1).
+        After STARTTLS, bytes that came before the handshake were sent in the
+        clear and are refused: a man in the middle could have put them there
+        (§6.2.1).
         """
+        if self.state is S.GREETING and self.tls is None:
+            self.tls = version  # implicit TLS (RFC 8314 §3): nothing said yet
+            return
         if self.state is not S.TLS_HANDSHAKE:
             raise LocalProtocolError(f"no STARTTLS was accepted (state {self.state.name})")
         if self._lines.take(1) is not None:
             self._cut_off(RemoteProtocolError("plain-text bytes after STARTTLS's OK"))
             return
-        self.tls = True
+        self.tls = version
         self.capabilities = frozenset()  # §6.2.1: forget what was said in the clear
         self._advance(On.HANDSHAKE_DONE)
 
@@ -250,7 +258,7 @@ class ImapClient(ClientEnding):
         if state is S.CAPABILITY:
             return self._login_input()
         if state is S.STARTTLS:
-            self._events.append(ev.StartTlsAccepted(status.text))
+            self._events.append(TlsRequested())  # the server's hello names the version
         elif state in _LOGIN_STATES:
             self._events.append(ev.LoggedIn(status.text, self.capabilities))
             both = {"IMAP4REV1", "IMAP4REV2"} <= self.capabilities

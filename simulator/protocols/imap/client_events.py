@@ -1,7 +1,9 @@
 """What the IMAP client tells its agent: one frozen dataclass per happening.
 
 The agent turns each into a trace record and decides what to do next
-(`ImapClient.perform`, `stop_idle`, `tls_started`).  A session that no
+(`ImapClient.perform`, `stop_idle`).  When STARTTLS got its OK the
+client hands out `protocols.tls.TlsRequested`, as the SMTP and POP3
+clients do, and waits for `tls_established(version)`.  A session that no
 server line ends ends instead with an interruption of `protocols.common`
 (`ConnectionClosed`, `TimedOut`, `ConnectionBroken`, `RemoteProtocolError`).
 Codes are response-code names (RFC 9051 §7.1) for decisions; texts are for
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.protocols.tls import TlsRequested
+
 
 @dataclass(frozen=True)
 class Greeted:
@@ -19,13 +23,6 @@ class Greeted:
 
     text: str
     capabilities: frozenset[str]
-
-
-@dataclass(frozen=True)
-class StartTlsAccepted:
-    """STARTTLS got OK: run the TLS handshake, then call `tls_started()` (§6.2.1)."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,7 @@ class SessionClosed:
 
 
 ClientEvent = (
-    Greeted | StartTlsAccepted | NoSafeLogin | LoggedIn | LoginFailed | FolderSelected
+    Greeted | TlsRequested | NoSafeLogin | LoggedIn | LoginFailed | FolderSelected
     | SearchResult | HeadersFetched | MessageFetched | FlagsChanged | NewMail | Expunged
     | MessagesMoved | MessageAppended | FolderListed | FolderStatus | CommandRefused | Ready
     | SessionClosed

@@ -25,7 +25,7 @@ class ImapClientState(Enum):
     GREETING = "greeting"  # connected, waiting for "* OK" or "* PREAUTH" (§7.1.1, §7.1.4)
     CAPABILITY = "capability"
     STARTTLS = "starttls"
-    TLS_HANDSHAKE = "tls_handshake"  # the session layer runs TLS, then calls tls_started()
+    TLS_HANDSHAKE = "tls_handshake"  # the session layer runs TLS, then calls tls_established()
     AUTHENTICATE = "authenticate"  # AUTHENTICATE PLAIN (§6.2.2, RFC 4616)
     LOGIN = "login"
     ENABLE = "enable"  # ENABLE IMAP4rev2 on a server that speaks rev1 too (§6.3.1)
@@ -322,6 +322,7 @@ def astring_argument(text: str) -> str:
 
 
 def fetch_arguments(action: Action | None, found: list[int]) -> dict[str, object]:
+    """The UIDs and items of the UID FETCH an action sends (`found`: FetchNew's SEARCH)."""
     if isinstance(action, FetchHeaders):
         return {"uids": f"{action.first_uid}:*", "items": HEADER_ITEMS}
     if isinstance(action, Fetch):

@@ -10,13 +10,12 @@ a `CredentialsReceived` event and wait for `login()` or `reject_login()`.
 
 from __future__ import annotations
 
-from simulator.protocols.common import CRLF
+from simulator.protocols.common import CRLF, LineBuffer
 from simulator.protocols.imap.events import (
     CredentialsReceived,
     IdleEnded,
     IdleStarted,
     LoggedOut,
-    TlsRequested,
 )
 from simulator.protocols.imap.replies import CommandFailed, ImapReply
 from simulator.protocols.imap.session import (
@@ -30,6 +29,7 @@ from simulator.protocols.imap.session import (
 from simulator.protocols.imap.states import Command, ImapState
 from simulator.protocols.imap.wire import Atom, String, Token
 from simulator.protocols.sasl import MECHANISM, Base64Error, decode_plain, may_act_as
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 
 class ConnectionCommands:
@@ -39,8 +39,10 @@ class ConnectionCommands:
     state: ImapState
     session: Session
     username: str | None
-    tls_active: bool
+    tls: TlsVersion | None
     _tls_wait: bool
+    _lines: LineBuffer
+    _bad_commands: int
     _pending: tuple[str, Command] | None
     _sasl_tag: str | None
     _idle_tag: str | None
@@ -54,6 +56,20 @@ class ConnectionCommands:
     def _finish(self, tag: str, command: Command, outcome: Completion | CommandFailed) -> None:
         raise NotImplementedError
 
+
+    def tls_established(self, version: TlsVersion) -> None:
+        """The handshake is over (after STARTTLS, or first thing on port 993):
+        the session starts over.
+
+        Whatever the client sent in clear after STARTTLS is thrown away
+        (RFC 9051 §6.2.1; the command injection of CVE-2011-0411).
+        """
+        if self.tls is not None:
+            raise RuntimeError("tls_established() twice: TLS is already established")
+        self._tls_wait = False
+        self.tls = version
+        self._lines = LineBuffer(self.config.max_line_length)
+        self._bad_commands = 0
 
     def _capability(self, session: Session, tag: str, args: list[Token]) -> Completion:
         session.send(b"* CAPABILITY " + self._capabilities().encode("ascii") + CRLF)
@@ -70,18 +86,19 @@ class ConnectionCommands:
         return done(ImapReply.LOGOUT_DONE)
 
     def _starttls(self, session: Session, tag: str, args: list[Token]) -> Completion:
-        if self.tls_active:
+        if self.tls is not None:
             raise CommandFailed(ImapReply.TLS_ACTIVE)
         if not self.config.tls_available:
             raise CommandFailed(ImapReply.TLS_UNAVAILABLE)
         self._tls_wait = True
-        session.events.append(TlsRequested())
+        session.events.append(TlsRequested(self.config.tls_version))
         return done(ImapReply.STARTTLS_BEGIN)
 
     def _login(self, session: Session, tag: str, args: list[Token]) -> None:
         if len(args) != 2 or not all(isinstance(a, Atom | String) for a in args):
             raise bad()
-        if self.config.require_tls and not self.tls_active:
+        if self.config.require_tls and self.tls is None:
+            self._send(ImapReply.PASSWORD_EXPOSED)  # as Dovecot does: the password went in clear
             raise CommandFailed(ImapReply.PRIVACY_REQUIRED)  # RFC 9051 §6.2.3 LOGINDISABLED
         username, password = mailbox_name(args[0]), mailbox_name(args[1])
         self._ask(tag, Command.LOGIN, CredentialsReceived(username, password))
@@ -91,7 +108,9 @@ class ConnectionCommands:
             raise bad()
         if args[0].upper() != MECHANISM:
             raise CommandFailed(ImapReply.AUTH_MECHANISM)
-        if self.config.require_tls and not self.tls_active:
+        if self.config.require_tls and self.tls is None:
+            if len(args) == 2:  # SASL-IR: the password came with the command
+                self._send(ImapReply.PASSWORD_EXPOSED)
             raise CommandFailed(ImapReply.PRIVACY_REQUIRED)
         if len(args) == 2:  # RFC 9051 §6.2.2 and RFC 4959: SASL-IR
             self._sasl_response(tag, mailbox_name(args[1]))

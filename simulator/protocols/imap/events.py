@@ -1,9 +1,11 @@
 """What the IMAP server tells its agent: typed events, one per happening.
 
-Two of them wait for the agent's answer: `CredentialsReceived` (answer
-`login(mailbox)` or `reject_login()`) and `TlsRequested` (run the TLS
-handshake, then call `tls_started()`).  The others report what a session
-did, for the trace; the machine has already answered the client.
+One of them waits for the agent's answer: `CredentialsReceived` (answer
+`login(mailbox)` or `reject_login()`).  STARTTLS hands out the
+`TlsRequested` of `protocols.tls`, as SMTP and POP3 do: the session layer
+runs the handshake and calls `tls_established(version)`.  The others
+report what a session did, for the trace; the machine has already answered
+the client.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.protocols.common import NeedData
+from simulator.protocols.tls import TlsRequested
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,6 @@ class CredentialsReceived:
     username: str
     password: str
     authzid: str = ""
-
-
-@dataclass(frozen=True)
-class TlsRequested:
-    """STARTTLS was accepted ("OK Begin TLS negotiation now." is queued).
-
-    Send the queued bytes, run the handshake, then call `tls_started()`
-    (RFC 9051 §6.2.1); until then the machine reads nothing more.
-    """
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,15 @@ from collections.abc import Callable
 
 from simulator.protocols.imap import mime
 from simulator.protocols.imap.events import FolderSelected, MessageAppended
-from simulator.protocols.imap.replies import CommandFailed, ImapReply
+from simulator.protocols.imap.replies import (
+    FILING_REFUSALS,
+    RENAME_REFUSALS,
+    STORE_REFUSALS,
+    CommandFailed,
+    ImapReply,
+    refusal,
+)
 from simulator.protocols.imap.session import (
-    SEPARATOR,
     Completion,
     Session,
     bad,
@@ -33,6 +39,7 @@ from simulator.protocols.imap.wire import (
     parse_date_time,
     quoted,
 )
+from simulator.protocols.mailbox import SEPARATOR, StoreError, StoreRefusal
 
 INBOX = "INBOX"
 _SEPARATOR = quoted(SEPARATOR)
@@ -77,11 +84,12 @@ def examine(session: Session, tag: str, args: list[Token]) -> Completion:
     return select(session, tag, args, read_only=True)
 
 
-def _change(action: Callable[[], object], reply: ImapReply, session: Session) -> Completion:
+def _change(action: Callable[[], object], reply: ImapReply,
+            words: dict[StoreRefusal, ImapReply] = STORE_REFUSALS) -> Completion:
     try:
         action()
-    except session.config.store_error as error:
-        raise CommandFailed(ImapReply.REFUSED, text=str(error)) from None
+    except StoreError as error:
+        raise refusal(error, words) from None
     return done(reply)
 
 
@@ -90,7 +98,7 @@ def create(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 1:
         raise bad()
     name = mailbox_name(args[0]).removesuffix(SEPARATOR)
-    return _change(lambda: session.store.create(name), ImapReply.CREATE_DONE, session)
+    return _change(lambda: session.store.create(name), ImapReply.CREATE_DONE)
 
 
 def delete(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -98,7 +106,7 @@ def delete(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 1:
         raise bad()
     name = mailbox_name(args[0])
-    return _change(lambda: session.store.delete(name), ImapReply.DELETE_DONE, session)
+    return _change(lambda: session.store.delete(name), ImapReply.DELETE_DONE)
 
 
 def rename(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -106,7 +114,8 @@ def rename(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) != 2:
         raise bad()
     old, new = mailbox_name(args[0]), mailbox_name(args[1])
-    return _change(lambda: session.store.rename(old, new), ImapReply.RENAME_DONE, session)
+    return _change(lambda: session.store.rename(old, new), ImapReply.RENAME_DONE,
+                   RENAME_REFUSALS)
 
 
 def subscribe(session: Session, tag: str, args: list[Token]) -> Completion:
@@ -152,7 +161,13 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
         session.send(b"* LIST (\\Noselect) " + _SEPARATOR + b' ""\r\n')
         return done(ImapReply.LIST_DONE)
     matchers = [_pattern(reference + name) for name in names]
-    for folder in session.store:
+    # RFC 9051 §6.3.9: with "%" last, levels of hierarchy that are no mailbox show too
+    levels = [m for m, name in zip(matchers, names, strict=True) if name.endswith("%")]
+    for name, folder in _hierarchy(session):
+        if folder is None:
+            if any(m(name) for m in levels) and "SPECIAL-USE" not in selection:
+                session.send(_parent_line(session, name))
+            continue
         if not any(m(folder.name) for m in matchers):
             continue
         if "SPECIAL-USE" in selection and folder.special_use is None:
@@ -161,6 +176,30 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
         if status_items:
             session.send(_status_line(folder, status_items))
     return done(ImapReply.LIST_DONE)
+
+
+def _hierarchy(session: Session) -> list[tuple[str, ImapFolder | None]]:
+    """Every folder, each after the names above it that are no folder (None):
+    CREATE a.b.c makes a.b.c alone, as Dovecot does with Maildir++."""
+    existing = {folder.name for folder in session.store}
+    listed: list[tuple[str, ImapFolder | None]] = []
+    for folder in session.store:
+        levels = folder.name.split(SEPARATOR)
+        for depth in range(1, len(levels)):
+            parent = SEPARATOR.join(levels[:depth])
+            if parent not in existing:
+                existing.add(parent)
+                listed.append((parent, None))
+        listed.append((folder.name, folder))
+    return listed
+
+
+def _parent_line(session: Session, name: str) -> bytes:
+    """A level of hierarchy with no mailbox: rev2 says \\NonExistent (which implies
+    \\Noselect, RFC 9051 §7.3.1 and RFC 5258 §3.4); rev1 says \\Noselect (RFC 3501 §7.2.2)."""
+    attribute = b"\\NonExistent" if session.rev2 else b"\\Noselect"
+    return (b"* LIST (" + attribute + b" \\HasChildren) " + _SEPARATOR + b" " + astring(name)
+            + b"\r\n")
 
 
 def _return_status(rest: list[Token]) -> tuple[str, ...]:
@@ -260,15 +299,15 @@ def append(session: Session, tag: str, args: list[Token]) -> Completion:
             when = (date - session.config.epoch).total_seconds()
         else:
             raise bad()
-    refusal = append_refusal(session, name, len(message))
-    if refusal is not None:
-        raise refusal
+    refused = append_refusal(session, name, len(message))
+    if refused is not None:
+        raise refused
     header, _ = mime.split_header(message)
     try:
         stored = session.store.file(name, message, mime.field_value(header, "Message-ID"),
                                     when, flags)
-    except session.config.store_error as error:
-        raise CommandFailed(ImapReply.REFUSED, text=str(error)) from None
+    except StoreError as error:
+        raise refusal(error, FILING_REFUSALS) from None
     folder = session.folder(name)
     session.events.append(MessageAppended(folder.name, stored.uid, stored.size))
     return done(ImapReply.APPEND_DONE, uidvalidity=folder.uidvalidity, uid=stored.uid)

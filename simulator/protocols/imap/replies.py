@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from enum import Enum, auto
 
+from simulator.protocols.mailbox import QUOTA_MESSAGE, StoreError, StoreRefusal
+from simulator.protocols.sasl import PASSWORD_EXPOSED, PLAINTEXT_DISALLOWED
+
 
 class ImapReply(Enum):
     """Keys of the server's reply table `REPLIES`."""
@@ -39,6 +42,7 @@ class ImapReply(Enum):
     AUTH_BAD_BASE64 = auto()
     AUTH_MECHANISM = auto()
     PRIVACY_REQUIRED = auto()
+    PASSWORD_EXPOSED = auto()
     STARTTLS_BEGIN = auto()
     TLS_ACTIVE = auto()
     TLS_UNAVAILABLE = auto()
@@ -51,7 +55,11 @@ class ImapReply(Enum):
     BAD_ARGUMENTS = auto()
     NO_MAILBOX_SELECTED = auto()
     NONEXISTENT = auto()
-    REFUSED = auto()
+    ALREADY_EXISTS = auto()
+    TARGET_EXISTS = auto()
+    INVALID_NAME = auto()
+    INBOX_NOT_DELETABLE = auto()
+    INBOX_NOT_RENAMABLE = auto()
     TRYCREATE = auto()
     OVER_QUOTA = auto()
     READ_ONLY = auto()
@@ -110,8 +118,9 @@ REPLIES: dict[ImapReply, str] = {
     ImapReply.AUTH_ABORTED: "BAD Authentication aborted by client.",  # RFC 9051 §6.2.2
     ImapReply.AUTH_BAD_BASE64: "BAD Invalid base64 in response",  # RFC 9051 §6.2.2: BAD
     ImapReply.AUTH_MECHANISM: "NO Unsupported authentication mechanism.",
-    ImapReply.PRIVACY_REQUIRED: "NO [PRIVACYREQUIRED] Cleartext authentication "
-                                "disallowed on non-secure (SSL/TLS) connections.",
+    # imap-login before TLS with disable_plaintext_auth (RFC 9051 §6.2.3, RFC 5530)
+    ImapReply.PRIVACY_REQUIRED: "NO [PRIVACYREQUIRED] " + PLAINTEXT_DISALLOWED,
+    ImapReply.PASSWORD_EXPOSED: "* BAD [ALERT] " + PASSWORD_EXPOSED,  # RFC 9051 §7.1: ALERT
     ImapReply.STARTTLS_BEGIN: "OK Begin TLS negotiation now.",
     ImapReply.TLS_ACTIVE: "BAD TLS is already active.",
     ImapReply.TLS_UNAVAILABLE: "BAD TLS support isn't enabled.",
@@ -125,10 +134,15 @@ REPLIES: dict[ImapReply, str] = {
     ImapReply.BAD_ARGUMENTS: "BAD Error in IMAP command {command}: {detail}",
     ImapReply.NO_MAILBOX_SELECTED: "BAD No mailbox selected.",
     ImapReply.NONEXISTENT: "NO [NONEXISTENT] Mailbox doesn't exist: {name}",
-    ImapReply.REFUSED: "NO {text}",  # the store's own words (Dovecot's)
+    ImapReply.ALREADY_EXISTS: "NO [ALREADYEXISTS] Mailbox already exists",
+    ImapReply.TARGET_EXISTS: "NO [ALREADYEXISTS] Target mailbox already exists",
+    # Dovecot says MAIL_ERROR_PARAMS and MAIL_ERROR_NOTPOSSIBLE with [CANNOT] (RFC 5530)
+    ImapReply.INVALID_NAME: "NO [CANNOT] Invalid mailbox name",
+    ImapReply.INBOX_NOT_DELETABLE: "NO [CANNOT] INBOX can't be deleted.",
+    ImapReply.INBOX_NOT_RENAMABLE: "NO [CANNOT] Renaming INBOX isn't supported.",  # Maildir
     ImapReply.TRYCREATE: "NO [TRYCREATE] Mailbox doesn't exist: {name}",  # RFC 9051 §6.3.12
-    # Dovecot quota plugin quota_exceeded_message, RFC 9208 §4.3 OVERQUOTA
-    ImapReply.OVER_QUOTA: "NO [OVERQUOTA] Quota exceeded (mailbox for user is full)",
+    # RFC 9208 §4.3 OVERQUOTA
+    ImapReply.OVER_QUOTA: "NO [OVERQUOTA] " + QUOTA_MESSAGE,
     ImapReply.READ_ONLY: "NO [READ-ONLY] Mailbox is read-only.",
     ImapReply.SELECT_DONE: "OK [{access}] {verb} completed",
     ImapReply.CREATE_DONE: "OK Create completed.",
@@ -177,3 +191,25 @@ class CommandFailed(Exception):
         super().__init__(reply.name)
         self.reply = reply
         self.fields = fields
+
+
+#: How a folder command (CREATE, DELETE, RENAME) words the store's refusals.
+STORE_REFUSALS: dict[StoreRefusal, ImapReply] = {
+    StoreRefusal.NO_SUCH_FOLDER: ImapReply.NONEXISTENT,
+    StoreRefusal.ALREADY_EXISTS: ImapReply.ALREADY_EXISTS,
+    StoreRefusal.INVALID_NAME: ImapReply.INVALID_NAME,
+    StoreRefusal.INBOX_CANNOT_BE_DELETED: ImapReply.INBOX_NOT_DELETABLE,
+    StoreRefusal.INBOX_CANNOT_BE_RENAMED: ImapReply.INBOX_NOT_RENAMABLE,
+    StoreRefusal.OVER_QUOTA: ImapReply.OVER_QUOTA,
+}
+#: Where a command words a refusal its own way: RENAME's target, APPEND's and
+#: COPY's missing folder (RFC 9051 §6.3.12, §6.4.7: TRYCREATE).
+RENAME_REFUSALS = {**STORE_REFUSALS, StoreRefusal.ALREADY_EXISTS: ImapReply.TARGET_EXISTS}
+FILING_REFUSALS = {**STORE_REFUSALS, StoreRefusal.NO_SUCH_FOLDER: ImapReply.TRYCREATE}
+
+
+def refusal(
+    error: StoreError, words: dict[StoreRefusal, ImapReply] = STORE_REFUSALS
+) -> CommandFailed:
+    """The NO that says why the store refused."""
+    return CommandFailed(words[error.reason], name=error.folder)

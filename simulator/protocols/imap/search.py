@@ -205,6 +205,7 @@ def _date_key(name: str, text: str) -> Predicate:
     test = name.removeprefix("SENT")
 
     def matches(c: Candidate) -> bool:
+        """Whether the message's date (INTERNALDATE, or Date: for SENT*) passes the test."""
         when = _sent_date(c) if sent else (c.epoch + timedelta(seconds=c.message.internal_date))
         if when is None:
             return False

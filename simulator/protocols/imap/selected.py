@@ -22,7 +22,13 @@ from simulator.protocols.imap.fetch import (
     render,
 )
 from simulator.protocols.imap.mailboxes import parse_flag
-from simulator.protocols.imap.replies import CommandFailed, ImapReply, reply_line
+from simulator.protocols.imap.replies import (
+    FILING_REFUSALS,
+    CommandFailed,
+    ImapReply,
+    refusal,
+    reply_line,
+)
 from simulator.protocols.imap.search import (
     Candidate,
     SearchSyntaxError,
@@ -40,6 +46,7 @@ from simulator.protocols.imap.wire import (
     format_sequence_set,
     parse_sequence_set,
 )
+from simulator.protocols.mailbox import StoreError
 
 SEEN, DELETED = "\\Seen", "\\Deleted"
 
@@ -254,8 +261,8 @@ def copy(session: Session, tag: str, args: list[Token], by_uid: bool = False,
         try:
             stored = session.store.file(name, message.content, message.message_id,
                                         message.internal_date, set(message.flags))
-        except session.config.store_error as error:
-            raise CommandFailed(ImapReply.REFUSED, text=str(error)) from None
+        except StoreError as error:
+            raise refusal(error, FILING_REFUSALS) from None
         new_uids.append(stored.uid)
         session.events.append(MessageAppended(target.name, stored.uid, stored.size))
     fields = {"uidvalidity": target.uidvalidity,

@@ -83,7 +83,7 @@ class ImapServer(ConnectionCommands):
         self.config = config
         self.state = ImapState.NOT_AUTHENTICATED
         self.username: str | None = None
-        self.tls_active = False
+        self.tls = None  # the TLS version once the session is encrypted
         self.session = Session(config)
         self._lines = LineBuffer(config.max_line_length)
         self._command = bytearray()  # the command read so far, literals included
@@ -94,6 +94,7 @@ class ImapServer(ConnectionCommands):
         self._idle_tag: str | None = None  # idling: the next line must be DONE
         self._pending: tuple[str, Command] | None = None  # credentials with the agent
         self._tls_wait = False  # STARTTLS accepted, handshake not done
+        self._greeting_due = False  # greet() was called, the greeting not yet sent
         self._bad_commands = 0  # in a row, as Dovecot counts them
         self._commands: dict[Command, _Handler] = {
             Command.CAPABILITY: self._capability, Command.NOOP: self._noop,
@@ -120,9 +121,12 @@ class ImapServer(ConnectionCommands):
     # -- the agent's side -------------------------------------------------
 
     def greet(self) -> None:
-        """Queue the greeting (RFC 9051 §7.1.1), capabilities included as Dovecot does."""
-        self._send(ImapReply.GREETING, capabilities=self._capabilities(),
-                   software=self.config.software)
+        """Queue the greeting (RFC 9051 §7.1.1), capabilities included as Dovecot does.
+
+        They are written when the greeting is sent: on port 993 the handshake
+        comes first (RFC 8314 §3), so they say what holds inside TLS.
+        """
+        self._greeting_due = True
 
     def receive_data(self, data: bytes) -> None:
         """Take bytes from the client; b"" (end of input) ends the session silently."""
@@ -145,6 +149,11 @@ class ImapServer(ConnectionCommands):
 
     def data_to_send(self) -> bytes:
         """The bytes queued for the client since the last call."""
+        if self._greeting_due:
+            self._greeting_due = False
+            greeting = reply_line(ImapReply.GREETING, "*", software=self.config.software,
+                                  capabilities=self._capabilities())
+            self.session.out[:0] = greeting
         data = bytes(self.session.out)
         self.session.out.clear()
         return data
@@ -161,19 +170,6 @@ class ImapServer(ConnectionCommands):
         tag, command = self._take_pending()
         self.username = None
         self._finish(tag, command, CommandFailed(reply))
-
-    def tls_started(self) -> None:
-        """The TLS handshake after STARTTLS is done: the session starts over.
-
-        Whatever the client sent in clear after STARTTLS is thrown away
-        (RFC 9051 §6.2.1; the command injection of CVE-2011-0411).
-        """
-        if not self._tls_wait:
-            raise RuntimeError("tls_started() without an accepted STARTTLS")
-        self._tls_wait = False
-        self.tls_active = True
-        self._lines = LineBuffer(self.config.max_line_length)
-        self._bad_commands = 0
 
     def notify(self) -> None:
         """The mailbox changed (another session, a delivery): while the client
@@ -206,9 +202,9 @@ class ImapServer(ConnectionCommands):
         if after_login or self.state is not ImapState.NOT_AUTHENTICATED:
             return " ".join(CAPABILITIES_AFTER_LOGIN) + f" APPENDLIMIT={self.config.append_limit}"
         names = list(CAPABILITIES)
-        if self.config.tls_available and not self.tls_active:
+        if self.config.tls_available and self.tls is None:
             names.append("STARTTLS")
-        if self.config.require_tls and not self.tls_active:
+        if self.config.require_tls and self.tls is None:
             names.append("LOGINDISABLED")  # Dovecot then lists no AUTH= mechanism
         else:
             names.append("AUTH=" + MECHANISM)

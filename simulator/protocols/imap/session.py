@@ -15,24 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from simulator.protocols.common import MESSAGE_SIZE_LIMIT
 from simulator.protocols.imap.events import ImapServerEvent
 from simulator.protocols.imap.replies import CommandFailed, ImapReply
 from simulator.protocols.imap.store import ImapFolder, ImapMailbox
 from simulator.protocols.imap.view import FolderView
 from simulator.protocols.imap.wire import Atom, String, Token
+from simulator.protocols.tls import TlsVersion
 
-#: The hierarchy separator of Dovecot's default namespace with Maildir++.
-SEPARATOR = "."
-#: Postfix message_size_limit (10240000): what an MTA would not take in,
-#: APPEND does not either (RFC 7889 APPENDLIMIT; Dovecot's mail_max_size).
-DEFAULT_APPEND_LIMIT = 10_240_000
 #: Dovecot imap_max_line_length: a command's octets, literals included,
 #: APPEND's message literal excepted.
 MAX_LINE_LENGTH = 64 * 1024
-
-
-class StoreRefused(Exception):
-    """Stand-in for the store's exception class until the agent names its own."""
 
 
 @dataclass(frozen=True)
@@ -41,21 +34,22 @@ class ImapServerConfig:
 
     hostname: str
     software: str = "Dovecot"
-    #: The class of exception the store raises for a refusal (the agent passes
-    #: `simulator.mailstore.StoreError`); its text follows NO.
-    store_error: type[Exception] = StoreRefused
     #: Simulated time 0 as a date, for INTERNALDATE and SEARCH dates.
     epoch: datetime = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
     #: The simulated time now, in seconds: APPEND's default INTERNALDATE.
     clock: Callable[[], float] = lambda: 0.0
     #: Whether STARTTLS is offered (a certificate is configured).
     tls_available: bool = False
+    #: The version the server's ServerHello chooses (Dovecot ssl_min_protocol allowing).
+    tls_version: TlsVersion = TlsVersion.TLS1_3
     #: Dovecot disable_plaintext_auth=yes: LOGINDISABLED until TLS (RFC 9051 §6.2.3).
     require_tls: bool = False
     #: RFC 9051 §5.4: the autologout timer is at least 30 minutes (Dovecot: 30).
     autologout: float = 30 * 60.0
     max_line_length: int = MAX_LINE_LENGTH
-    append_limit: int = DEFAULT_APPEND_LIMIT
+    #: What an MTA would not take in, APPEND does not either (RFC 7889 APPENDLIMIT;
+    #: Dovecot's mail_max_size).
+    append_limit: int = MESSAGE_SIZE_LIMIT
     #: imap-login CLIENT_MAX_BAD_COMMANDS (3) and imap CLIENT_MAX_BAD_COMMANDS (20).
     login_max_bad_commands: int = 3
     max_bad_commands: int = 20

@@ -3,9 +3,9 @@
 The machine never imports the store: the agent hands `login()` any object
 that has this shape (`simulator.mailstore.Mailbox`, with its `Folder` and
 `StoredMessage`, does).  The server reads the store directly and changes
-it only through these names; a change the store refuses raises the
-exception class the agent names in `ImapServerConfig.store_error`, whose
-text is what the server says after NO (Dovecot's words, RFC 5530 codes).
+it only through these names; a change the store refuses raises
+`protocols.mailbox.StoreError`, whose reason the server words as Dovecot
+does (`replies.STORE_REFUSALS`, RFC 5530 codes).
 """
 
 from __future__ import annotations

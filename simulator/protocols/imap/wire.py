@@ -125,6 +125,7 @@ class _Reader:
         self.at = 0
 
     def sequence(self, closing: int | None) -> list[Token]:
+        """Tokens up to `closing` (")" of a list) or, if None, to the end."""
         tokens: list[Token] = []
         while True:
             while self.at < len(self.data) and self.data[self.at] == 0x20:
@@ -140,6 +141,7 @@ class _Reader:
             tokens.append(self.token(char))
 
     def token(self, char: int) -> Token:
+        """The token that starts with `char`: a list, quoted string, literal or atom."""
         if char == ord("("):
             self.at += 1
             return ParenList(tuple(self.sequence(closing=ord(")"))))
@@ -152,6 +154,7 @@ class _Reader:
         return self.atom()
 
     def quoted(self) -> String:
+        """A quoted string, its escapes undone (RFC 9051 §4.3)."""
         out = bytearray()
         self.at += 1
         while self.at < len(self.data):
@@ -170,6 +173,7 @@ class _Reader:
         raise WireSyntaxError("Missing '\"'")
 
     def literal(self) -> String:
+        """A literal: ``{n}`` or ``{n+}``, CRLF, then n octets (RFC 9051 §4.3, RFC 7888)."""
         match = _LITERAL_START.match(self.data, self.at)
         if match is None:
             raise WireSyntaxError("Invalid literal size")
@@ -181,6 +185,7 @@ class _Reader:
         return String(self.data[start:self.at], literal=True)
 
     def atom(self) -> Atom:
+        """An atom, read as Dovecot reads it: brackets may hold spaces and lists."""
         start, depth = self.at, 0
         while self.at < len(self.data):
             char = self.data[self.at]

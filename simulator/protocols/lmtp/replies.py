@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from simulator.protocols.mailbox import QUOTA_MESSAGE
 from simulator.protocols.smtp import REPLIES as SMTP_REPLIES
 from simulator.protocols.smtp import Reply, SmtpReply
 from simulator.protocols.smtp import reply as smtp_reply
@@ -25,9 +26,6 @@ class LmtpReply(Enum):
     QUOTA_EXCEEDED = "quota_exceeded"
     QUOTA_EXCEEDED_TEMPORARY = "quota_exceeded_temporary"
 
-
-#: Dovecot's quota plugin's message (src/plugins/quota/quota.c, quota_exceeded_message).
-QUOTA_MESSAGE = "Quota exceeded (mailbox for user is full)"
 
 ReplyText = tuple[int, str | None, str]
 R, L = SmtpReply, LmtpReply

@@ -65,10 +65,19 @@ class LmtpServer(SmtpServer):
             super()._conclude(verb, outcome, subject)
 
     def _each(self, replies: Sequence[Reply], event: MessageReceived | object) -> None:
-        """Send all replies; the last one ends the transaction."""
+        """Send all replies; the last one ends the transaction.
+
+        Each refused recipient is an error (as every 4yz/5yz reply is, Postfix
+        smtpd's count); a message saved for someone forgives the errors before
+        it, as an accepted message does in SMTP.  `_answer` counts the last reply.
+        """
         *first, last = replies
         for answer in first:
             self._send(answer)
+        if any(answer.is_positive for answer in replies):
+            self.error_count = 0
+        else:
+            self.error_count += len(first)
         self._answer(Verb.DATA_END, last, event)
 
     def _recipient_count(self) -> int:

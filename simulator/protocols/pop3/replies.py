@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import Enum, auto
 
 from simulator.protocols.common import CRLF
+from simulator.protocols.sasl import PLAINTEXT_DISALLOWED
 
 
 class Pop3Reply(Enum):
@@ -96,9 +97,7 @@ REPLIES: dict[Pop3Reply, str] = {
     Pop3Reply.TLS_ACTIVE: "-ERR TLS is already active.",
     Pop3Reply.TLS_DISABLED: "-ERR TLS support isn't enabled.",
     # Dovecot disable_plaintext_auth = yes, before TLS (RFC 2595 §2.2; RFC 3206 §5)
-    Pop3Reply.PLAINTEXT_DISALLOWED: (
-        "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
-    ),
+    Pop3Reply.PLAINTEXT_DISALLOWED: "-ERR [AUTH] " + PLAINTEXT_DISALLOWED,
 }
 
 # RFC 2449 §6, RFC 3206 §6, in Dovecot's order.  Before login: STLS (RFC 2595

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.protocols.common import MESSAGE_SIZE_LIMIT
 from simulator.protocols.tls import TlsVersion
 
 
@@ -15,7 +16,7 @@ class SmtpServerConfig:
     software: str = "Postfix"
     offer_auth: bool = False
     auth_required: bool = False  # RFC 6409 §4.3: 530 before AUTH
-    max_message_size: int = 10240000  # Postfix message_size_limit (0 = none)
+    max_message_size: int = MESSAGE_SIZE_LIMIT  # Postfix message_size_limit (0 = none)
     max_recipients: int = 1000  # Postfix smtpd_recipient_limit
     smtpd_helo_required: bool = False  # Postfix default: MAIL before HELO/EHLO is fine
     strict_rfc821_envelopes: bool = False  # Postfix default: "MAIL FROM:a@b" without <>

@@ -6,7 +6,7 @@ The agent's part is played the simplest way: the password "secret" logs in
 
 from __future__ import annotations
 
-from simulator.mailstore import Mailbox, StoreError
+from simulator.mailstore import Mailbox
 from simulator.protocols.common import NEED_DATA
 from simulator.protocols.imap import (
     CredentialsReceived,
@@ -41,7 +41,7 @@ def sample_mailbox(quota: int | None = None) -> Mailbox:
 
 def config(**changes: object) -> ImapServerConfig:
     """A server configuration with the store's error class and a fixed clock."""
-    settings: dict[str, object] = {"store_error": StoreError, "clock": lambda: 5 * DAY}
+    settings: dict[str, object] = {"clock": lambda: 5 * DAY}
     settings.update(changes)
     return ImapServerConfig("imap.example.org", **settings)  # type: ignore[arg-type]
 

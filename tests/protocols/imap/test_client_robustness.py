@@ -34,6 +34,7 @@ from simulator.protocols.imap.client_states import (
     Select,
     Store,
 )
+from simulator.protocols.tls import TlsVersion
 
 S = ImapClientState
 GREETING = b"* OK [CAPABILITY IMAP4rev2 IDLE MOVE] Dovecot ready.\r\n"
@@ -242,12 +243,14 @@ def test_credentials_that_need_a_literal_are_refused() -> None:
         ImapClient(ImapClientConfig("alice", "pass\r\nword"))
 
 
-def test_stop_idle_and_tls_started_only_when_they_make_sense() -> None:
+def test_stop_idle_and_tls_established_only_when_they_make_sense() -> None:
     client = client_for()
     with pytest.raises(LocalProtocolError):
         client.stop_idle()
-    with pytest.raises(LocalProtocolError):
-        client.tls_started()
+    client.receive_data(b"* OK ready\r\n")
+    drain(client)
+    with pytest.raises(LocalProtocolError):  # greeted in clear, no STARTTLS asked
+        client.tls_established(TlsVersion.TLS1_3)
 
 
 def test_a_session_closed_by_bye_takes_no_more_actions() -> None:

@@ -6,9 +6,9 @@ Both agents are played the simplest way: the server logs in the password
 
 from __future__ import annotations
 
-from simulator.mailstore import Mailbox, StoreError
+from simulator.mailstore import Mailbox
 from simulator.protocols.common import NEED_DATA
-from simulator.protocols.imap import CredentialsReceived, ImapServer, ImapServerConfig, TlsRequested
+from simulator.protocols.imap import CredentialsReceived, ImapServer, ImapServerConfig
 from simulator.protocols.imap.client import ImapClient
 from simulator.protocols.imap.client_events import (
     FlagsChanged,
@@ -25,7 +25,6 @@ from simulator.protocols.imap.client_events import (
     Ready,
     SearchResult,
     SessionClosed,
-    StartTlsAccepted,
 )
 from simulator.protocols.imap.client_states import (
     Action,
@@ -45,6 +44,7 @@ from simulator.protocols.imap.client_states import (
     Select,
     Store,
 )
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 PASSWORD = "secret"
 LUNCH = b"From: bob@example.org\r\nSubject: Lunch\r\n\r\nNoon?\r\n"
@@ -70,7 +70,7 @@ class Pair:
     def __init__(self, box: Mailbox, *actions: Action, **options: object) -> None:
         self.box = box
         self.server = ImapServer(ImapServerConfig(
-            "imap.example.org", store_error=StoreError,
+            "imap.example.org",
             tls_available=bool(options.get("use_starttls"))))  # fmt: skip
         config = ImapClientConfig("alice", str(options.pop("password", PASSWORD)),
                                   actions=actions, **options)  # type: ignore[arg-type]
@@ -97,8 +97,8 @@ class Pair:
     def _client_events(self) -> None:
         while (event := self.client.next_event()) is not NEED_DATA:
             self.events.append(event)
-            if isinstance(event, StartTlsAccepted):
-                self.client.tls_started()
+            if isinstance(event, TlsRequested):
+                self.client.tls_established(TlsVersion.TLS1_2)
 
     def _server_events(self) -> None:
         while (event := self.server.next_event()) is not NEED_DATA:
@@ -108,7 +108,7 @@ class Pair:
                 else:
                     self.server.reject_login()
             elif isinstance(event, TlsRequested):
-                self.server.tls_started()
+                self.server.tls_established(TlsVersion.TLS1_2)
 
 
 def of_type(events: list[object], kind: type) -> list[object]:
@@ -127,7 +127,7 @@ def test_desktop_client_reads_new_mail_flags_and_files_sent_mail() -> None:
     assert of_type(events, SearchResult) == [SearchResult((2,)), SearchResult((1, 2))]
     (fetched,) = of_type(events, MessageFetched)
     assert fetched.uid == 2 and fetched.content == REPORT  # type: ignore[attr-defined]
-    assert "\\Seen" in box.inbox.by_uid(2).flags  # BODY[] marks read (§6.4.5)
+    assert "\\Seen" in box.inbox.messages[1].flags  # BODY[] marks read (§6.4.5)
     (changed,) = of_type(events, FlagsChanged)
     assert changed.uid == 1 and set(changed.flags) == {"\\Seen", "\\Flagged"}  # type: ignore[attr-defined]
     assert of_type(events, FolderListed) == []  # SELECT's LIST (§6.3.2) is not news
@@ -146,12 +146,12 @@ def test_webmail_lists_headers_then_opens_one_without_marking_it_twice() -> None
     headers = of_type(events, HeadersFetched)
     assert [h.uid for h in headers] == [1, 2]  # type: ignore[attr-defined]
     assert headers[1].header.startswith(b"From: carol")  # type: ignore[attr-defined]
-    assert "\\Seen" not in box.inbox.by_uid(2).flags  # BODY.PEEK leaves \Seen alone
+    assert "\\Seen" not in box.inbox.messages[1].flags  # BODY.PEEK leaves \Seen alone
     assert isinstance(events[-1], Ready)
     pair.client.perform(Fetch((2,), peek=True), Store((2,)))
     events = pair.pump()
     assert of_type(events, MessageFetched)[0].content == REPORT  # type: ignore[attr-defined]
-    assert "\\Seen" in box.inbox.by_uid(2).flags
+    assert "\\Seen" in box.inbox.messages[1].flags
 
 
 def test_move_to_trash_expunge_list_and_status() -> None:
@@ -191,8 +191,8 @@ def test_authenticate_plain_over_starttls() -> None:
     box = mailbox()
     pair = Pair(box, Logout(), use_starttls=True, mechanism=Mechanism.PLAIN)
     events = pair.pump()
-    assert isinstance(events[1], StartTlsAccepted)
-    assert pair.client.tls and pair.server.tls_active
+    assert events[1] == TlsRequested()
+    assert pair.client.tls is pair.server.tls is TlsVersion.TLS1_2
     assert of_type(events, LoggedIn)
     assert isinstance(events[-1], SessionClosed) and events[-1].ok
 

@@ -31,7 +31,6 @@ from simulator.protocols.imap.client_events import (
     Ready,
     SearchResult,
     SessionClosed,
-    StartTlsAccepted,
 )
 from simulator.protocols.imap.client_states import (
     Action,
@@ -53,6 +52,7 @@ from simulator.protocols.imap.client_states import (
     Select,
     Store,
 )
+from simulator.protocols.tls import TlsRequested, TlsVersion
 
 CAPS = "IMAP4rev2 IDLE MOVE"
 GREETING = f"* OK [CAPABILITY {CAPS} AUTH=PLAIN] Dovecot ready.\r\n".encode()
@@ -211,10 +211,10 @@ def starttls_client() -> ImapClient:
 def test_starttls_then_the_handshake_then_capability_again_then_login() -> None:
     client = starttls_client()
     play(client, [Step(b"A0001 OK Begin TLS negotiation now.\r\n", b"",
-                       (StartTlsAccepted("Begin TLS negotiation now."),))])  # fmt: skip
+                       (TlsRequested(),))])  # fmt: skip
     assert client.state is ImapClientState.TLS_HANDSHAKE
-    client.tls_started()
-    assert client.tls and client.capabilities == frozenset()
+    client.tls_established(TlsVersion.TLS1_3)
+    assert client.tls is TlsVersion.TLS1_3 and client.capabilities == frozenset()
     play(client, [
         Step(b"", b"A0002 CAPABILITY\r\n"),
         Step(b"* CAPABILITY IMAP4rev2 AUTH=PLAIN\r\nA0002 OK done\r\n",
@@ -225,8 +225,8 @@ def test_starttls_then_the_handshake_then_capability_again_then_login() -> None:
 def test_plain_text_injected_after_the_starttls_ok_is_refused() -> None:
     client = starttls_client()
     client.receive_data(b"A0001 OK Begin TLS.\r\n* CAPABILITY IMAP4rev2 AUTH=PLAIN\r\n")
-    assert isinstance(client.next_event(), StartTlsAccepted)
-    client.tls_started()
+    assert client.next_event() == TlsRequested()
+    client.tls_established(TlsVersion.TLS1_3)
     (error,) = drain(client)
     assert "plain-text bytes after STARTTLS" in error.detail  # type: ignore[attr-defined]
     assert client.closed and client.data_to_send() == b""

@@ -13,9 +13,11 @@ from simulator.protocols.imap import (
     ImapState,
     LoggedIn,
     LoggedOut,
-    TlsRequested,
 )
 from simulator.protocols.sasl import encode_plain
+from simulator.protocols.tls import TlsRequested, TlsVersion
+
+TLS13 = TlsVersion.TLS1_3
 
 PLAIN = encode_plain("alice", "secret").encode()
 
@@ -68,11 +70,11 @@ def test_starttls_waits_for_the_handshake_then_starts_over() -> None:
     harness = Harness(tls_available=True)
     assert b" STARTTLS " in harness.greeting
     harness.server.receive_data(b"a1 STARTTLS\r\na2 LOGIN alice secret\r\n")
-    assert harness.server.next_event() == TlsRequested()
-    assert harness.server.next_event() is NEED_DATA  # nothing read until tls_started()
+    assert harness.server.next_event() == TlsRequested(TLS13)  # the version the server chooses
+    assert harness.server.next_event() is NEED_DATA  # nothing read until tls_established()
     assert harness.server.data_to_send() == b"a1 OK Begin TLS negotiation now.\r\n"
-    harness.server.tls_started()
-    assert harness.server.tls_active
+    harness.server.tls_established(TLS13)
+    assert harness.server.tls is TLS13
     assert harness.lines(b"a3 CAPABILITY\r\n")[0] == (
         "* CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR ENABLE IDLE LITERAL+ AUTH=PLAIN")
     assert harness.lines(b"a4 STARTTLS\r\n") == ["a4 BAD TLS is already active."]
@@ -82,7 +84,7 @@ def test_injected_command_after_starttls_is_not_run() -> None:
     harness = Harness(tls_available=True)
     harness.server.receive_data(b"a1 STARTTLS\r\na2 LOGIN alice secret\r\n")
     harness.pump()
-    harness.server.tls_started()
+    harness.server.tls_established(TLS13)
     harness.server.data_to_send()
     harness.pump()
     assert harness.server.state is ImapState.NOT_AUTHENTICATED
@@ -90,9 +92,12 @@ def test_injected_command_after_starttls_is_not_run() -> None:
     assert not any(isinstance(e, CredentialsReceived) for e in harness.events)
 
 
-def test_tls_started_without_starttls_is_a_caller_bug() -> None:
+def test_implicit_tls_needs_no_starttls_and_a_second_handshake_is_a_caller_bug() -> None:
+    harness = Harness(tls_available=True)
+    harness.server.tls_established(TLS13)  # port 993: TLS before anything (RFC 8314 §3)
+    assert "STARTTLS" not in harness.lines(b"a1 CAPABILITY\r\n")[0]
     with pytest.raises(RuntimeError):
-        Harness().server.tls_started()
+        harness.server.tls_established(TLS13)
 
 
 def test_logindisabled_until_tls() -> None:
@@ -100,12 +105,16 @@ def test_logindisabled_until_tls() -> None:
     assert harness.greeting.startswith(
         b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR ENABLE IDLE LITERAL+ STARTTLS"
         b" LOGINDISABLED] Dovecot ready.")
-    refusal = ("a1 NO [PRIVACYREQUIRED] Cleartext authentication disallowed on non-secure"
+    # Dovecot 2.3 imap-login's words: an ALERT when the password came anyway, then the NO
+    alert = ("* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your"
+             " client did it anyway. If anyone was listening, the password was exposed.")
+    refusal = ("a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure"
                " (SSL/TLS) connections.")
-    assert harness.lines(b"a1 LOGIN alice secret\r\n") == [refusal]
-    assert harness.lines(b"a1 AUTHENTICATE PLAIN " + PLAIN + b"\r\n") == [refusal]
+    assert harness.lines(b"a1 LOGIN alice secret\r\n") == [alert, refusal]
+    assert harness.lines(b"a1 AUTHENTICATE PLAIN " + PLAIN + b"\r\n") == [alert, refusal]
+    assert harness.lines(b"a1 AUTHENTICATE PLAIN\r\n") == [refusal]  # no password sent yet
     harness.send(b"a2 STARTTLS\r\n")
-    harness.server.tls_started()
+    harness.server.tls_established(TLS13)
     assert harness.lines(b"a3 LOGIN alice secret\r\n")[0].startswith("a3 OK")
 
 

@@ -36,6 +36,32 @@ def test_rename_keeps_uidvalidity_and_messages() -> None:
         "t NO [ALREADYEXISTS] Target mailbox already exists"]
 
 
+def test_rename_takes_the_inferiors_along_and_inbox_is_refused() -> None:
+    harness = Harness().login()
+    harness.send(b"c CREATE Work\r\nd CREATE Work.Reports\r\n")
+    assert harness.lines(b"r RENAME Work Jobs\r\n") == ["r OK Rename completed."]  # §6.3.6
+    assert harness.lines(b'l LIST "" "J*"\r\n')[:2] == [
+        '* LIST (\\HasChildren \\Subscribed) "." Jobs',
+        '* LIST (\\HasNoChildren \\Subscribed) "." Jobs.Reports']
+    assert harness.lines(b"i RENAME INBOX Old\r\n") == [
+        "i NO [CANNOT] Renaming INBOX isn't supported."]
+
+
+def test_list_percent_shows_the_levels_above_a_nested_folder() -> None:
+    """RFC 9051 §6.3.9: a level of hierarchy that is no mailbox is listed, \\NonExistent
+    in rev2 (it implies \\Noselect, RFC 5258 §3.4), \\Noselect to an IMAP4rev1 client."""
+    harness = Harness().login()
+    assert harness.lines(b"c CREATE a.b.c\r\n") == ["c OK Create completed."]
+    assert harness.lines(b'l LIST "" "a%"\r\n') == [
+        '* LIST (\\Noselect \\HasChildren) "." a', "l OK List completed."]
+    assert harness.lines(b'm LIST "" "a.%"\r\n') == [
+        '* LIST (\\Noselect \\HasChildren) "." a.b', "m OK List completed."]
+    assert harness.lines(b'n LIST "" "a*"\r\n') == [
+        '* LIST (\\HasNoChildren \\Subscribed) "." a.b.c', "n OK List completed."]
+    harness.send(b"e ENABLE IMAP4rev2\r\n")
+    assert '* LIST (\\NonExistent \\HasChildren) "." a' in harness.lines(b'o LIST "" "%"\r\n')
+
+
 def test_a_folder_made_again_gets_a_new_uidvalidity() -> None:
     harness = Harness().login()
     harness.send(b"c CREATE Work\r\n")

@@ -94,7 +94,7 @@ CASES: list[tuple[str, bytes, list[str], str]] = [
         'a NO [ALREADYEXISTS] Mailbox already exists',
     ], 'AUTHENTICATED'),
     ('AUTHENTICATED', b'a DELETE INBOX\r\n', [
-        "a NO INBOX can't be deleted.",
+        "a NO [CANNOT] INBOX can't be deleted.",
     ], 'AUTHENTICATED'),
     ('AUTHENTICATED', b'a DELETE Nope\r\n', [
         "a NO [NONEXISTENT] Mailbox doesn't exist: Nope",
