@@ -27,9 +27,8 @@ from typing import Any
 
 import simpy
 from simpy.events import NORMAL, PENDING
-from simpy.resources.store import StoreGet
 
-from simulator.net.connection import Endpoint
+from simulator.net.connection import Endpoint, InboxGet
 
 
 class Reader:
@@ -39,7 +38,7 @@ class Reader:
         self.endpoint = endpoint
         self.env = endpoint.network.env
         self.seconds = seconds
-        self._arrival: StoreGet | None = None  # the read under way, if any
+        self._arrival: InboxGet | None = None  # the read under way, if any
         self._wake: simpy.Event | None = None  # what the session waits on meanwhile
         #: Where the current wait's timeout would be in SimPy's queue: (deadline, event id).
         self._due = (0.0, 0)

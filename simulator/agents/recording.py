@@ -19,9 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 import simpy
-from simpy.resources.store import StoreGet
 
-from simulator.net.connection import Endpoint
+from simulator.net.connection import Endpoint, InboxGet
 from simulator.trace import Kind, Trace
 from simulator.trace_data import ProtocolLine
 
@@ -119,7 +118,7 @@ class Wire:
         self.recorder.feed(data)
         self.endpoint.send(data)
 
-    def recv(self) -> StoreGet:
+    def recv(self) -> InboxGet:
         """An event yielding the next bytes from the peer (b"" once it has closed)."""
         return self.endpoint.recv()
 

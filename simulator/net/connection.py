@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
-from simpy.resources.store import StoreGet
+from simpy.events import PENDING
 
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
@@ -51,12 +51,55 @@ class ConnectError:
     reason: str  # "Connection refused" or "Connection timed out"
 
 
-class Inbox(simpy.Store):
-    """A store that items reach by `Courier`: bytes, or accepted connections."""
+class Inbox:
+    """Where items arrive by `Courier`: bytes, or accepted connections.
+
+    It keeps the events of an unbounded `simpy.Store`, one for one and in
+    the same order, without the generic machinery of SimPy's resources: a
+    put adds its item at once and succeeds; when the put is processed, the
+    first waiting get takes the first item.  A get succeeds at once if an
+    item is there.
+    """
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.items: list[Any] = []
+        self.get_queue: list[InboxGet] = []
+
+    def put(self, item: Any) -> simpy.Event:
+        """Add `item`; the event succeeds now and, processed, hands it to a waiting get."""
+        self.items.append(item)
+        put = simpy.Event(self.env)
+        put.callbacks.append(self._trigger_get)
+        put.succeed()
+        return put
+
+    def get(self) -> InboxGet:
+        """An event that yields the next item."""
+        return InboxGet(self)
 
     def arrive(self, arrival: simpy.Event) -> None:
         """The callback of an item's timeout: put the item in."""
         self.put(arrival._value)
+
+    def _trigger_get(self, put: simpy.Event | None = None) -> None:
+        if self.get_queue and self.items:
+            self.get_queue.pop(0).succeed(self.items.pop(0))
+
+
+class InboxGet(simpy.Event):
+    """A request for the next item of an `Inbox`, served in order."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__(inbox.env)
+        self.inbox = inbox
+        inbox.get_queue.append(self)
+        inbox._trigger_get()
+
+    def cancel(self) -> None:
+        """Withdraw the request if no item has been taken for it yet."""
+        if self._value is PENDING:
+            self.inbox.get_queue.remove(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +159,7 @@ class Endpoint:
         """
         return self.peer._last_arrival > self.network.env.now
 
-    def recv(self) -> StoreGet:
+    def recv(self) -> InboxGet:
         """An event that yields the next chunk of bytes (b"" once closed)."""
         return self.inbox.get()
 
