@@ -91,7 +91,7 @@ class InboxGet(simpy.Event):
     """A request for the next item of an `Inbox`, served in order."""
 
     def __init__(self, inbox: Inbox) -> None:
-        super().__init__(inbox.env)
+        self.env, self.callbacks = inbox.env, []  # what Event.__init__ does
         self.inbox = inbox
         inbox.get_queue.append(self)
         inbox._trigger_get()
