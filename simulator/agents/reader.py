@@ -28,7 +28,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, PENDING
 
-from simulator.net.connection import Endpoint, InboxGet
+from simulator.net.connection import Endpoint, InboxGet, trigger
 
 
 class Reader:
@@ -73,7 +73,7 @@ class Reader:
     def _arrived(self, arrival: simpy.Event) -> None:
         wake = self._wake
         if arrival is self._arrival and wake is not None and wake._value is PENDING:
-            wake.succeed()
+            trigger(wake)
 
     def _arm(self) -> None:
         """Put the watchdog at the current wait's place in SimPy's queue."""
@@ -89,6 +89,6 @@ class Reader:
         if wake is None or wake._value is not PENDING:
             return  # no wait under way, or the bytes came: the next wait sets the watchdog
         if self._timer_at is self._due:
-            wake.succeed()
+            trigger(wake)
         else:
             self._arm()

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
@@ -51,6 +52,17 @@ class ConnectError:
     reason: str  # "Connection refused" or "Connection timed out"
 
 
+def trigger(event: simpy.Event, value: Any = None) -> None:
+    """`event.succeed(value)` for a pending event, without its two calls (the hot path).
+
+    The event goes into SimPy's queue now, with the next event number, as
+    `Environment.schedule` puts it.
+    """
+    env = event.env
+    event._ok, event._value = True, value
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
+
+
 class Inbox:
     """Where items arrive by `Courier`: bytes, or accepted connections.
 
@@ -71,7 +83,7 @@ class Inbox:
         self.items.append(item)
         put = simpy.Event(self.env)
         put.callbacks.append(self._trigger_get)
-        put.succeed()
+        trigger(put)
         return put
 
     def get(self) -> InboxGet:
@@ -84,7 +96,7 @@ class Inbox:
 
     def _trigger_get(self, put: simpy.Event | None = None) -> None:
         if self.get_queue and self.items:
-            self.get_queue.pop(0).succeed(self.items.pop(0))
+            trigger(self.get_queue.pop(0), self.items.pop(0))
 
 
 class InboxGet(simpy.Event):
