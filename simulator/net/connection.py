@@ -213,7 +213,8 @@ class Connection:
 class Courier:
     """Puts items into inboxes after a delay, in order, with no SimPy process per item.
 
-    Each item is a timeout whose callback puts it into the inbox.  The
+    Each item is a timeout (an event in SimPy's queue, made as
+    `env.timeout` makes one) whose callback puts it into the inbox.  The
     timeouts are created as a process started at the moment of sending
     would create them: by an urgent event at that instant, so items sent
     and events scheduled at the same instant keep one order, and a trace
@@ -246,9 +247,13 @@ class Courier:
         batch: list[tuple[Inbox, bytes | Endpoint, float]] = start._value
         if batch is self._batch:
             self._batch = []
-        timeout = self.env.timeout
-        for inbox, item, delay in batch:
-            timeout(delay, item).callbacks.append(inbox.arrive)
+        env = self.env
+        queue, numbers, now = env._queue, env._eid, env._now
+        for inbox, item, delay in batch:  # each as `env.timeout(delay, item)` would be
+            arrival = simpy.Event(env)
+            arrival._ok, arrival._value = True, item
+            arrival.callbacks.append(inbox.arrive)
+            heappush(queue, (now + delay, NORMAL, next(numbers), arrival))
 
 
 class Network:
