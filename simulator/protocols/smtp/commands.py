@@ -263,6 +263,20 @@ class ContentReader:
         self._line_start = piece.complete
         return False
 
+    @property
+    def at_line_start(self) -> bool:
+        """Whether the next input begins a line."""
+        return self._line_start
+
+    def take_plain_lines(self, lines: bytes) -> None:
+        """Add whole lines (`LineBuffer.next_plain_lines`) at the start of a line.
+
+        None begins with ".", so none is stuffed or ends the data; they are
+        stored as `take` would store them, line by line or piece by piece.
+        """
+        self._store(lines)
+        self._after_crlf = True
+
     def _store(self, data: bytes) -> None:
         if self.too_big:
             return

@@ -174,6 +174,12 @@ class SmtpServer:
     def _step(self) -> bool:
         """Take one line (or content piece) of input; False if none is complete."""
         if self.state is ServerState.DATA:
+            content = self._content
+            if content is not None and content.at_line_start:
+                plain = self._lines.next_plain_lines()
+                if plain:
+                    content.take_plain_lines(plain)
+                    return True
             piece = self._lines.next_piece(LINE_LENGTH_LIMIT)
             if piece is not None:
                 self._content_piece(piece)
