@@ -1,10 +1,11 @@
 """Message content read in bulk is read exactly as line by line.
 
-The SMTP and LMTP servers take runs of plain content lines (ending in
-CRLF, none beginning with ".") at once; anything else -- a stuffed or
-final ".", a bare LF -- goes line by line, a line longer than Postfix's
-line_length_limit in pieces.  Both roads must store the same bytes, end at the
-same place and leave the same input behind.
+The SMTP and LMTP servers, and a POP3 client reading a message, take runs
+of plain content lines (ending in CRLF, none beginning with ".") at once;
+anything else -- a stuffed or final ".", a bare LF -- goes line by line,
+a line longer than Postfix's line_length_limit in pieces.  Both roads
+must store the same bytes, end at the same place and leave the same
+input behind.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.protocols.common import Line, LineBuffer
+from simulator.protocols.pop3 import NEED_DATA, MessageRetrieved, Pop3Client, Pop3ClientConfig
 from simulator.protocols.smtp.commands import ContentReader
 
 PARTS = st.sampled_from([b"a", b"bc", b".", b"..", b"\r", b"\n", b"\r\n", b"x" * 7, b"\r\n.\r\n"])
@@ -57,3 +59,30 @@ def test_plain_lines_stop_before_a_dot_and_at_a_bare_lf() -> None:
     lines = LineBuffer(1000)
     lines.feed(b"one\r\nbare\nthree\r\n")
     assert lines.next_plain_lines() == b""
+
+
+def pop3_content(body: bytes) -> bytes:
+    """What RFC 1939 §3 makes of a multi-line body, line by line: the reference."""
+    content = b""
+    for line in body.split(b"\n")[:-1]:
+        line = line.removesuffix(b"\r")
+        if line == b".":
+            break
+        content += (line[1:] if line.startswith(b".") else line) + b"\r\n"
+    return content
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PARTS, max_size=40))
+def test_a_pop3_client_reads_a_message_in_bulk_as_line_by_line(parts: list[bytes]) -> None:
+    body = b"".join(parts) + b"\r\n.\r\n"
+    client = Pop3Client(Pop3ClientConfig("alice", "secret"))
+    events: list[object] = []
+    for reply in [b"+OK\r\n", b"+OK\r\n", b"+OK\r\n", b"+OK 1 9\r\n", b"+OK\r\n1 u\r\n.\r\n",
+                  b"+OK\r\n" + body]:
+        client.receive_data(reply)
+        while (event := client.next_event()) is not NEED_DATA:
+            events.append(event)
+        client.data_to_send()
+    retrieved = [event for event in events if isinstance(event, MessageRetrieved)]
+    assert [event.content for event in retrieved] == [pop3_content(body)]
