@@ -27,11 +27,8 @@ def read(data: bytes, size: int, limit: int, bulk: bool) -> tuple[object, ...]:
     reader = ContentReader(limit)
     ended = False
     while not ended:
-        if bulk and reader.at_line_start:
-            plain = lines.next_plain_lines()
-            if plain:
-                reader.take_plain_lines(plain)
-                continue
+        if bulk and reader.take_plain_lines(lines):
+            continue
         piece = lines.next_piece(size)
         if piece is None:
             break

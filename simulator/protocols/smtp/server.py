@@ -69,10 +69,8 @@ class SmtpServer:
     #: The dialect: its state table and its reply texts (LMTP has its own, RFC 2033).
     transitions: Mapping[ServerState, Mapping[Verb, ServerState]] = TRANSITIONS
     replies: Mapping[Any, tuple[int, str | None, str]] = REPLIES
-    #: The commands the dialect knows, worked out once for the class (`known_verbs`).
-    known: frozenset[Verb] = known_verbs(TRANSITIONS)
-    #: The method that handles each command, by name (a subclass may override it).
-    handlers: Mapping[Verb, str] = {
+    known: frozenset[Verb] = known_verbs(TRANSITIONS)  # worked out once for the class
+    handlers: Mapping[Verb, str] = {  # each command's method, by name (a subclass may override)
         Verb.HELO: "_hello", Verb.EHLO: "_hello", Verb.MAIL: "_mail", Verb.RCPT: "_rcpt",
         Verb.DATA: "_data", Verb.RSET: "_rset", Verb.NOOP: "_noop", Verb.VRFY: "_vrfy",
         Verb.QUIT: "_quit", Verb.AUTH: "_auth", Verb.STARTTLS: "_starttls",
@@ -174,12 +172,8 @@ class SmtpServer:
     def _step(self) -> bool:
         """Take one line (or content piece) of input; False if none is complete."""
         if self.state is ServerState.DATA:
-            content = self._content
-            if content is not None and content.at_line_start:
-                plain = self._lines.next_plain_lines()
-                if plain:
-                    content.take_plain_lines(plain)
-                    return True
+            if self._content is not None and self._content.take_plain_lines(self._lines):
+                return True
             piece = self._lines.next_piece(LINE_LENGTH_LIMIT)
             if piece is not None:
                 self._content_piece(piece)
