@@ -42,6 +42,7 @@ from typing import Any, cast
 
 import simpy
 
+from simulator.agents.reader import Reader
 from simulator.agents.recording import Wire
 from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
@@ -302,7 +303,9 @@ class RealSession:
 
     def _modelled_handshake(self, implicit: bool) -> Generator[simpy.events.Event, Any, None]:
         """The client's side of the modelled handshake, then what the client said meanwhile."""
-        outcome = yield from handshake(self.wire, None, HANDSHAKE_PATIENCE, implicit)
+        patience = Reader(self.wire.endpoint, HANDSHAKE_PATIENCE)
+        outcome = yield from handshake(self.wire, patience, None, implicit)
+        patience.stop()
         if isinstance(outcome, TlsVersion):
             self._modelled = True
             self.wire.send(bytes(self._held))

@@ -201,7 +201,8 @@ class Simulation:
         fresh = self._fresh
         while queue and queue[0][0] < limit:
             step()
-            fresh.clear()
+            if fresh:
+                fresh.clear()
 
     def finish(self) -> list[TraceRecord]:
         """Close the books (once): report what is still waiting, then `sim.end`.

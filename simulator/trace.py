@@ -225,6 +225,15 @@ def _new_record(
     return record
 
 
+def _check_payload(kind: Kind, payload: Payload) -> None:
+    """TypeError unless `payload` is of the kind's own class (`PAYLOADS`)."""
+    if type(payload) is not PAYLOADS[kind]:
+        raise TypeError(
+            f"a {kind.value} record carries {PAYLOADS[kind].__name__}, "
+            f"not {type(payload).__name__}"
+        )
+
+
 class Trace:
     """An append-only, observable list of `TraceRecord`s.
 
@@ -261,11 +270,7 @@ class Trace:
 
         `payload` must be the kind's own class (`PAYLOADS`): TypeError if not.
         """
-        if type(payload) is not PAYLOADS[kind]:
-            raise TypeError(
-                f"a {kind.value} record carries {PAYLOADS[kind].__name__}, "
-                f"not {type(payload).__name__}"
-            )
+        _check_payload(kind, payload)
         record = _new_record(self._count, float(self._clock()), kind, host, text, peer,
                              protocol, session, message, payload)
         self._count += 1
@@ -274,6 +279,22 @@ class Trace:
         for sink in self._sinks:
             sink(record)
         return record
+
+    def emit_each(
+        self, kind: Kind, host: str, texts: Iterable[str], payload: Payload, *,
+        peer: str | None, protocol: str | None, session: str | None, message: str | None,
+    ) -> None:
+        """`emit` one record per text, alike but for it (the lines of one send), in order."""
+        _check_payload(kind, payload)
+        time, keep, records, sinks = float(self._clock()), self._keep, self._records, self._sinks
+        for text in texts:
+            record = _new_record(self._count, time, kind, host, text, peer, protocol, session,
+                                 message, payload)
+            self._count += 1
+            if keep:
+                records.append(record)
+            for sink in sinks:
+                sink(record)
 
     @property
     def keeps(self) -> bool:

@@ -19,9 +19,10 @@ import simpy
 
 from simulator.agents.context import SimContext
 from simulator.agents.mua import MuaConfig
+from simulator.agents.reader import Reader
 from simulator.agents.session import Wire
 from simulator.agents.submission import Unsent
-from simulator.agents.tls import handshake, receive
+from simulator.agents.tls import handshake
 from simulator.agents.webmail import SESSION_COOKIE, Webmail
 from simulator.net.connection import EOF_MARK, ConnectError
 from simulator.profiles import HTTPS_PORT
@@ -84,14 +85,14 @@ class Browser:
         endpoint = yield from self.ctx.network.connect(self.host, self.webmail.host, HTTPS_PORT)
         if isinstance(endpoint, ConnectError):
             return
-        wire = Wire(endpoint)
+        wire, patience = Wire(endpoint), Reader(endpoint, PAGE_TIMEOUT)
         reader = http.MessageReader()
-        outcome = yield from handshake(wire, None, PAGE_TIMEOUT, True)
+        outcome = yield from handshake(wire, patience, None, True)
         pending = [("page", first) if first else ("refresh", self._request("GET", "refresh"))]
         while pending and isinstance(outcome, TlsVersion):
             kind, request = pending.pop(0)
             wire.send(http.encode(request))
-            answer = yield from _response(wire, reader)
+            answer = yield from _response(patience, reader)
             if answer is None:
                 break
             if kind == "refresh":
@@ -99,6 +100,7 @@ class Browser:
                             for uid in _uids(answer)]
             elif kind == "show" and answer.start.endswith(" 200 OK"):
                 self.inbox.append(answer.body)
+        patience.stop()
         wire.close()
 
     def _request(self, method: str, action: str, body: bytes = b"",
@@ -110,7 +112,7 @@ class Browser:
 
 
 def _response(
-    wire: Wire, reader: http.MessageReader
+    patience: Reader, reader: http.MessageReader
 ) -> Generator[simpy.events.Event, Any, http.HttpMessage | None]:
     """The webmail's next response, or None if it closed, stayed silent or sent garbage."""
     while True:
@@ -120,7 +122,7 @@ def _response(
             return None
         if message is not None:
             return message
-        data = yield from receive(wire, PAGE_TIMEOUT)
+        data = yield from patience.read()
         if data is None or data == EOF_MARK:
             return None
         reader.feed(data)

@@ -19,9 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 import simpy
-from simpy.resources.store import StoreGet
 
-from simulator.net.connection import Endpoint
+from simulator.net.connection import Endpoint, InboxGet
 from simulator.trace import Kind, Trace
 from simulator.trace_data import ProtocolLine
 
@@ -92,12 +91,12 @@ class LineRecorder:
 
     def _record(self, lines: list[bytes]) -> None:
         """One record per line; the lines of one send share the Message-ID read now."""
-        source, emit, payload = self.source, self.trace.emit, self._payload
-        host, peer, protocol, session = source.host, source.peer, source.protocol, source.session
-        message = self.tag.message if self.tag is not None else None
-        for line in lines:
-            emit(Kind.LINE, host, line.decode("utf-8", "replace"), payload, peer=peer,
-                 protocol=protocol, session=session, message=message)
+        source = self.source
+        self.trace.emit_each(
+            Kind.LINE, source.host, [line.decode("utf-8", "replace") for line in lines],
+            self._payload, peer=source.peer, protocol=source.protocol, session=source.session,
+            message=self.tag.message if self.tag is not None else None,
+        )
 
 
 class Wire:
@@ -119,7 +118,7 @@ class Wire:
         self.recorder.feed(data)
         self.endpoint.send(data)
 
-    def recv(self) -> StoreGet:
+    def recv(self) -> InboxGet:
         """An event yielding the next bytes from the peer (b"" once it has closed)."""
         return self.endpoint.recv()
 

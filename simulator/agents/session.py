@@ -16,8 +16,9 @@ from typing import Any, Protocol
 import simpy
 
 from simulator.agents.context import SimContext
+from simulator.agents.reader import Reader
 from simulator.agents.recording import LineRecorder, LineSource, Wire
-from simulator.agents.tls import Failure, handshake, receive
+from simulator.agents.tls import Failure, handshake
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.protocols.common import END_OF_INPUT, NEED_DATA
 from simulator.protocols.tls import TlsRequested, TlsVersion
@@ -100,23 +101,25 @@ def pump(
     outside the loop (an IMAP server pushing news to a client in IDLE).
     """
     wire = link if isinstance(link, Wire) else Wire(link)
-    if tls_first is None or (yield from _tls(wire, machine, tls_first, patience, True)):
-        yield from _dialogue(wire, machine, on_event, patience, reply_delay)
+    reader = Reader(wire.endpoint, patience.seconds)
+    if tls_first is None or (yield from _tls(wire, reader, machine, tls_first, patience, True)):
+        yield from _dialogue(wire, reader, machine, on_event, patience, reply_delay)
     else:
         yield from _last_word(wire, machine, on_event, reply_delay)
+    reader.stop()
     wire.close()
 
 
 def _dialogue(
-    wire: Wire, machine: Machine, on_event: Callable[[Any], None], patience: Patience,
-    reply_delay: ReplyDelay | None,
+    wire: Wire, reader: Reader, machine: Machine, on_event: Callable[[Any], None],
+    patience: Patience, reply_delay: ReplyDelay | None,
 ) -> Generator[simpy.events.Event, Any, None]:
     """The loop of `pump`: events out, bytes in, until the session is over."""
     while True:
         event = machine.next_event()
         if isinstance(event, TlsRequested):
             yield from _flush(wire, machine, reply_delay)  # the 220 or +OK goes in clear
-            if (yield from _tls(wire, machine, event, patience, False)):
+            if (yield from _tls(wire, reader, machine, event, patience, False)):
                 continue
             break
         if event is not NEED_DATA:
@@ -126,7 +129,7 @@ def _dialogue(
         yield from _flush(wire, machine, reply_delay)
         if machine.closed:
             return
-        data = yield from receive(wire, patience.seconds)
+        data = yield from reader.read()
         if data is None:
             patience.on_timeout()
         elif data == EOF_MARK:
@@ -139,10 +142,11 @@ def _dialogue(
 
 
 def _tls(
-    wire: Wire, machine: Machine, request: TlsRequested, patience: Patience, implicit: bool
+    wire: Wire, reader: Reader, machine: Machine, request: TlsRequested, patience: Patience,
+    implicit: bool,
 ) -> Generator[simpy.events.Event, Any, bool]:
     """Run a handshake for `machine`; False (the machine told why) if it failed."""
-    outcome = yield from handshake(wire, request.version, patience.seconds, implicit)
+    outcome = yield from handshake(wire, reader, request.version, implicit)
     if isinstance(outcome, TlsVersion):
         machine.tls_established(outcome)
         return True

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 import simpy
 
+from simulator.agents.reader import Reader
 from simulator.agents.recording import Wire
 from simulator.net.connection import EOF_MARK
 from simulator.protocols.tls import (
@@ -46,29 +47,12 @@ class Failure(Enum):
     GARBLED = "the peer's bytes are no TLS handshake"
 
 
-def receive(
-    wire: Wire, patience: float
-) -> Generator[simpy.events.Event, Any, bytes | None]:
-    """The peer's next bytes (EOF_MARK once it has closed), or None after `patience` idle.
-
-    Silence counts from when the last bytes either side sent have arrived.
-    """
-    env, endpoint = wire.env, wire.endpoint
-    arrival = wire.recv()
-    yield arrival | env.timeout(patience)
-    while not arrival.triggered and (endpoint.receiving() or endpoint.peer.receiving()):
-        yield arrival | env.timeout(patience)  # bytes still on the wire: not idle
-    if not arrival.triggered:
-        arrival.cancel()
-        return None
-    return cast(bytes, arrival.value)  # an endpoint's inbox holds bytes
-
-
 def handshake(
-    wire: Wire, version: TlsVersion | None, patience: float, implicit: bool
+    wire: Wire, reader: Reader, version: TlsVersion | None, implicit: bool
 ) -> Generator[simpy.events.Event, Any, TlsVersion | Failure]:
     """Run one handshake; the version agreed on, or why there is none.
 
+    `reader` reads the peer's flights with the session's patience.
     `version` is the server's choice (a client passes None and reads it
     from the server's first flight).  Flights alternate, the client's first.
     """
@@ -83,7 +67,7 @@ def handshake(
             wire.endpoint.send(server_hello(version, size) if index == 1 and version else
                                flight(size))
         else:
-            data = yield from receive(wire, patience)
+            data = yield from reader.read()
             if data is None:
                 return Failure.SILENT
             if data == EOF_MARK:

@@ -35,10 +35,11 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.imap_client import ImapSession
 from simulator.agents.mua import MuaConfig
+from simulator.agents.reader import Reader
 from simulator.agents.reading import record_fetched
 from simulator.agents.session import Wire, serve
 from simulator.agents.submission import Outbox
-from simulator.agents.tls import handshake, receive
+from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint
 from simulator.profiles import HTTPS_PORT
 from simulator.protocols import http
@@ -102,11 +103,11 @@ class Webmail:
 
     def _connection(self, endpoint: Endpoint) -> Generator[simpy.events.Event, Any, None]:
         """One HTTPS connection: the handshake, then requests and responses in turn."""
-        wire = Wire(endpoint)
-        outcome = yield from handshake(wire, self.config.version, KEEPALIVE_TIMEOUT, True)
+        wire, patience = Wire(endpoint), Reader(endpoint, KEEPALIVE_TIMEOUT)
+        outcome = yield from handshake(wire, patience, self.config.version, True)
         reader = http.MessageReader()
         while isinstance(outcome, TlsVersion):
-            data = yield from receive(wire, KEEPALIVE_TIMEOUT)
+            data = yield from patience.read()
             if data is None or data == EOF_MARK:
                 break
             reader.feed(data)
@@ -117,6 +118,7 @@ class Webmail:
             except http.HttpError:
                 wire.send(http.encode(http.response(400, "Bad Request")))
                 break
+        patience.stop()
         wire.close()
 
     def _answer(self, request: http.HttpMessage, browser: str) -> Generator[

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 import simpy
-from simpy.resources.store import StoreGet
+from simpy.events import NORMAL, PENDING
 
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
@@ -51,12 +52,66 @@ class ConnectError:
     reason: str  # "Connection refused" or "Connection timed out"
 
 
-class Inbox(simpy.Store):
-    """A store that items reach by `Courier`: bytes, or accepted connections."""
+def trigger(event: simpy.Event, value: Any = None) -> None:
+    """`event.succeed(value)` for a pending event, without its two calls (the hot path).
+
+    The event goes into SimPy's queue now, with the next event number, as
+    `Environment.schedule` puts it.
+    """
+    env = event.env
+    event._ok, event._value = True, value
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
+
+
+class Inbox:
+    """Where items arrive by `Courier`: bytes, or accepted connections.
+
+    It keeps the events of an unbounded `simpy.Store`, one for one and in
+    the same order, without the generic machinery of SimPy's resources: a
+    put adds its item at once and succeeds; when the put is processed, the
+    first waiting get takes the first item.  A get succeeds at once if an
+    item is there.
+    """
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.items: list[Any] = []
+        self.get_queue: list[InboxGet] = []
+
+    def put(self, item: Any) -> simpy.Event:
+        """Add `item`; the event succeeds now and, processed, hands it to a waiting get."""
+        self.items.append(item)
+        put = simpy.Event(self.env)
+        put.callbacks.append(self._trigger_get)
+        trigger(put)
+        return put
+
+    def get(self) -> InboxGet:
+        """An event that yields the next item."""
+        return InboxGet(self)
 
     def arrive(self, arrival: simpy.Event) -> None:
         """The callback of an item's timeout: put the item in."""
         self.put(arrival._value)
+
+    def _trigger_get(self, put: simpy.Event | None = None) -> None:
+        if self.get_queue and self.items:
+            trigger(self.get_queue.pop(0), self.items.pop(0))
+
+
+class InboxGet(simpy.Event):
+    """A request for the next item of an `Inbox`, served in order."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.env, self.callbacks = inbox.env, []  # what Event.__init__ does
+        self.inbox = inbox
+        inbox.get_queue.append(self)
+        inbox._trigger_get()
+
+    def cancel(self) -> None:
+        """Withdraw the request if no item has been taken for it yet."""
+        if self._value is PENDING:
+            self.inbox.get_queue.remove(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +171,7 @@ class Endpoint:
         """
         return self.peer._last_arrival > self.network.env.now
 
-    def recv(self) -> StoreGet:
+    def recv(self) -> InboxGet:
         """An event that yields the next chunk of bytes (b"" once closed)."""
         return self.inbox.get()
 
@@ -158,7 +213,8 @@ class Connection:
 class Courier:
     """Puts items into inboxes after a delay, in order, with no SimPy process per item.
 
-    Each item is a timeout whose callback puts it into the inbox.  The
+    Each item is a timeout (an event in SimPy's queue, made as
+    `env.timeout` makes one) whose callback puts it into the inbox.  The
     timeouts are created as a process started at the moment of sending
     would create them: by an urgent event at that instant, so items sent
     and events scheduled at the same instant keep one order, and a trace
@@ -191,9 +247,13 @@ class Courier:
         batch: list[tuple[Inbox, bytes | Endpoint, float]] = start._value
         if batch is self._batch:
             self._batch = []
-        timeout = self.env.timeout
-        for inbox, item, delay in batch:
-            timeout(delay, item).callbacks.append(inbox.arrive)
+        env = self.env
+        queue, numbers, now = env._queue, env._eid, env._now
+        for inbox, item, delay in batch:  # each as `env.timeout(delay, item)` would be
+            arrival = simpy.Event(env)
+            arrival._ok, arrival._value = True, item
+            arrival.callbacks.append(inbox.arrive)
+            heappush(queue, (now + delay, NORMAL, next(numbers), arrival))
 
 
 class Network:

@@ -200,6 +200,26 @@ class LineBuffer:
         del self._buffer[:size]
         return Line(piece, b"")
 
+    def next_plain_lines(self) -> bytes:
+        """The complete lines at the head, up to the first that begins with ".",
+        together, if each ends in CRLF; else b"" (those are read line by line).
+
+        A reader of message content takes plain lines this way, in bulk: the
+        same bytes as `next_piece` hands out, a long line in several pieces.
+        """
+        buffer = self._buffer
+        end = buffer.rfind(CRLF) + len(CRLF)
+        if end < len(CRLF) or buffer.startswith(TERMINATOR):
+            return b""
+        dot = buffer.find(b"\n.", 0, end)
+        if dot >= 0:
+            end = dot + 1
+        chunk = bytes(buffer[:end])
+        if chunk.count(LF) != chunk.count(CRLF):
+            return b""  # a bare LF: read line by line
+        del buffer[:end]
+        return chunk
+
     def next_line(self) -> bytes | LineTooLong | None:
         """Like `next_framed()`, for readers that do not need the ending."""
         framed = self.next_framed()

@@ -1,5 +1,7 @@
 """The courier carries bytes as a SimPy process per packet would, event for event.
 
+(And an `Inbox` keeps the events of the `simpy.Store` it stands for.)
+
 A connection's bytes reach the peer's inbox by `Courier`: one timeout per
 item, created by one urgent event per burst of sends, where the network
 once started a process per item.  Arrivals at the same instant as other
@@ -39,6 +41,13 @@ class ProcessPerItem(Courier):
         yield inbox.put(item)
 
 
+class StoreInbox(simpy.Store):
+    """The reference inbox: SimPy's own unbounded store."""
+
+    def arrive(self, arrival: simpy.Event) -> None:
+        self.put(arrival._value)
+
+
 #: One sender's script: (wait before, [(inbox, delay) sent at once], start a helper?).
 STEP = st.tuples(
     st.sampled_from([0.0, 0.5, 1.0]),
@@ -48,17 +57,36 @@ STEP = st.tuples(
 SCRIPTS = st.lists(st.lists(STEP, max_size=6), min_size=1, max_size=4)
 
 
-def happenings(script: list[list[Any]], courier_class: type[Courier]) -> list[tuple[Any, ...]]:
-    """Play the senders' scripts; what every reader and helper saw, and when, in order."""
+def happenings(
+    script: list[list[Any]], courier_class: type[Courier], inbox_class: Any = Inbox
+) -> list[tuple[Any, ...]]:
+    """Play the senders' scripts; what every reader and helper saw, and when, in order.
+
+    Reader 2 gives up on a read after 0.5 s; reader 0 has a second, impatient, getter.
+    """
     env = simpy.Environment()
     courier = courier_class(env)
-    inboxes = [Inbox(env) for _ in range(3)]
+    inboxes = [inbox_class(env) for _ in range(3)]
     seen: list[tuple[Any, ...]] = []
 
     def reader(number: int) -> Generator[simpy.Event, Any, None]:
         while True:
-            item = yield inboxes[number].get()
+            arrival = inboxes[number].get()
+            if number == 2:
+                yield arrival | env.timeout(0.5)
+                if not arrival.triggered:
+                    arrival.cancel()
+                    seen.append((env.now, "gave up", number))
+                    continue
+            item = yield arrival
             seen.append((env.now, "read", number, item))
+
+    def impatient() -> Generator[simpy.Event, Any, None]:
+        for _ in range(3):
+            arrival = inboxes[0].get()
+            yield arrival | env.timeout(1.0)
+            seen.append((env.now, "impatient", arrival.value if arrival.triggered else None))
+            arrival.cancel()
 
     def helper(name: str) -> Generator[simpy.Event, Any, None]:
         seen.append((env.now, "helper", name))
@@ -76,6 +104,7 @@ def happenings(script: list[list[Any]], courier_class: type[Courier]) -> list[tu
 
     for number in range(3):
         env.process(reader(number))
+    env.process(impatient())
     for number, steps in enumerate(script):
         env.process(sender(number, steps))
     env.run(until=20)
@@ -86,6 +115,12 @@ def happenings(script: list[list[Any]], courier_class: type[Courier]) -> list[tu
 @given(SCRIPTS)
 def test_arrivals_keep_the_order_a_process_per_item_gives(script: list[list[Any]]) -> None:
     assert happenings(script, Courier) == happenings(script, ProcessPerItem)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SCRIPTS)
+def test_an_inbox_keeps_the_events_of_a_simpy_store(script: list[list[Any]]) -> None:
+    assert happenings(script, Courier) == happenings(script, Courier, StoreInbox)
 
 
 WORLDS: dict[str, Callable[[], Scenario]] = {

@@ -13,6 +13,7 @@ from typing import Any
 import simpy
 from simworld import BOB, NET_MTA, build, mail, records, run_world, two_providers
 
+from simulator.agents.reader import Reader
 from simulator.agents.recording import Wire
 from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint
@@ -57,11 +58,11 @@ def client(
         assert isinstance(endpoint, Endpoint)
         wire = Wire(endpoint)
         if implicit_tls:
-            yield from handshake(wire, None, 60.0, True)
+            yield from handshake(wire, Reader(endpoint, 60.0), None, True)
         buffer = b""
         for send, expect in [(b"", greeting), *steps]:
             if (send, expect) == HANDSHAKE:
-                yield from handshake(wire, None, 60.0, False)
+                yield from handshake(wire, Reader(endpoint, 60.0), None, False)
                 continue
             wire.send(send)
             while expect not in buffer:

@@ -9,7 +9,7 @@ what Postfix's lmtp(8) delivery agent does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from simulator.protocols.lmtp.states import CLIENT_TRANSITIONS, COMMANDS
 from simulator.protocols.smtp import (
@@ -28,13 +28,15 @@ class LmtpClient(SmtpClient):
 
     transitions = CLIENT_TRANSITIONS
     commands = COMMANDS
+    readers: Mapping[ClientState, str] = {
+        **SmtpClient.readers, ClientState.LHLO: "_on_lhlo",
+        ClientState.DELIVERY_REPLIES: "_on_content",
+    }
 
     def __init__(
         self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]
     ) -> None:
         super().__init__(config, transactions)
-        self._readers[ClientState.LHLO] = self._on_lhlo
-        self._readers[ClientState.DELIVERY_REPLIES] = self._on_content
         self._delivered = 0  # replies to the final dot read so far
 
     def _on_lhlo(self, answer: Reply) -> ClientInput:

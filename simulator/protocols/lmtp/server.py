@@ -10,7 +10,7 @@ RCPT order (RFC 2033 §4.2), and a reply the machine makes by itself there
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from simulator.protocols.lmtp.replies import REPLIES, lhlo_reply
 from simulator.protocols.lmtp.states import TRANSITIONS
@@ -18,12 +18,12 @@ from simulator.protocols.smtp import (
     MessageReceived,
     Reply,
     SmtpServer,
-    SmtpServerConfig,
     SmtpUsageError,
     Verb,
 )
 from simulator.protocols.smtp.commands import Command
 from simulator.protocols.smtp.server import Outcome
+from simulator.protocols.smtp.states import known_verbs
 
 
 class LmtpServer(SmtpServer):
@@ -31,11 +31,9 @@ class LmtpServer(SmtpServer):
 
     transitions = TRANSITIONS
     replies = REPLIES
-
-    def __init__(self, config: SmtpServerConfig) -> None:
-        super().__init__(config)
-        self._handlers[Verb.LHLO] = self._hello
-        self._effects[Verb.LHLO] = self._introduced
+    known = known_verbs(TRANSITIONS)
+    handlers: Mapping[Verb, str] = {**SmtpServer.handlers, Verb.LHLO: "_hello"}
+    effects: Mapping[Verb, str] = {**SmtpServer.effects, Verb.LHLO: "_introduced"}
 
     def respond(self, reply: Reply) -> None:
         """Answer the pending decision; at the final dot, the same for every recipient."""

@@ -217,6 +217,11 @@ class Pop3Client(ClientEnding):
         response are not (RFC 1939 §3), so they are read in pieces.
         """
         if self._body is not None:
+            if not self._partial:  # at the start of a line: plain ones in bulk
+                plain = self._lines.next_plain_lines()
+                if plain:
+                    self._body += plain.split(CRLF)[:-1]
+                    return True
             piece = self._lines.next_piece(BODY_PIECE)
             if piece is not None:
                 self._on_body_piece(self._body, piece)

@@ -10,7 +10,7 @@ handshake itself is the session layer's (`TlsRequested`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from simulator.protocols.common import (
@@ -91,11 +91,29 @@ class UpdateRequested:
 
 _AgentEvent = CredentialsReceived | UpdateRequested | TlsRequested
 Pop3ServerEvent = CredentialsReceived | UpdateRequested | TlsRequested | NeedData
-_Handler = Callable[[bytes], _AgentEvent | None]
 
 
 class Pop3Server:
     """A sans-I/O POP3 server session; the agent decides logins and deletions."""
+
+    #: The method that handles each command, by name.
+    handlers: Mapping[Verb, str] = {
+        Verb.USER: "_user",
+        Verb.PASS: "_pass",
+        Verb.APOP: "_apop",
+        Verb.AUTH: "_auth",
+        Verb.CAPA: "_capa",
+        Verb.STLS: "_stls",
+        Verb.STAT: "_stat",
+        Verb.LIST: "_list",
+        Verb.UIDL: "_uidl",
+        Verb.RETR: "_retr",
+        Verb.TOP: "_top",
+        Verb.DELE: "_dele",
+        Verb.RSET: "_rset",
+        Verb.NOOP: "_noop",
+        Verb.QUIT: "_quit",
+    }
 
     def __init__(self, config: Pop3ServerConfig) -> None:
         self.config = config
@@ -111,23 +129,6 @@ class Pop3Server:
         self._sasl_continues = False  # "+ " sent: the next line is a SASL response
         self._bad_commands = 0  # in a row, as Dovecot counts them
         self._maildrop = SessionMaildrop(())
-        self._handlers: dict[Verb, _Handler] = {
-            Verb.USER: self._user,
-            Verb.PASS: self._pass,
-            Verb.APOP: self._apop,
-            Verb.AUTH: self._auth,
-            Verb.CAPA: self._capa,
-            Verb.STLS: self._stls,
-            Verb.STAT: self._stat,
-            Verb.LIST: self._list,
-            Verb.UIDL: self._uidl,
-            Verb.RETR: self._retr,
-            Verb.TOP: self._top,
-            Verb.DELE: self._dele,
-            Verb.RSET: self._rset,
-            Verb.NOOP: self._noop,
-            Verb.QUIT: self._quit,
-        }
 
     @property
     def closed(self) -> bool:
@@ -217,7 +218,7 @@ class Pop3Server:
             return self._sasl_response(text.decode("ascii", "replace").strip())
         try:
             verb, rest = self._admit(line)
-            event = self._handlers[verb](rest)
+            event = getattr(self, self.handlers[verb])(rest)
         except CommandError as error:
             self._reply(error.reply, **error.fields)
             self._bad_command()

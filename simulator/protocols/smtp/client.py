@@ -24,7 +24,7 @@ that event; it never makes up a reply the server did not send.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from simulator.protocols.common import (
@@ -84,6 +84,17 @@ class SmtpClient(ClientEnding):
     #: (LMTP has its own, RFC 2033).
     transitions: Mapping[ClientState, Mapping[ClientInput, ClientState]] = CLIENT_TRANSITIONS
     commands: Mapping[ClientState, str] = COMMANDS
+    #: The method that reads the reply to each state's command, by name.
+    readers: Mapping[ClientState, str] = {
+        ClientState.GREETING: "_on_greeting", ClientState.EHLO: "_on_ehlo",
+        ClientState.HELO: "_on_helo", ClientState.AUTH: "_on_auth",
+        ClientState.AUTH_CANCEL: "_on_auth", ClientState.MAIL: "_on_mail",
+        ClientState.STARTTLS: "_on_starttls", ClientState.RCPT: "_on_rcpt",
+        ClientState.DATA: "_on_data", ClientState.CONTENT: "_on_content",
+        ClientState.REST_OF_GROUP: "_on_rest_of_group",
+        ClientState.LONE_DOT: "_on_rset",  # any reply
+        ClientState.RSET: "_on_rset", ClientState.QUIT: "_on_quit",
+    }  # fmt: skip
 
     def __init__(self, config: SmtpClientConfig, transactions: Sequence[tuple[Envelope, bytes]]):
         if any(not envelope.rcpt_to for envelope, _ in transactions):
@@ -104,15 +115,6 @@ class SmtpClient(ClientEnding):
         self._index = 0  # first unresolved transaction
         self._next_rcpt = 0
         self._accepted: list[str] = []
-        S = ClientState  # a short name keeps the table readable
-        self._readers: dict[ClientState, Callable[[Reply], ClientInput]] = {
-            S.GREETING: self._on_greeting, S.EHLO: self._on_ehlo, S.HELO: self._on_helo,
-            S.AUTH: self._on_auth, S.AUTH_CANCEL: self._on_auth, S.MAIL: self._on_mail,
-            S.STARTTLS: self._on_starttls,
-            S.RCPT: self._on_rcpt, S.DATA: self._on_data, S.CONTENT: self._on_content,
-            S.REST_OF_GROUP: self._on_rest_of_group, S.LONE_DOT: self._on_rset,  # any reply
-            S.RSET: self._on_rset, S.QUIT: self._on_quit,
-        }  # fmt: skip
 
     # ---- public API ----
 
@@ -194,7 +196,7 @@ class SmtpClient(ClientEnding):
             self._events.append(SessionClosed(answer))
             self._move(ClientInput.CLOSING)
         else:
-            self._move(self._readers[self.state](answer))
+            self._move(getattr(self, self.readers[self.state])(answer))
 
     @staticmethod
     def _unexpected(answer: Reply, answered: ClientState) -> bool:

@@ -18,6 +18,7 @@ from simulator.protocols.common import (
     CRLF,
     TERMINATOR,
     Line,
+    LineBuffer,
     split_lines,
     stuff_lines,
     unstuff_line,
@@ -262,6 +263,19 @@ class ContentReader:
             self._after_crlf = piece.ending == CRLF
         self._line_start = piece.complete
         return False
+
+    def take_plain_lines(self, lines: LineBuffer) -> bool:
+        """At the start of a line, take the plain lines waiting in `lines` at once
+        (`LineBuffer.next_plain_lines`); whether there were any.
+
+        None begins with ".", so none is stuffed or ends the data; they are
+        stored as `take` would store them, line by line or piece by piece.
+        """
+        plain = lines.next_plain_lines() if self._line_start else b""
+        if plain:
+            self._store(plain)
+            self._after_crlf = True
+        return bool(plain)
 
     def _store(self, data: bytes) -> None:
         if self.too_big:

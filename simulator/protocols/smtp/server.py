@@ -17,7 +17,7 @@ to honour.  At smtpd_hard_error_limit it says 421 and closes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -69,10 +69,22 @@ class SmtpServer:
     #: The dialect: its state table and its reply texts (LMTP has its own, RFC 2033).
     transitions: Mapping[ServerState, Mapping[Verb, ServerState]] = TRANSITIONS
     replies: Mapping[Any, tuple[int, str | None, str]] = REPLIES
+    known: frozenset[Verb] = known_verbs(TRANSITIONS)  # worked out once for the class
+    handlers: Mapping[Verb, str] = {  # each command's method, by name (a subclass may override)
+        Verb.HELO: "_hello", Verb.EHLO: "_hello", Verb.MAIL: "_mail", Verb.RCPT: "_rcpt",
+        Verb.DATA: "_data", Verb.RSET: "_rset", Verb.NOOP: "_noop", Verb.VRFY: "_vrfy",
+        Verb.QUIT: "_quit", Verb.AUTH: "_auth", Verb.STARTTLS: "_starttls",
+    }  # fmt: skip
+    #: What an answer that moves the state does to the session, by input: a method's name.
+    effects: Mapping[Verb, str] = {
+        Verb.HELO: "_introduced", Verb.EHLO: "_introduced", Verb.RSET: "_reset",
+        Verb.MAIL: "_sender_accepted", Verb.RCPT: "_recipient_accepted",
+        Verb.DATA: "_content_begins", Verb.DATA_END: "_transaction_over",
+        Verb.AUTH_RESPONSE: "_sasl_over", Verb.STARTTLS: "_tls_starts",
+    }  # fmt: skip
 
     def __init__(self, config: SmtpServerConfig) -> None:
         self.config = config
-        self._known = known_verbs(self.transitions)
         self.state = ServerState.CONNECTED
         self.helo_name: str | None = None
         self.esmtp = False
@@ -89,20 +101,6 @@ class SmtpServer:
         self._pending: tuple[Verb, ServerEvent] | None = None  # (input, decision asked)
         self._refusing = False  # RFC 5321 §3.1: after a 554 greeting
         self._content: ContentReader | None = None
-        self._handlers: dict[Verb, Callable[[Command], Outcome]] = {
-            Verb.HELO: self._hello, Verb.EHLO: self._hello, Verb.MAIL: self._mail,
-            Verb.RCPT: self._rcpt, Verb.DATA: self._data, Verb.RSET: self._rset,
-            Verb.NOOP: self._noop, Verb.VRFY: self._vrfy, Verb.QUIT: self._quit,
-            Verb.AUTH: self._auth, Verb.STARTTLS: self._starttls,
-        }  # fmt: skip
-        # What an answer that moves the state does to the session, by input.
-        self._effects: dict[Verb, Callable[[Any, Reply], None]] = {
-            Verb.HELO: self._introduced, Verb.EHLO: self._introduced,
-            Verb.RSET: self._reset, Verb.MAIL: self._sender_accepted,
-            Verb.RCPT: self._recipient_accepted, Verb.DATA: self._content_begins,
-            Verb.DATA_END: self._transaction_over, Verb.AUTH_RESPONSE: self._sasl_over,
-            Verb.STARTTLS: self._tls_starts,
-        }  # fmt: skip
 
     # ---- public API ----
 
@@ -174,6 +172,8 @@ class SmtpServer:
     def _step(self) -> bool:
         """Take one line (or content piece) of input; False if none is complete."""
         if self.state is ServerState.DATA:
+            if self._content is not None and self._content.take_plain_lines(self._lines):
+                return True
             piece = self._lines.next_piece(LINE_LENGTH_LIMIT)
             if piece is not None:
                 self._content_piece(piece)
@@ -198,9 +198,9 @@ class SmtpServer:
             return
         moves = answer.is_positive or verb in ENDS_ON_ANY_REPLY
         if verb is not None and moves:
-            effect = self._effects.get(verb)
+            effect = self.effects.get(verb)
             if effect is not None:
-                effect(subject, answer)
+                getattr(self, effect)(subject, answer)
             self._move(verb)
         if answer.code >= 400:
             self._count_error()
@@ -237,7 +237,7 @@ class SmtpServer:
         command = parse_command(line.content.decode("ascii", "replace"))
         try:
             verb = self._admit(command, len(line.content) + len(CRLF))
-            outcome = self._handlers[verb](command)
+            outcome = getattr(self, self.handlers[verb])(command)
         except CommandRefused as refusal:
             outcome = self.reply_for(refusal.reply, **refusal.fields)
         self._conclude(command.verb, outcome, command)
@@ -250,7 +250,7 @@ class SmtpServer:
             raise CommandRefused(SmtpReply.LINE_TOO_LONG)
         if self._refusing and verb is not Verb.QUIT:
             raise CommandRefused(SmtpReply.NO_SERVICE)
-        if verb is None or verb not in self._known:  # e.g. LHLO to SMTP, EHLO to LMTP
+        if verb is None or verb not in self.known:  # e.g. LHLO to SMTP, EHLO to LMTP
             raise CommandRefused(SmtpReply.UNKNOWN_COMMAND)
         if verb in UNIMPLEMENTED:
             raise CommandRefused(SmtpReply.NOT_IMPLEMENTED)
