@@ -73,9 +73,9 @@ class LmtpSession:
         """File the message for each recipient; answer for each, in RCPT order."""
         copies: Copies = {}
         envelope = event.envelope
-        replies = [self.mda.deliver(envelope.mail_from, rcpt, event.content, self.session_id,
-                                    copies) for rcpt in envelope.rcpt_to]
         session = self.endpoint.connection.session
+        replies = [self.mda.deliver(envelope.mail_from, rcpt, event.content, self.session_id,
+                                    copies, session) for rcpt in envelope.rcpt_to]
         self.mda.ctx.handovers.update(
             (session, rcpt) for rcpt, answer in zip(envelope.rcpt_to, replies, strict=True)
             if answer.code // 100 == 2

@@ -149,7 +149,8 @@ class Mda:
                        for _ in range(SESSION_ID_LENGTH))
 
     def deliver(
-        self, sender: str, recipient: str, content: bytes, session_id: str, copies: Copies
+        self, sender: str, recipient: str, content: bytes, session_id: str, copies: Copies,
+        session: str | None = None,
     ) -> Reply:
         """Store a message for `recipient`; the LMTP reply that says how it went.
 
@@ -157,7 +158,8 @@ class Mda:
         address that resolves to one of those mailboxes (in another case, or
         through an alias) gets no second copy -- Postfix's duplicate filter
         runs after alias expansion -- but still its own delivery record,
-        naming the copy it shares.
+        naming the copy it shares.  `session` is the LMTP session's, so a
+        refusal's note reads with the dialogue it explains.
         """
         mailbox = self.mailbox_of(recipient)
         if mailbox is None:
@@ -166,7 +168,7 @@ class Mda:
         if shared is None:
             content = _final_delivery(content, sender, mailbox.address)
             if not mailbox.has_room_for(len(content)):
-                return self._over_quota(mailbox, recipient, len(content))
+                return self._over_quota(mailbox, recipient, content, session)
             stored = mailbox.file(INBOX, content, first_header(content, "Message-ID"),
                                   self.ctx.env.now)
             shared = copies[mailbox.address] = StoredCopy(stored, recipient)
@@ -185,13 +187,16 @@ class Mda:
         )
         return lmtp_reply(LmtpReply.SAVED, rcpt=recipient, session_id=session_id)
 
-    def _over_quota(self, mailbox: Mailbox, recipient: str, size: int) -> Reply:
+    def _over_quota(
+        self, mailbox: Mailbox, recipient: str, content: bytes, session: str | None
+    ) -> Reply:
         """Refuse a message that does not fit (Dovecot quota plugin), and say why."""
         quota = mailbox.quota or 0
         self.ctx.trace.emit(
             Kind.NOTE, self.hostname,
             f"mailbox {mailbox.address} is full: {mailbox.used} of {quota} bytes used, "
-            f"the message needs {size}", Note(recipient=recipient),
+            f"the message needs {len(content)}", Note(recipient=recipient),
+            session=session, message=first_header(content, "Message-ID"),
         )
         temporary = mailbox.address in self._tempfail
         key = LmtpReply.QUOTA_EXCEEDED_TEMPORARY if temporary else LmtpReply.QUOTA_EXCEEDED
