@@ -65,7 +65,8 @@ def complain(text: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mailsim",
-        description="Simulate how e-mail really works: MUA, MTA and MDA over SMTP and POP3.",
+        description="Simulate how e-mail really works: MUA, MTA and MDA over SMTP, LMTP, POP3 "
+                    "and IMAP, with TLS modelled.",
         epilog="With no command, runs the default scenario (mailsim run).",
     )
     parser.add_argument("--version", action="version", version=f"mailsim {__version__}")
@@ -159,10 +160,12 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve = commands.add_parser(
         "serve", help="serve a scenario's mail servers to real mail programs, in real time",
         description="Run a scenario in real time and open a loopback port for every service "
-                    "of every simulated mail server (SMTP 25, submission 587, POP3 110), so "
-                    "that real mail programs -- telnet, swaks, curl, Thunderbird, Python's "
-                    "smtplib and poplib -- can talk to them. Serves until Ctrl-C or --for; "
-                    "the run ends when serving stops.",
+                    "of every simulated mail server (SMTP 25, submission 587, LMTP 24, POP3 110, "
+                    "IMAP 143; with TLS set up also SMTPS 465, POP3S 995 and IMAPS 993, with "
+                    "real TLS and a throw-away certificate named in the banner), so that real "
+                    "mail programs -- telnet, swaks, curl, openssl s_client, Thunderbird, "
+                    "Python's smtplib, poplib and imaplib -- can talk to them. Serves until "
+                    "Ctrl-C or --for; the run ends when serving stops.",
     )
     _scenario_argument(serve)
     serve.add_argument("--port-base", type=_port, default=SERVE_PORT_BASE, metavar="PORT",

@@ -49,16 +49,17 @@ class HostTls(SecurityModel):
         TlsVersionName.TLS1_3, description='TLS version of every handshake: "1.3" or "1.2".'
     )
     starttls: bool = Field(
-        True, description="Offer STARTTLS on ports 25 and 587 and STLS on port 110."
+        True, description="Offer STARTTLS on ports 25, 587 and 143 and STLS on port 110."
     )
     implicit: bool = Field(
-        True, description="Also listen on the TLS ports: 465 (submission) and 995 (POP3S)."
+        True,
+        description="Also listen on the TLS ports: 465 (submission), 993 (IMAPS), 995 (POP3S).",
     )
     require_for_auth: bool = Field(
         False,
         description="No password in clear: AUTH on 587 gets 530 before STARTTLS (Postfix "
-        "smtpd_tls_auth_only), USER/PASS before STLS is refused (Dovecot "
-        "disable_plaintext_auth).",
+        "smtpd_tls_auth_only), USER/PASS before STLS and IMAP LOGIN "
+        "before STARTTLS are refused (Dovecot disable_plaintext_auth).",
     )
 
 
