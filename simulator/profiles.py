@@ -31,6 +31,10 @@ HTTPS_PORT = 443  # RFC 9110 §4.2.2
 
 TLS, STARTTLS, PLAIN = ConnectionSecurity.TLS, ConnectionSecurity.STARTTLS, ConnectionSecurity.NONE
 MINUTE = 60.0
+#: Modelling assumption: a desktop IMAP client downloads new mail with BODY.PEEK[]
+#: (Thunderbird's offline sync, Outlook, phone apps), so it stays unread until the
+#: user opens it -- here a minute after it arrived on the device.
+READS_AFTER = MINUTE
 #: RFC 2177 §3 (RFC 9051 §6.3.13): a client re-issues IDLE at least every 29 minutes.
 REIDLE_EVERY = 29 * MINUTE
 
@@ -64,6 +68,9 @@ class Profile:
     submission_security: ConnectionSecurity
     mailbox_security: ConnectionSecurity
     source: str  # where these habits come from
+    #: Seconds from download until the user opens a message: an IMAP client then
+    #: sets \Seen (UID STORE +FLAGS); None for POP3 (no flags) and webmail (opened in the page).
+    reads_after: float | None = None
 
     @property
     def submission_port(self) -> int:
@@ -104,6 +111,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     _desktop("thunderbird", "Thunderbird", Access.IMAP, check_every=10 * MINUTE, idle=True,
              keep_on_server=True, save_sent=True, submission_security=STARTTLS,
              mailbox_security=TLS,
+             reads_after=READS_AFTER,
              source='Thunderbird account settings: "Check for new messages every 10 '
              'minutes", "Allow immediate server notifications when new messages arrive" '
              "(IDLE); sent copies go to Sent; autoconfig prefers IMAPS 993"),
@@ -115,6 +123,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     _desktop("outlook", "Microsoft Outlook", Access.IMAP, check_every=30 * MINUTE, idle=False,
              keep_on_server=True, save_sent=True, submission_security=STARTTLS,
              mailbox_security=TLS,
+             reads_after=READS_AFTER,
              source='Outlook (classic) Send/Receive group "All Accounts": every 30 '
              "minutes; no IMAP IDLE; Sent Items on the IMAP server"),
     _desktop("outlook-pop3", "Microsoft Outlook", Access.POP3, check_every=30 * MINUTE,
@@ -125,6 +134,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     _desktop("mailspring", "Mailspring", Access.IMAP, check_every=10 * MINUTE, idle=True,
              keep_on_server=True, save_sent=True, submission_security=TLS,
              mailbox_security=TLS,
+             reads_after=READS_AFTER,
              source="Mailspring's sync engine: IDLE on INBOX, IMAPS 993 and SMTPS 465; "
              "the poll interval is a modelling assumption"),
     _webmail("roundcube", "Roundcube Webmail", MINUTE,

@@ -6,12 +6,16 @@ from the first byte, RFC 8314 §3.2).  It logs in, SELECTs INBOX and, when
 UIDNEXT says something arrived since the client last looked, fetches
 the new messages' headers and flags the way Thunderbird lists a folder
 (``UID FETCH n:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])``), then --
-when `bodies` -- the whole messages, which sets ``\\Seen`` (§6.4.5): the
-user has read them, and every other device sees the flag.  The mail stays
-on the server, so every device of the user sees every message.
+when `bodies` -- the whole messages with ``BODY.PEEK[]``, which leaves
+``\\Seen`` alone (§6.4.5) as Thunderbird's offline sync, Outlook and phone
+apps do: downloaded is not read.  The user opens a message `reads_after`
+seconds later and the client marks it ``UID STORE n +FLAGS (\\Seen)``
+(§6.4.6); every other device sees the flag.  The mail stays on the server,
+so every device of the user sees every message.
 
 What comes next is decided each time the client is `Ready`: actions the
-agent asked for (`wake`: APPEND a sent message to Sent), then IDLE for a
+agent asked for (`wake`: STORE \\Seen on what the user read, APPEND a sent
+message to Sent), then IDLE for a
 long session (RFC 2177: the server pushes ``* n EXISTS`` and the client
 ends IDLE with DONE and fetches at once) or LOGOUT for a short one.
 The IDLE session's owner `wake`s it at least every 29 minutes
@@ -43,6 +47,7 @@ from simulator.protocols.imap.client_states import (
     ImapClientState,
     Logout,
     Select,
+    Store,
 )
 from simulator.protocols.tls import ConnectionSecurity, TlsRequested
 from simulator.trace import Kind
@@ -151,7 +156,7 @@ class ImapSession:
         fresh = tuple(h.uid for h in self.headers if h.uid not in self._asked)
         if self.bodies and fresh:
             self._asked.update(fresh)
-            self.client.perform(Fetch(fresh))
+            self.client.perform(Fetch(fresh, peek=True))
         elif self._look:
             self._look = False
             self.client.perform(FetchHeaders(self.next_uid))
@@ -167,21 +172,24 @@ class ImapSession:
 
 
 class ImapReader:
-    """A desktop client's IMAP habits: poll on a beat, or stay in IDLE; save sent mail.
+    """A desktop client's IMAP habits: poll on a beat, or stay in IDLE; mark read; save sent mail.
 
     A polling client (Outlook's Send/Receive) opens a session at start and
     every `check_every` seconds.  An IDLE client (Thunderbird's "allow
     immediate server notifications") keeps one session open and renews its
     IDLE every `check_every` seconds, at most 29 minutes (RFC 2177); if the
-    session ends, it connects again after `check_every`.
+    session ends, it connects again after `check_every`.  The user opens
+    each new message `reads_after` seconds after it was downloaded (never
+    if None), and the client sets its \\Seen flag on the server.
     """
 
     def __init__(
         self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
-        idle: bool, inbox: list[bytes],
+        idle: bool, inbox: list[bytes], reads_after: float | None = None,
     ) -> None:
         self.ctx, self.host, self.account = ctx, host, account
         self.check_every = check_every
+        self.reads_after = reads_after
         self.inbox = inbox
         self.next_uid = 1
         self.session: ImapSession | None = None  # the IDLE session, while it lasts
@@ -191,13 +199,16 @@ class ImapReader:
 
     def save_sent(self, content: bytes) -> None:
         """APPEND a sent message to Sent: in the IDLE session, or in a session of its own."""
-        append = Append(content)
+        self._act(Append(content), "save to Sent")
+
+    def _act(self, action: Action, what: str) -> None:
+        """Run `action` in the IDLE session, or in a session of its own."""
         if self.session is not None and not self.session.over:
-            self.session.wake(append)
+            self.session.wake(action)
             return
-        session = ImapSession(self.ctx, self.host, self.account, select=False, actions=(append,))
-        self.ctx.start(f"{self.account.client} {self.account.address}: save to Sent",
-                       session.run())
+        session = ImapSession(self.ctx, self.host, self.account, list_new=False,
+                              select=isinstance(action, Store), actions=(action,))
+        self.ctx.start(f"{self.account.client} {self.account.address}: {what}", session.run())
 
     def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
         env = self.ctx.env
@@ -234,3 +245,11 @@ class ImapReader:
         self.inbox.append(message.content)
         record_fetched(self.ctx, self.host, self.account, str(message.uid), message.content,
                        protocol="imap", seen=seen_before)
+        if not seen_before and self.reads_after is not None:
+            self.ctx.start(f"{self.account.client} {self.account.address}: read",
+                           self._read(message.uid, self.reads_after))
+
+    def _read(self, uid: int, after: float) -> Generator[simpy.events.Event, Any, None]:
+        """The user opens message `uid` `after` seconds from now: the client sets \\Seen."""
+        yield self.ctx.env.timeout(after)
+        self._act(Store((uid,)), "mark read")

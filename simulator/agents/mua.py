@@ -44,6 +44,7 @@ class MuaConfig:
     access: Access = Access.POP3
     idle: bool = False  # IMAP IDLE (RFC 2177)
     save_sent: bool = False  # IMAP APPEND of each sent message to Sent
+    reads_after: float | None = None  # IMAP: the user opens new mail this long after download
     ids: str = ""  # the Message-ID stream; default "message-id/<address>"
 
     @property
@@ -75,7 +76,7 @@ class Mua:
                                      config.keep_on_server, self.inbox)
         else:
             self.reader = ImapReader(ctx, host, config.mailbox, config.check_every,
-                                     config.idle, self.inbox)
+                                     config.idle, self.inbox, config.reads_after)
 
     @property
     def outbox(self) -> list[Unsent]:

@@ -34,7 +34,7 @@ MAX_DEVICES = 10  # per user
 DEFAULT_CHECK_EVERY = PROFILES[DEFAULT_PROFILE].check_every
 DEFAULT_CLIENT = PROFILES[DEFAULT_PROFILE].client
 #: The fields that override a profile's habit of the same name.
-HABITS = ("client", "check_every", "keep_on_server", "idle", "save_sent",
+HABITS = ("client", "check_every", "keep_on_server", "idle", "save_sent", "reads_after",
           "submission_security", "mailbox_security")
 
 
@@ -76,6 +76,10 @@ class Habits(BaseModel):
     )
     save_sent: bool = Field(
         False, description="IMAP: APPEND each sent message to Sent; default: the profile's."
+    )
+    reads_after: PositiveDuration = Field(
+        60.0, description='IMAP: how long after a download the user opens the message and the '
+        'client marks it read, e.g. "1m"; default: the profile\'s.',
     )
     submission_security: Security = Field(
         Security.NONE, description="How the client submits: none (587), starttls (587), "

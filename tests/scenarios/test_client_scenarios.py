@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.profiles import READS_AFTER
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.views.eavesdrop import eavesdropped, secrets
@@ -78,6 +79,18 @@ def test_with_imap_both_devices_get_the_message_and_the_read_flag_follows(
     assert any(text.startswith("* 1 FETCH (UID 1 FLAGS (\\Seen)") for text in phone)
 
 
+def test_the_laptop_downloads_unread_and_marks_read_when_carol_opens_it(
+    pop3_vs_imap: Records,
+) -> None:
+    (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
+    said = lines(pop3_vs_imap, session)
+    assert "A0006 UID FETCH 1 BODY.PEEK[]" in said  # downloaded is not read
+    downloaded = fetched(pop3_vs_imap, "carol@example.org")[0].time
+    store = next(r for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
+                 and r.text.endswith("UID STORE 1 +FLAGS (\\Seen)"))
+    assert store.time - downloaded == pytest.approx(READS_AFTER, abs=1.0)
+
+
 def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
     pop3_vs_imap: Records,
 ) -> None:
@@ -96,8 +109,9 @@ def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
 def test_the_reply_is_submitted_then_saved_to_sent(pop3_vs_imap: Records) -> None:
     (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
     said = lines(pop3_vs_imap, session)
-    append = next(text for text in said if text.startswith("A0008 APPEND Sent (\\Seen)"))
-    assert any(text.startswith("A0008 OK [APPENDUID") for text in said[said.index(append):])
+    append = next(text for text in said if " APPEND Sent (\\Seen)" in text)
+    tag = append.split(" ")[0]
+    assert any(text.startswith(f"{tag} OK [APPENDUID") for text in said[said.index(append):])
     submitted = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE
                      and r.text.startswith("250 2.0.0 Ok: queued") and r.peer == "carol-laptop")
     appended = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE and r.text == append)
