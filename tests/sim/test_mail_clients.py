@@ -82,6 +82,17 @@ def test_a_webmail_user_reads_in_the_browser_and_nothing_else_leaves_the_device(
     assert b"Subject: Hi 1m" in page
 
 
+def test_two_browsers_of_one_webmail_user_each_list_and_show_the_mail() -> None:
+    world = bob_reads_with({"profile": "roundcube", "devices": [{"host": "bob-pc"},
+                                                                {"host": "bob-phone"}]},
+                           webmail=True, duration="3m")
+    got = records(world.trace, Kind.MAIL_FETCHED)
+    assert sorted(r.data["via"] for r in got) == ["bob-pc", "bob-phone"]
+    cookies = {line.text for line in world.trace.of_kind(Kind.LINE)
+               if line.text.startswith("Cookie: ")}
+    assert len(cookies) == 2  # a session of its own for each browser
+
+
 def test_a_webmail_user_sends_through_the_webmail_and_keeps_a_copy_in_sent() -> None:
     scenario = two_providers(duration="5m", traffic=[mail("30s", "alice@example.org",
                                                           sender=BOB, subject="From the web")])
