@@ -37,6 +37,9 @@ MINUTE = 60.0
 READS_AFTER = MINUTE
 #: RFC 2177 §3 (RFC 9051 §6.3.13): a client re-issues IDLE at least every 29 minutes.
 REIDLE_EVERY = 29 * MINUTE
+#: The name of the plain POP3 client of `DEFAULT_PROFILE` in headers and transcripts:
+#: no real product, so that no product is blamed for its habits.
+DEFAULT_CLIENT = "POP3 client"
 
 
 class Access(StrEnum):
@@ -103,7 +106,7 @@ def _webmail(name: str, client: str, check_every: float, source: str) -> Profile
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
-    _desktop("pop3", "Thunderbird", Access.POP3, check_every=5 * MINUTE, idle=False,
+    _desktop("pop3", DEFAULT_CLIENT, Access.POP3, check_every=5 * MINUTE, idle=False,
              keep_on_server=False, save_sent=False, submission_security=PLAIN,
              mailbox_security=PLAIN,
              source="a plain POP3 client: download and delete, in clear (RFC 1939); "

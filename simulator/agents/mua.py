@@ -21,7 +21,7 @@ from simulator.agents.imap_client import ImapReader
 from simulator.agents.pop3_client import Pop3Reader
 from simulator.agents.reading import MailboxAccount
 from simulator.agents.submission import Account, Outbox, Unsent
-from simulator.profiles import Access
+from simulator.profiles import DEFAULT_CLIENT, Access
 from simulator.protocols.message import Draft
 from simulator.protocols.tls import ConnectionSecurity
 
@@ -36,7 +36,7 @@ class MuaConfig:
     password: str
     submission_host: str  # the provider's MTA (outgoing server, port 587)
     mailbox_host: str  # the provider's MDA (incoming server)
-    client: str = "Thunderbird"
+    client: str = DEFAULT_CLIENT
     check_every: float = 300.0
     keep_on_server: bool = False
     submission_security: ConnectionSecurity = ConnectionSecurity.NONE  # 587, or 465 with TLS

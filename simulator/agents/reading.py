@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.agents.context import SimContext
+from simulator.profiles import DEFAULT_CLIENT
 from simulator.protocols.message import first_header
 from simulator.protocols.tls import ConnectionSecurity
 from simulator.trace import Kind
@@ -24,7 +25,7 @@ class MailboxAccount:
     address: str
     password: str
     mailbox_host: str  # the provider's MDA (incoming server)
-    client: str = "Thunderbird"
+    client: str = DEFAULT_CLIENT
     security: ConnectionSecurity = ConnectionSecurity.NONE  # 110/143, or 995/993 with TLS
 
 

@@ -20,6 +20,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.transfer import Answer, transfer
 from simulator.net.connection import ConnectError
+from simulator.profiles import DEFAULT_CLIENT
 from simulator.protocols.addresses import domain_of
 from simulator.protocols.common import (
     ConnectionBroken,
@@ -54,7 +55,7 @@ class Account:
     address: str
     password: str
     submission_host: str  # the provider's MTA (outgoing server)
-    client: str = "Thunderbird"  # its User-Agent: header
+    client: str = DEFAULT_CLIENT  # its User-Agent: header
     security: ConnectionSecurity = ConnectionSecurity.NONE  # 587, or 465 with TLS
 
 

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from simulator.profiles import DEFAULT_PROFILE, PROFILES, Access, Place, Profile, settle
+from simulator.profiles import (
+    DEFAULT_CLIENT,
+    DEFAULT_PROFILE,
+    PROFILES,
+    Access,
+    Place,
+    Profile,
+    settle,
+)
 from simulator.protocols.tls import ConnectionSecurity
 from simulator.scenario.limits import ClientName
 from simulator.scenario.names import DnsName
@@ -32,7 +40,6 @@ if TYPE_CHECKING:
 
 MAX_DEVICES = 10  # per user
 DEFAULT_CHECK_EVERY = PROFILES[DEFAULT_PROFILE].check_every
-DEFAULT_CLIENT = PROFILES[DEFAULT_PROFILE].client
 #: The fields that override a profile's habit of the same name.
 HABITS = ("client", "check_every", "keep_on_server", "idle", "save_sent", "reads_after",
           "submission_security", "mailbox_security")
