@@ -103,6 +103,9 @@ def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
     idle = said.index("A0004 IDLE")
     assert said[idle + 1] == "+ idling"
     assert said.index("* 1 EXISTS") < said.index("DONE") < said.index("A0004 OK Idle completed.")
+    pushed = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
+                  and r.text == "* 1 EXISTS")
+    assert 30.0 < pushed < 31.0  # the lesson: within a second of alice's Send at 0:30
     assert all(r.protocol != "pop3" for r in pop3_vs_imap if r.host.startswith("carol"))
 
 
