@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
+from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.pop3 import POP3_PORT, POP3S_PORT
 from simulator.protocols.smtp import SMTPS_PORT, SUBMISSION_PORT
 from simulator.protocols.tls import ConnectionSecurity
@@ -74,6 +75,8 @@ class Profile:
     #: Seconds from download until the user opens a message: an IMAP client then
     #: sets \Seen (UID STORE +FLAGS); None for POP3 (no flags) and webmail (opened in the page).
     reads_after: float | None = None
+    imap_login: Mechanism = Mechanism.LOGIN  # LOGIN (RFC 9051 §6.2.3) or AUTHENTICATE PLAIN
+    enable_rev2: bool = True  # ENABLE IMAP4rev2 (RFC 9051 §6.3.1) when the server offers it
 
     @property
     def submission_port(self) -> int:
@@ -114,10 +117,14 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     _desktop("thunderbird", "Thunderbird", Access.IMAP, check_every=10 * MINUTE, idle=True,
              keep_on_server=True, save_sent=True, submission_security=STARTTLS,
              mailbox_security=TLS,
-             reads_after=READS_AFTER,
+             reads_after=READS_AFTER, imap_login=Mechanism.PLAIN, enable_rev2=False,
              source='Thunderbird account settings: "Check for new messages every 10 '
              'minutes", "Allow immediate server notifications when new messages arrive" '
-             "(IDLE); sent copies go to Sent; autoconfig prefers IMAPS 993"),
+             "(IDLE); sent copies go to Sent; autoconfig prefers IMAPS 993. "
+             '"Normal password" uses SASL PLAIN when the server offers AUTH=PLAIN '
+             "(wiki.mozilla.org/Thunderbird:Supported_authentication_methods; "
+             "thunderbird/thunderbird-android PR #453); its IMAP is IMAP4rev1 "
+             "(RFC 3501): it sends no ENABLE IMAP4rev2"),
     _desktop("thunderbird-pop3", "Thunderbird", Access.POP3, check_every=10 * MINUTE,
              idle=False, keep_on_server=True, save_sent=False, submission_security=STARTTLS,
              mailbox_security=TLS,
@@ -128,7 +135,9 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              mailbox_security=TLS,
              reads_after=READS_AFTER,
              source='Outlook (classic) Send/Receive group "All Accounts": every 30 '
-             "minutes; no IMAP IDLE; Sent Items on the IMAP server"),
+             "minutes; Sent Items on the IMAP server. Outlook may IDLE on the Inbox of an "
+             "IMAP account, but its push is unreliable: modelled as polling only (an "
+             "assumption)"),
     _desktop("outlook-pop3", "Microsoft Outlook", Access.POP3, check_every=30 * MINUTE,
              idle=False, keep_on_server=True, save_sent=False, submission_security=STARTTLS,
              mailbox_security=TLS,
@@ -145,10 +154,13 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              "connection for every HTTP request"),
     _webmail("squirrelmail", "SquirrelMail", 10 * MINUTE,
              "SquirrelMail: an IMAP connection for every page; the folder list's "
-             "auto-refresh is a user option (10 minutes assumed)"),
+             "auto-refresh is a user option, off by default (10 minutes assumed). Its "
+             "sample config/config.php submits to localhost $smtpPort = 25; here it "
+             "submits on 587 like the other webmails (an assumption)"),
     _webmail("sogo", "SOGo", 5 * MINUTE,
-             "SOGo: SOGoMailMessageCheck, a refresh chosen by the user (5 minutes assumed); "
-             "IMAP to the provider's Dovecot"),
+             "SOGo: SOGoMailMessageCheck defaults to \"manually\" (SOGoSystemDefaults); "
+             "a user picks a refresh (every 5 minutes assumed); IMAP to the provider's "
+             "Dovecot"),
     _webmail("gmail", "Gmail", MINUTE,
              "a model: Gmail's web front end is not an IMAP client inside; here it stands "
              "for any webmail that asks its mail store once a minute"),

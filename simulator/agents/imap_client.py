@@ -89,7 +89,8 @@ class ImapSession:
         self._asked: set[int] = set()  # UIDs whose bodies were asked for
         self._wire: Wire | None = None
         self.client = ImapClient(ImapClientConfig(
-            username=account.address, password=account.password,
+            username=account.address, password=account.password, mechanism=account.mechanism,
+            enable_rev2=account.enable_rev2,
             use_starttls=account.security is ConnectionSecurity.STARTTLS,
             actions=(Select(),) if select else (),
         ))

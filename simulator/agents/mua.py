@@ -22,6 +22,7 @@ from simulator.agents.pop3_client import Pop3Reader
 from simulator.agents.reading import MailboxAccount
 from simulator.agents.submission import Account, Outbox, Unsent
 from simulator.profiles import DEFAULT_CLIENT, Access
+from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.message import Draft
 from simulator.protocols.tls import ConnectionSecurity
 
@@ -45,6 +46,8 @@ class MuaConfig:
     idle: bool = False  # IMAP IDLE (RFC 2177)
     save_sent: bool = False  # IMAP APPEND of each sent message to Sent
     reads_after: float | None = None  # IMAP: the user opens new mail this long after download
+    imap_login: Mechanism = Mechanism.LOGIN
+    enable_rev2: bool = True  # IMAP: ENABLE IMAP4rev2 when offered
     ids: str = ""  # the Message-ID stream; default "message-id/<address>"
 
     @property
@@ -57,7 +60,7 @@ class MuaConfig:
     def mailbox(self) -> MailboxAccount:
         """The incoming half of the account."""
         return MailboxAccount(self.address, self.password, self.mailbox_host, self.client,
-                              self.mailbox_security)
+                              self.mailbox_security, self.imap_login, self.enable_rev2)
 
 
 class Mua:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from simulator.agents.context import SimContext
 from simulator.profiles import DEFAULT_CLIENT
+from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.message import first_header
 from simulator.protocols.tls import ConnectionSecurity
 from simulator.trace import Kind
@@ -27,6 +28,8 @@ class MailboxAccount:
     mailbox_host: str  # the provider's MDA (incoming server)
     client: str = DEFAULT_CLIENT
     security: ConnectionSecurity = ConnectionSecurity.NONE  # 110/143, or 995/993 with TLS
+    mechanism: Mechanism = Mechanism.LOGIN  # how an IMAP client logs in
+    enable_rev2: bool = True  # whether an IMAP client asks for IMAP4rev2
 
 
 def record_fetched(

@@ -84,7 +84,7 @@ def test_the_laptop_downloads_unread_and_marks_read_when_carol_opens_it(
 ) -> None:
     (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
     said = lines(pop3_vs_imap, session)
-    assert "A0006 UID FETCH 1 BODY.PEEK[]" in said  # downloaded is not read
+    assert "A0005 UID FETCH 1 BODY.PEEK[]" in said  # downloaded is not read
     downloaded = fetched(pop3_vs_imap, "carol@example.org")[0].time
     store = next(r for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
                  and r.text.endswith("UID STORE 1 +FLAGS (\\Seen)"))
@@ -100,9 +100,9 @@ def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
     assert phone.time == pytest.approx(300.0, abs=1.0)
     (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
     said = lines(pop3_vs_imap, session)
-    idle = said.index("A0004 IDLE")
+    idle = said.index("A0003 IDLE")
     assert said[idle + 1] == "+ idling"
-    assert said.index("* 1 EXISTS") < said.index("DONE") < said.index("A0004 OK Idle completed.")
+    assert said.index("* 1 EXISTS") < said.index("DONE") < said.index("A0003 OK Idle completed.")
     pushed = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
                   and r.text == "* 1 EXISTS")
     assert 30.0 < pushed < 31.0  # the lesson: within a second of alice's Send at 0:30
@@ -178,7 +178,8 @@ def test_plain_imap_gives_the_password_away_imaps_only_sizes() -> None:
     plain = sessions_from(records, "alice-laptop", 143)
     secure = sessions_from(records, "alice-laptop", 993)
     texts = [s.text for s in seen if s.session in plain]
-    assert "A0001 LOGIN alice@oldmail.example sunshine" in texts
+    # Thunderbird's SASL PLAIN: base64 of "\0alice@oldmail.example\0sunshine" (RFC 4616)
+    assert "A0001 AUTHENTICATE PLAIN AGFsaWNlQG9sZG1haWwuZXhhbXBsZQBzdW5zaGluZQ==" in texts
     assert "the meeting is at 10 in room 4." in texts
     hidden = [s for s in seen if s.session in secure and not s.readable]
     assert hidden and all(s.octets > 0 for s in hidden)
