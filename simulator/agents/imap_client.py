@@ -83,7 +83,9 @@ class ImapSession:
         self.headers: list[ev.HeadersFetched] = []  # of the new messages, in UID order
         self.fetched: list[ev.MessageFetched] = []
         self.over = False
+        self.left: tuple[Action, ...] = ()  # the agent's actions not done when it ended
         self._pending: list[Action] = list(actions)
+        self._running: tuple[Action, ...] = ()  # the agent's actions under way
         self._look = False  # new mail to list
         self._seen_before: dict[int, bool] = {}  # UID -> \Seen when listed
         self._asked: set[int] = set()  # UIDs whose bodies were asked for
@@ -106,6 +108,7 @@ class ImapSession:
             patience = Patience(IMAP_CLIENT_TIMEOUT, self.client.timed_out)
             yield from pump(self._wire, self.client, self._on_event, patience,
                             tls_first=TlsRequested() if implicit else None)
+        self.left = (*self._running, *self._pending)
         self.over = True
 
     def wake(self, *actions: Action) -> None:
@@ -142,6 +145,7 @@ class ImapSession:
         elif isinstance(event, ev.CommandRefused):
             self._note(f"{event.command.split(' ')[0]} refused: {event.condition} {event.text}")
         elif isinstance(event, ev.Ready):
+            self._running = ()
             self._next()
 
     def _listed(self, header: ev.HeadersFetched) -> None:
@@ -162,14 +166,18 @@ class ImapSession:
             self._look = False
             self.client.perform(FetchHeaders(self.next_uid))
         elif self._pending:
-            actions, self._pending = tuple(self._pending), []
-            self.client.perform(*actions)
+            self._running, self._pending = tuple(self._pending), []
+            self.client.perform(*self._running)
         else:
             self.client.perform(Idle() if self.idle else Logout())
 
     def _note(self, text: str) -> None:
-        self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: {text}", Note(),
-                            protocol="imap")
+        note(self.ctx, self.host, self.account, text)
+
+
+def note(ctx: SimContext, host: str, account: MailboxAccount, text: str) -> None:
+    """A note of the client's, as it would tell its user."""
+    ctx.trace.emit(Kind.NOTE, host, f"{account.client}: {text}", Note(), protocol="imap")
 
 
 class ImapReader:
@@ -207,9 +215,24 @@ class ImapReader:
         if self.session is not None and not self.session.over:
             self.session.wake(action)
             return
+        self.ctx.start(f"{self.account.client} {self.account.address}: {what}",
+                       self._alone(action))
+
+    def _alone(self, action: Action) -> Generator[simpy.events.Event, Any, None]:
+        """`action` in a session of its own; if that fails too, the user is told."""
         session = ImapSession(self.ctx, self.host, self.account, list_new=False,
                               select=isinstance(action, Store), actions=(action,))
-        self.ctx.start(f"{self.account.client} {self.account.address}: {what}", session.run())
+        yield from session.run()
+        for undone in session.left:
+            what = (f"could not mark message {undone.uids[0]} read" if isinstance(undone, Store)
+                    else "could not save a copy in Sent")
+            note(self.ctx, self.host, self.account, what)
+
+    def _retry(self, session: ImapSession) -> None:
+        """What a session that ended left undone goes again, each in a session of its own."""
+        for action in session.left:
+            self.ctx.start(f"{self.account.client} {self.account.address}: try again",
+                           self._alone(action))
 
     def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
         env = self.ctx.env
@@ -225,6 +248,7 @@ class ImapReader:
             self.ctx.start(f"{self.account.client} {self.account.address}: renew IDLE",
                            self._renew(session))
             yield from self._run(session)
+            self._retry(session)
             yield self.ctx.env.timeout(self.check_every)
 
     def _renew(self, session: ImapSession) -> Generator[simpy.events.Event, Any, None]:

@@ -6,11 +6,13 @@ reads on one or two devices with the habits of a profile.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from simworld import BOB, NET_MTA, add_host, mail, records, run_world, two_providers
+from simworld import BOB, NET_MTA, add_host, build, mail, records, run_world, two_providers
 
+from simulator.agents.imap_client import ImapReader
 from simulator.trace import Kind
 from simulator.world import World
 
@@ -80,6 +82,20 @@ def test_a_webmail_user_reads_in_the_browser_and_nothing_else_leaves_the_device(
     assert got.time == pytest.approx(120.0, abs=1.0)
     (page,) = world.muas[BOB].inbox
     assert b"Subject: Hi 1m" in page
+
+
+def test_a_sent_copy_that_cannot_be_saved_is_told_not_lost() -> None:
+    scenario = two_providers(duration="2m")
+    scenario["domains"]["example.net"]["users"]["bob"].update(
+        profile="outlook", mailbox_security="none", submission_security="none")
+    world = build(scenario)
+    reader = world.muas[BOB].reader
+    assert isinstance(reader, ImapReader)
+    reader.account = replace(reader.account, mailbox_host="bob-pc")  # nothing listens there
+    reader.save_sent(b"Subject: Hi\r\n\r\nHello.\r\n")
+    run_world(world)
+    notes = [r.text for r in records(world.trace, Kind.NOTE, host="bob-pc")]
+    assert "Microsoft Outlook: could not save a copy in Sent" in notes
 
 
 def test_two_browsers_of_one_webmail_user_each_list_and_show_the_mail() -> None:
