@@ -100,10 +100,11 @@ class ImapSession:
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Connect and run the session to its end (a SimPy sub-process)."""
         implicit = self.account.security is ConnectionSecurity.TLS
-        endpoint = yield from self.ctx.network.connect(
-            self.host, self.account.mailbox_host, IMAPS_PORT if implicit else IMAP_PORT
-        )
-        if not isinstance(endpoint, ConnectError):
+        port = IMAPS_PORT if implicit else IMAP_PORT
+        endpoint = yield from self.ctx.network.connect(self.host, self.account.mailbox_host, port)
+        if isinstance(endpoint, ConnectError):
+            self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")
+        else:
             self._wire = Wire(endpoint)
             patience = Patience(IMAP_CLIENT_TIMEOUT, self.client.timed_out)
             yield from pump(self._wire, self.client, self._on_event, patience,

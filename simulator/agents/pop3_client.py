@@ -62,10 +62,10 @@ class Pop3Reader:
         """One POP3 session: download new messages (a SimPy sub-process)."""
         account = self.account
         implicit = account.security is ConnectionSecurity.TLS
-        endpoint = yield from self.ctx.network.connect(
-            self.host, account.mailbox_host, POP3S_PORT if implicit else POP3_PORT
-        )
+        port = POP3S_PORT if implicit else POP3_PORT
+        endpoint = yield from self.ctx.network.connect(self.host, account.mailbox_host, port)
         if isinstance(endpoint, ConnectError):
+            self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")
             return
         client = Pop3Client(Pop3ClientConfig(
             username=account.address, password=account.password,
@@ -82,5 +82,8 @@ class Pop3Reader:
             self._known_uids.add(event.uid)
             record_fetched(self.ctx, self.host, self.account, event.uid, event.content)
         elif isinstance(event, LoginFailed):
-            self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: login failed: "
-                                f"{event.text}", Note(), protocol="pop3")
+            self._note(f"login failed: {event.text}")
+
+    def _note(self, text: str) -> None:
+        self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: {text}", Note(),
+                            protocol="pop3")

@@ -97,6 +97,11 @@ class Habits(BaseModel):
         "starttls (110/143), tls (995/993); default: the profile's.",
     )
 
+    def changed(self) -> set[str]:
+        """The habits written in the file with a value other than the field's default."""
+        return {name for name in HABITS if name in self.model_fields_set
+                and getattr(self, name) != type(self).model_fields[name].default}
+
     def overrides(self) -> dict[str, Any]:
         """The habits written in the file, as `Profile` fields."""
         written = {name: getattr(self, name) for name in HABITS if name in self.model_fields_set}
@@ -154,7 +159,11 @@ def _user_problems(
     if user.mua is not None and user.devices:
         yield (*where, "devices"), "give either 'mua' (one device) or 'devices', not both"
         return
+    if user.mua is None and "devices" in user.model_fields_set and not user.devices:
+        yield (*where, "devices"), "give at least one device, or a 'mua' host"
+        return
     hosts: set[str] = set()
+    found: list[Finding] = []
     for device in client_devices(user):
         at = (*where, *device.location)
         listed = device.location != ("mua",)  # `checks` looks at the `mua` host
@@ -163,18 +172,60 @@ def _user_problems(
             problem = f"host '{device.host}' is listed twice; one client per device"
         hosts.add(device.host)
         if problem:
-            yield (*at, "host"), problem
-        yield from _habit_problems(domain, at, device.settings)
+            found.append(((*at, "host"), problem))
+        index = device.location[-1]
+        entry = user.devices[index] if isinstance(index, int) else None
+        written = user.changed() | (entry.changed() if entry else set())
+        for field, text in _habit_problems(scenario, domain, device.settings, written):
+            finding = (_written_at(where, user, at, entry, field), text)
+            if finding not in found:  # a habit of the user's is told once, where it is written
+                found.append(finding)
+    yield from found
 
 
-def _habit_problems(domain: Domain, at: Location, settings: Profile) -> Iterator[Finding]:
-    if settings.place is Place.WEBMAIL and domain.webmail is None:
-        yield (*at, "profile"), (f"{settings.name} is webmail: it runs on the provider's web "
-                                 "server; give the domain a 'webmail' host")
+def _written_at(
+    where: Location, user: User, at: Location, device: Device | None, field: str
+) -> Location:
+    """Where in the file `field` (or the profile that brought it) was written."""
+    for entry, place in ((device, at), (user, where)):
+        if entry is not None and field in entry.model_fields_set:
+            return (*place, field)
+    for entry, place in ((device, at), (user, where)):
+        if entry is not None and "profile" in entry.model_fields_set:
+            return (*place, "profile")
+    return (*at, field)
+
+
+def _habit_problems(
+    scenario: Scenario, domain: Domain, settings: Profile, written: set[str]
+) -> Iterator[tuple[str, str]]:
+    """A device's habits that make no sense, settled or `written` in the file: (field, why)."""
+    name = settings.name
+    if settings.place is Place.WEBMAIL:
+        if domain.webmail is None:
+            yield "profile", (f"{name} is webmail: it runs on the provider's web server; "
+                              "give the domain a 'webmail' host")
+        for field in ("idle", "keep_on_server", "reads_after"):
+            if field in written:
+                yield field, (f"{name} is webmail: the page refreshes and the user opens mail "
+                              f"in it; {field} means nothing there")
+        return
     if settings.access is Access.POP3 and settings.idle:
-        yield (*at, "idle"), "POP3 has no IDLE (RFC 2177 is IMAP's): pick an IMAP profile"
+        yield "idle", "POP3 has no IDLE (RFC 2177 is IMAP's): pick an IMAP profile"
     if settings.access is Access.POP3 and settings.save_sent:
-        yield (*at, "save_sent"), "POP3 has no Sent folder: only IMAP can APPEND a sent copy"
+        yield "save_sent", "POP3 has no Sent folder: only IMAP can APPEND a sent copy"
+    if settings.access is Access.POP3 and "reads_after" in written:
+        yield "reads_after", "POP3 has no \\Seen flag to set: reads_after is IMAP's"
+    if settings.access is Access.IMAP and "keep_on_server" in written:
+        yield "keep_on_server", "IMAP keeps the mail on the server: keep_on_server is POP3's"
+    for field, server, port in (("mailbox_security", domain.mda, settings.mailbox_port),
+                                ("submission_security", domain.mta, settings.submission_port)):
+        host = scenario.hosts.get(server)
+        if getattr(settings, field) is not ConnectionSecurity.NONE and host is not None \
+                and host.tls is None:
+            how = "TLS" if getattr(settings, field) is ConnectionSecurity.TLS else "STARTTLS"
+            yield field, (f"{name} connects to {server} on {port} with {how}, but {server} "
+                          f"has no 'tls' block: give it one, or set {field}: none")
 
 
 def _host_role(scenario: Scenario, name: str, role: str) -> str | None:

@@ -96,6 +96,8 @@ def test_a_sent_copy_that_cannot_be_saved_is_told_not_lost() -> None:
     run_world(world)
     notes = [r.text for r in records(world.trace, Kind.NOTE, host="bob-pc")]
     assert "Microsoft Outlook: could not save a copy in Sent" in notes
+    assert any(n.startswith("Microsoft Outlook: cannot reach the incoming server on 143")
+               for n in notes)
 
 
 def test_two_browsers_of_one_webmail_user_each_list_and_show_the_mail() -> None:
