@@ -20,6 +20,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.mua import MuaConfig
 from simulator.agents.reader import Reader
+from simulator.agents.reading import on_a_beat
 from simulator.agents.session import Wire
 from simulator.agents.submission import Unsent
 from simulator.agents.tls import handshake
@@ -48,7 +49,7 @@ class Browser:
         self.inbox: list[bytes] = []  # the messages the user has opened
         self._cookie = webmail.sign_in(config)
         ctx.start(f"browser {host}: {config.client} for {config.address}",
-                  self._refresh_regularly())
+                  on_a_beat(ctx, config.check_every, self._visit))
 
     @property
     def outbox(self) -> list[Unsent]:
@@ -62,15 +63,6 @@ class Browser:
     def report_remaining(self) -> None:
         """The webmail reports the user's Outbox (end of the run)."""
         self.webmail.report_remaining(self.config.address)
-
-    def _refresh_regularly(self) -> Generator[simpy.events.Event, Any, None]:
-        """Load the page now, then refresh it on a fixed beat."""
-        env = self.ctx.env
-        beat = env.now
-        while True:
-            yield from self._visit()
-            beat += self.config.check_every
-            yield env.timeout(max(0.0, beat - env.now))
 
     def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
         yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))

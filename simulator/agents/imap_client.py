@@ -30,7 +30,7 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.reading import MailboxAccount, record_fetched
+from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, Wire, pump
 from simulator.net.connection import ConnectError
 from simulator.profiles import REIDLE_EVERY
@@ -204,8 +204,8 @@ class ImapReader:
         self.next_uid = 1
         self.session: ImapSession | None = None  # the IDLE session, while it lasts
         what = "idle" if idle else "check mail"
-        ctx.start(f"{account.client} {account.address}: {what}",
-                  self._stay_idle() if idle else self._check_regularly())
+        ctx.start(f"{account.client} {account.address}: {what}", self._stay_idle() if idle
+                  else on_a_beat(ctx, check_every, self._check))
 
     def save_sent(self, content: bytes) -> None:
         """APPEND a sent message to Sent: in the IDLE session, or in a session of its own."""
@@ -235,13 +235,9 @@ class ImapReader:
             self.ctx.start(f"{self.account.client} {self.account.address}: try again",
                            self._alone(action))
 
-    def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
-        env = self.ctx.env
-        beat = env.now
-        while True:
-            yield from self._run(self._session(idle=False))
-            beat += self.check_every
-            yield env.timeout(max(0.0, beat - env.now))
+    def _check(self) -> Generator[simpy.events.Event, Any, None]:
+        """One polling session: list and download what is new, then LOGOUT."""
+        yield from self._run(self._session(idle=False))
 
     def _stay_idle(self) -> Generator[simpy.events.Event, Any, None]:
         while True:
