@@ -74,7 +74,8 @@ class Pop3Reader:
         if isinstance(event, MessageRetrieved):
             self.inbox.append(event.content)
             self._known_uids.add(event.uid)
-            record_fetched(self.ctx, self.host, self.account, event.uid, event.content)
+            record_fetched(self.ctx, self.host, self.account, event.uid, event.content,
+                           protocol="pop3")
         elif isinstance(event, LoginFailed):
             self._note(f"login failed: {event.text}")
 

@@ -59,6 +59,7 @@ def sessions_from(records: Records, host: str, port: int) -> list[str]:
 
 def test_with_pop3_the_phone_never_sees_what_the_laptop_downloaded(pop3_vs_imap: Records) -> None:
     assert [r.host for r in fetched(pop3_vs_imap, "bob@example.org")] == ["bob-laptop"]
+    assert fetched(pop3_vs_imap, "bob@example.org")[0].protocol == "pop3"
     phone = sessions_from(pop3_vs_imap, "bob-phone", 110)
     assert len(phone) == 2  # at 5:00 and 10:00
     for session in phone:
