@@ -23,6 +23,7 @@ from simulator.profiles import (
     DEFAULT_CLIENT,
     DEFAULT_PROFILE,
     PROFILES,
+    TLS,
     Access,
     Place,
     Profile,
@@ -159,8 +160,10 @@ def _user_problems(
     if user.mua is not None and user.devices:
         yield (*where, "devices"), "give either 'mua' (one device) or 'devices', not both"
         return
-    if user.mua is None and "devices" in user.model_fields_set and not user.devices:
-        yield (*where, "devices"), "give at least one device, or a 'mua' host"
+    address = f"{where[-1]}@{where[1]}".lower()
+    sends = any(message.sender.lower() == address for message in scenario.traffic)
+    if sends and user.mua is None and "devices" in user.model_fields_set and not user.devices:
+        yield (*where, "devices"), "the user sends mail: give at least one device, or a 'mua'"
         return
     hosts: set[str] = set()
     found: list[Finding] = []
@@ -221,11 +224,11 @@ def _habit_problems(
     for field, server, port in (("mailbox_security", domain.mda, settings.mailbox_port),
                                 ("submission_security", domain.mta, settings.submission_port)):
         host = scenario.hosts.get(server)
-        if getattr(settings, field) is not ConnectionSecurity.NONE and host is not None \
-                and host.tls is None:
-            how = "TLS" if getattr(settings, field) is ConnectionSecurity.TLS else "STARTTLS"
-            yield field, (f"{name} connects to {server} on {port} with {how}, but {server} "
-                          f"has no 'tls' block: give it one, or set {field}: none")
+        # TLS from the first byte to a server without TLS meets a closed port; STARTTLS
+        # refused is a lesson the run shows (the mail stays in the Outbox).
+        if getattr(settings, field) is TLS and host is not None and host.tls is None:
+            yield field, (f"{name} connects to {server} on {port} with TLS, but {server} has "
+                          f"no 'tls' block: give it one, or set {field}: none or starttls")
 
 
 def _host_role(scenario: Scenario, name: str, role: str) -> str | None:

@@ -82,7 +82,9 @@ MISTAKES = [
                  id="imap-keep-on-server"),
     mistake("        devices:\n          - {host: bob-laptop}\n          - {host: bob-phone, "
                  "profile: outlook, check_every: 15m}\n", "        devices: []\n",
-                 f"{BOB}.devices", "give at least one device", id="no-devices"),
+                 f"{BOB}.devices", "give at least one device", id="no-devices",
+                 also=("duration: 10m\n", "duration: 10m\ntraffic: [{at: 1m, from: "
+                       "bob@example.org, to: [carol@example.org], subject: Hi, body: Hi}]\n")),
     mistake('    tls: {version: "1.3"}\n', "", f"{BOB}.profile",
                  "on 993 with TLS, but mail.example.org has no 'tls' block",
                  id="tls-client-plain-server"),
