@@ -28,8 +28,6 @@ from simulator.protocols.pop3 import POP3_PORT, POP3S_PORT
 from simulator.protocols.smtp import SMTPS_PORT, SUBMISSION_PORT
 from simulator.protocols.tls import ConnectionSecurity
 
-HTTPS_PORT = 443  # RFC 9110 §4.2.2
-
 TLS, STARTTLS, PLAIN = ConnectionSecurity.TLS, ConnectionSecurity.STARTTLS, ConnectionSecurity.NONE
 MINUTE = 60.0
 #: Modelling assumption: a desktop IMAP client downloads new mail with BODY.PEEK[]
@@ -80,16 +78,26 @@ class Profile:
 
     @property
     def submission_port(self) -> int:
-        """587 (RFC 6409), or 465 with TLS from the first byte (RFC 8314 §3.3)."""
-        return SMTPS_PORT if self.submission_security is TLS else SUBMISSION_PORT
+        """The port the client submits on (`submission_port`)."""
+        return submission_port(self.submission_security)
 
     @property
     def mailbox_port(self) -> int:
-        """143/110 in clear or with STARTTLS/STLS; 993/995 with TLS first (RFC 8314 §3.2)."""
-        implicit = self.mailbox_security is TLS
-        if self.access is Access.IMAP:
-            return IMAPS_PORT if implicit else IMAP_PORT
-        return POP3S_PORT if implicit else POP3_PORT
+        """The port the client reads its mailbox on (`mailbox_port`)."""
+        return mailbox_port(self.access, self.mailbox_security)
+
+
+def submission_port(security: ConnectionSecurity) -> int:
+    """587 (RFC 6409), or 465 with TLS from the first byte (RFC 8314 §3.3)."""
+    return SMTPS_PORT if security is TLS else SUBMISSION_PORT
+
+
+def mailbox_port(access: Access, security: ConnectionSecurity) -> int:
+    """143/110 in clear or with STARTTLS/STLS; 993/995 with TLS first (RFC 8314 §3.2)."""
+    implicit = security is TLS
+    if access is Access.IMAP:
+        return IMAPS_PORT if implicit else IMAP_PORT
+    return POP3S_PORT if implicit else POP3_PORT
 
 
 def _desktop(name: str, client: str, access: Access, **habits: Any) -> Profile:

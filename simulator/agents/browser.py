@@ -26,7 +26,6 @@ from simulator.agents.submission import Unsent
 from simulator.agents.tls import handshake
 from simulator.agents.webmail import SESSION_COOKIE, Webmail
 from simulator.net.connection import EOF_MARK, ConnectError
-from simulator.profiles import HTTPS_PORT
 from simulator.protocols import http
 from simulator.protocols.message import Draft
 from simulator.protocols.tls import TlsVersion
@@ -74,7 +73,8 @@ class Browser:
         self, first: http.HttpMessage | None = None
     ) -> Generator[simpy.events.Event, Any, None]:
         """One HTTPS connection: `first` (or a refresh), then open each new message."""
-        endpoint = yield from self.ctx.network.connect(self.host, self.webmail.host, HTTPS_PORT)
+        endpoint = yield from self.ctx.network.connect(self.host, self.webmail.host,
+                                                       http.HTTPS_PORT)
         if isinstance(endpoint, ConnectError):
             return
         wire, patience = Wire(endpoint), Reader(endpoint, PAGE_TIMEOUT)

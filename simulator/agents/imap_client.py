@@ -33,8 +33,7 @@ from simulator.agents.context import SimContext
 from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, Wire, pump
 from simulator.net.connection import ConnectError
-from simulator.profiles import REIDLE_EVERY
-from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
+from simulator.profiles import REIDLE_EVERY, Access, mailbox_port
 from simulator.protocols.imap import client_events as ev
 from simulator.protocols.imap.client import ImapClient
 from simulator.protocols.imap.client_states import (
@@ -100,7 +99,7 @@ class ImapSession:
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Connect and run the session to its end (a SimPy sub-process)."""
         implicit = self.account.security is ConnectionSecurity.TLS
-        port = IMAPS_PORT if implicit else IMAP_PORT
+        port = mailbox_port(Access.IMAP, self.account.security)
         endpoint = yield from self.ctx.network.connect(self.host, self.account.mailbox_host, port)
         if isinstance(endpoint, ConnectError):
             self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")

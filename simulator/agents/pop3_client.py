@@ -19,9 +19,8 @@ from simulator.agents.context import SimContext
 from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, pump
 from simulator.net.connection import ConnectError
+from simulator.profiles import Access, mailbox_port
 from simulator.protocols.pop3 import (
-    POP3_PORT,
-    POP3S_PORT,
     LoginFailed,
     MessageRetrieved,
     Pop3Client,
@@ -56,7 +55,7 @@ class Pop3Reader:
         """One POP3 session: download new messages (a SimPy sub-process)."""
         account = self.account
         implicit = account.security is ConnectionSecurity.TLS
-        port = POP3S_PORT if implicit else POP3_PORT
+        port = mailbox_port(Access.POP3, account.security)
         endpoint = yield from self.ctx.network.connect(self.host, account.mailbox_host, port)
         if isinstance(endpoint, ConnectError):
             self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")

@@ -20,7 +20,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.transfer import Answer, transfer
 from simulator.net.connection import ConnectError
-from simulator.profiles import DEFAULT_CLIENT
+from simulator.profiles import DEFAULT_CLIENT, submission_port
 from simulator.protocols.addresses import domain_of
 from simulator.protocols.common import (
     ConnectionBroken,
@@ -31,7 +31,7 @@ from simulator.protocols.common import (
     TlsUnavailable,
 )
 from simulator.protocols.message import Draft, compose, unique_recipients
-from simulator.protocols.smtp import SMTPS_PORT, SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
+from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
 from simulator.protocols.tls import ConnectionSecurity, TlsPolicy
 from simulator.trace import Kind
 from simulator.trace_data import MailBounced, MailComposed, MailQueued, Note
@@ -103,7 +103,7 @@ class Outbox:
         security = self.account.security
         implicit = security is ConnectionSecurity.TLS
         endpoint = yield from self.ctx.network.connect(
-            self.host, self.account.submission_host, SMTPS_PORT if implicit else SUBMISSION_PORT
+            self.host, self.account.submission_host, submission_port(security)
         )
         if isinstance(endpoint, ConnectError):
             self.items[self.items.index(sending)] = replace(sending, reason=endpoint.reason)

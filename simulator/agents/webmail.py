@@ -41,7 +41,6 @@ from simulator.agents.session import Wire, serve
 from simulator.agents.submission import Outbox
 from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint
-from simulator.profiles import HTTPS_PORT
 from simulator.protocols import http
 from simulator.protocols.imap import client_events as ev
 from simulator.protocols.imap.client_states import Append, Fetch
@@ -95,8 +94,8 @@ class Webmail:
         self.accounts: dict[str, WebmailAccount] = {}
         self._sessions: dict[str, BrowserSession] = {}  # by cookie value
         self._cookies = ctx.rng(f"webmail-session/{self.host}")  # one stream for every sign-in
-        listener = ctx.network.listen(self.host, HTTPS_PORT, "https")
-        serve(ctx, f"https {self.host}:{HTTPS_PORT}", listener, self._connection)
+        listener = ctx.network.listen(self.host, http.HTTPS_PORT, "https")
+        serve(ctx, f"https {self.host}:{http.HTTPS_PORT}", listener, self._connection)
 
     def sign_in(self, config: MuaConfig) -> str:
         """The user has logged in (before the run): the cookie value of their session."""
