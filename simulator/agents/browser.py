@@ -60,7 +60,7 @@ class Browser:
         self.ctx.start(f"browser {self.host}: send", self._send(at, draft))
 
     def report_remaining(self) -> None:
-        """The webmail reports the user's Outbox (end of the run)."""
+        """The webmail reports what it could not send for the user (end of the run)."""
         self.webmail.report_remaining(self.config.address)
 
     def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:

@@ -121,8 +121,8 @@ class Outbox:
         self._result(message_id, replies)
         return Sent(message_id, content, replies)
 
-    def report_remaining(self) -> None:
-        """Record every message still in the Outbox (end of the run).
+    def report_remaining(self, shown: str = "still in the Outbox") -> None:
+        """Record every message still in the Outbox (end of the run), as `shown` words it.
 
         A recipient the server has already taken (its 250 to the final dot
         was on its way back) is the server's to report.
@@ -138,7 +138,7 @@ class Outbox:
                     )
                     continue
                 self.ctx.trace.emit(
-                    Kind.MAIL_QUEUED, self.host, f"still in the Outbox for <{rcpt}>",
+                    Kind.MAIL_QUEUED, self.host, f"{shown} for <{rcpt}>",
                     MailQueued(queue_id="outbox", recipient=rcpt, reason=unsent.reason),
                     message=unsent.message_id,
                 )

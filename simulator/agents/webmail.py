@@ -64,7 +64,7 @@ class WebmailConfig:
 
 
 class WebmailAccount:
-    """What the webmail keeps for one user: how to reach their mail, the Outbox."""
+    """What the webmail keeps for one user: how to reach their mail, what it is sending."""
 
     def __init__(self, ctx: SimContext, host: str, config: MuaConfig) -> None:
         self.config = config
@@ -106,11 +106,16 @@ class Webmail:
         return cookie
 
     def report_remaining(self, address: str) -> None:
-        """Record what is still in the user's Outbox, once (end of the run)."""
+        """Record, once, what the webmail could not hand over (end of the run).
+
+        Roundcube keeps no Outbox: a message its SMTP server did not take is
+        an error shown in the user's page, and the message is not kept.
+        """
         account = self.accounts[address]
         if not account.reported:
             account.reported = True
-            account.outbox.report_remaining()
+            account.outbox.report_remaining(
+                f"{account.config.client}: not sent, the page showed an error")
 
     def _connection(self, endpoint: Endpoint) -> Generator[simpy.events.Event, Any, None]:
         """One HTTPS connection: the handshake, then requests and responses in turn."""

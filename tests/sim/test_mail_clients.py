@@ -100,6 +100,21 @@ def test_a_sent_copy_that_cannot_be_saved_is_told_not_lost() -> None:
                for n in notes)
 
 
+def test_a_webmail_has_no_outbox_what_it_did_not_send_is_an_error_in_the_page() -> None:
+    scenario = two_providers(duration="2m", traffic=[mail("30s", "alice@example.org",
+                                                          sender=BOB)])
+    add_host(scenario, "webmail.example.net", "203.0.113.80", roles=("webmail",),
+             link_to=NET_MTA, latency="1ms")
+    net = scenario["domains"]["example.net"]
+    net["webmail"] = "webmail.example.net"
+    # the MSA offers no STARTTLS, and this webmail will not submit without it
+    net["users"]["bob"].update(profile="roundcube", submission_security="starttls")
+    world = run_world(scenario)
+    (left,) = records(world.trace, Kind.MAIL_QUEUED, host="webmail.example.net")
+    assert left.text == ("Roundcube Webmail: not sent, the page showed an error "
+                         "for <alice@example.org>")
+
+
 def test_two_browsers_of_one_webmail_user_each_list_and_show_the_mail() -> None:
     world = bob_reads_with({"profile": "roundcube", "devices": [{"host": "bob-pc"},
                                                                 {"host": "bob-phone"}]},
