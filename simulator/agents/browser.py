@@ -20,12 +20,12 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.mua import MuaConfig
 from simulator.agents.reader import Reader
+from simulator.agents.reading import on_a_beat
 from simulator.agents.session import Wire
 from simulator.agents.submission import Unsent
 from simulator.agents.tls import handshake
 from simulator.agents.webmail import SESSION_COOKIE, Webmail
 from simulator.net.connection import EOF_MARK, ConnectError
-from simulator.profiles import HTTPS_PORT
 from simulator.protocols import http
 from simulator.protocols.message import Draft
 from simulator.protocols.tls import TlsVersion
@@ -48,7 +48,7 @@ class Browser:
         self.inbox: list[bytes] = []  # the messages the user has opened
         self._cookie = webmail.sign_in(config)
         ctx.start(f"browser {host}: {config.client} for {config.address}",
-                  self._refresh_regularly())
+                  on_a_beat(ctx, config.check_every, self._visit))
 
     @property
     def outbox(self) -> list[Unsent]:
@@ -60,17 +60,8 @@ class Browser:
         self.ctx.start(f"browser {self.host}: send", self._send(at, draft))
 
     def report_remaining(self) -> None:
-        """The webmail reports the user's Outbox (end of the run)."""
+        """The webmail reports what it could not send for the user (end of the run)."""
         self.webmail.report_remaining(self.config.address)
-
-    def _refresh_regularly(self) -> Generator[simpy.events.Event, Any, None]:
-        """Load the page now, then refresh it on a fixed beat."""
-        env = self.ctx.env
-        beat = env.now
-        while True:
-            yield from self._visit()
-            beat += self.config.check_every
-            yield env.timeout(max(0.0, beat - env.now))
 
     def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
         yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))
@@ -82,7 +73,8 @@ class Browser:
         self, first: http.HttpMessage | None = None
     ) -> Generator[simpy.events.Event, Any, None]:
         """One HTTPS connection: `first` (or a refresh), then open each new message."""
-        endpoint = yield from self.ctx.network.connect(self.host, self.webmail.host, HTTPS_PORT)
+        endpoint = yield from self.ctx.network.connect(self.host, self.webmail.host,
+                                                       http.HTTPS_PORT)
         if isinstance(endpoint, ConnectError):
             return
         wire, patience = Wire(endpoint), Reader(endpoint, PAGE_TIMEOUT)

@@ -6,12 +6,16 @@ from the first byte, RFC 8314 §3.2).  It logs in, SELECTs INBOX and, when
 UIDNEXT says something arrived since the client last looked, fetches
 the new messages' headers and flags the way Thunderbird lists a folder
 (``UID FETCH n:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER])``), then --
-when `bodies` -- the whole messages, which sets ``\\Seen`` (§6.4.5): the
-user has read them, and every other device sees the flag.  The mail stays
-on the server, so every device of the user sees every message.
+when `bodies` -- the whole messages with ``BODY.PEEK[]``, which leaves
+``\\Seen`` alone (§6.4.5) as Thunderbird's offline sync, Outlook and phone
+apps do: downloaded is not read.  The user opens a message `reads_after`
+seconds later and the client marks it ``UID STORE n +FLAGS (\\Seen)``
+(§6.4.6); every other device sees the flag.  The mail stays on the server,
+so every device of the user sees every message.
 
 What comes next is decided each time the client is `Ready`: actions the
-agent asked for (`wake`: APPEND a sent message to Sent), then IDLE for a
+agent asked for (`wake`: STORE \\Seen on what the user read, APPEND a sent
+message to Sent), then IDLE for a
 long session (RFC 2177: the server pushes ``* n EXISTS`` and the client
 ends IDLE with DONE and fetches at once) or LOGOUT for a short one.
 The IDLE session's owner `wake`s it at least every 29 minutes
@@ -26,11 +30,10 @@ from typing import Any
 import simpy
 
 from simulator.agents.context import SimContext
-from simulator.agents.reading import MailboxAccount, record_fetched
+from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, Wire, pump
 from simulator.net.connection import ConnectError
-from simulator.profiles import REIDLE_EVERY
-from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
+from simulator.profiles import REIDLE_EVERY, Access, mailbox_port
 from simulator.protocols.imap import client_events as ev
 from simulator.protocols.imap.client import ImapClient
 from simulator.protocols.imap.client_states import (
@@ -43,6 +46,7 @@ from simulator.protocols.imap.client_states import (
     ImapClientState,
     Logout,
     Select,
+    Store,
 )
 from simulator.protocols.tls import ConnectionSecurity, TlsRequested
 from simulator.trace import Kind
@@ -78,13 +82,16 @@ class ImapSession:
         self.headers: list[ev.HeadersFetched] = []  # of the new messages, in UID order
         self.fetched: list[ev.MessageFetched] = []
         self.over = False
+        self.left: tuple[Action, ...] = ()  # the agent's actions not done when it ended
         self._pending: list[Action] = list(actions)
+        self._running: tuple[Action, ...] = ()  # the agent's actions under way
         self._look = False  # new mail to list
         self._seen_before: dict[int, bool] = {}  # UID -> \Seen when listed
         self._asked: set[int] = set()  # UIDs whose bodies were asked for
         self._wire: Wire | None = None
         self.client = ImapClient(ImapClientConfig(
-            username=account.address, password=account.password,
+            username=account.address, password=account.password, mechanism=account.mechanism,
+            enable_rev2=account.enable_rev2,
             use_starttls=account.security is ConnectionSecurity.STARTTLS,
             actions=(Select(),) if select else (),
         ))
@@ -92,14 +99,16 @@ class ImapSession:
     def run(self) -> Generator[simpy.events.Event, Any, None]:
         """Connect and run the session to its end (a SimPy sub-process)."""
         implicit = self.account.security is ConnectionSecurity.TLS
-        endpoint = yield from self.ctx.network.connect(
-            self.host, self.account.mailbox_host, IMAPS_PORT if implicit else IMAP_PORT
-        )
-        if not isinstance(endpoint, ConnectError):
+        port = mailbox_port(Access.IMAP, self.account.security)
+        endpoint = yield from self.ctx.network.connect(self.host, self.account.mailbox_host, port)
+        if isinstance(endpoint, ConnectError):
+            self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")
+        else:
             self._wire = Wire(endpoint)
             patience = Patience(IMAP_CLIENT_TIMEOUT, self.client.timed_out)
             yield from pump(self._wire, self.client, self._on_event, patience,
                             tls_first=TlsRequested() if implicit else None)
+        self.left = (*self._running, *self._pending)
         self.over = True
 
     def wake(self, *actions: Action) -> None:
@@ -136,6 +145,7 @@ class ImapSession:
         elif isinstance(event, ev.CommandRefused):
             self._note(f"{event.command.split(' ')[0]} refused: {event.condition} {event.text}")
         elif isinstance(event, ev.Ready):
+            self._running = ()
             self._next()
 
     def _listed(self, header: ev.HeadersFetched) -> None:
@@ -151,61 +161,82 @@ class ImapSession:
         fresh = tuple(h.uid for h in self.headers if h.uid not in self._asked)
         if self.bodies and fresh:
             self._asked.update(fresh)
-            self.client.perform(Fetch(fresh))
+            self.client.perform(Fetch(fresh, peek=True))
         elif self._look:
             self._look = False
             self.client.perform(FetchHeaders(self.next_uid))
         elif self._pending:
-            actions, self._pending = tuple(self._pending), []
-            self.client.perform(*actions)
+            self._running, self._pending = tuple(self._pending), []
+            self.client.perform(*self._running)
         else:
             self.client.perform(Idle() if self.idle else Logout())
 
     def _note(self, text: str) -> None:
-        self.ctx.trace.emit(Kind.NOTE, self.host, f"{self.account.client}: {text}", Note(),
-                            protocol="imap")
+        note(self.ctx, self.host, self.account, text)
+
+
+def note(ctx: SimContext, host: str, account: MailboxAccount, text: str) -> None:
+    """A note of the client's, as it would tell its user."""
+    ctx.trace.emit(Kind.NOTE, host, f"{account.client}: {text}", Note(), protocol="imap")
 
 
 class ImapReader:
-    """A desktop client's IMAP habits: poll on a beat, or stay in IDLE; save sent mail.
+    """A desktop client's IMAP habits: poll on a beat, or stay in IDLE; mark read; save sent mail.
 
     A polling client (Outlook's Send/Receive) opens a session at start and
     every `check_every` seconds.  An IDLE client (Thunderbird's "allow
     immediate server notifications") keeps one session open and renews its
     IDLE every `check_every` seconds, at most 29 minutes (RFC 2177); if the
-    session ends, it connects again after `check_every`.
+    session ends, it connects again after `check_every`.  The user opens
+    each new message `reads_after` seconds after it was downloaded (never
+    if None), and the client sets its \\Seen flag on the server.
     """
 
     def __init__(
         self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
-        idle: bool, inbox: list[bytes],
+        idle: bool, inbox: list[bytes], reads_after: float | None = None,
     ) -> None:
         self.ctx, self.host, self.account = ctx, host, account
         self.check_every = check_every
+        self.reads_after = reads_after
         self.inbox = inbox
         self.next_uid = 1
         self.session: ImapSession | None = None  # the IDLE session, while it lasts
         what = "idle" if idle else "check mail"
-        ctx.start(f"{account.client} {account.address}: {what}",
-                  self._stay_idle() if idle else self._check_regularly())
+        ctx.start(f"{account.client} {account.address}: {what}", self._stay_idle() if idle
+                  else on_a_beat(ctx, check_every, self._check))
 
     def save_sent(self, content: bytes) -> None:
         """APPEND a sent message to Sent: in the IDLE session, or in a session of its own."""
-        append = Append(content)
-        if self.session is not None and not self.session.over:
-            self.session.wake(append)
-            return
-        session = ImapSession(self.ctx, self.host, self.account, select=False, actions=(append,))
-        self.ctx.start(f"{self.account.client} {self.account.address}: save to Sent",
-                       session.run())
+        self._act(Append(content), "save to Sent")
 
-    def _check_regularly(self) -> Generator[simpy.events.Event, Any, None]:
-        env = self.ctx.env
-        beat = env.now
-        while True:
-            yield from self._run(self._session(idle=False))
-            beat += self.check_every
-            yield env.timeout(max(0.0, beat - env.now))
+    def _act(self, action: Action, what: str) -> None:
+        """Run `action` in the IDLE session, or in a session of its own."""
+        if self.session is not None and not self.session.over:
+            self.session.wake(action)
+            return
+        self.ctx.start(f"{self.account.client} {self.account.address}: {what}",
+                       self._alone(action))
+
+    def _alone(self, action: Action) -> Generator[simpy.events.Event, Any, None]:
+        """`action` in a session of its own; if that fails too, the user is told."""
+        session = ImapSession(self.ctx, self.host, self.account, list_new=False,
+                              select=isinstance(action, Store), actions=(action,))
+        yield from session.run()
+        for undone in session.left:
+            what = (f"could not mark message {undone.uids[0]} read" if isinstance(undone, Store)
+                    else "could not save a copy in Sent")
+            note(self.ctx, self.host, self.account, what)
+
+    def _retry(self, session: ImapSession) -> None:
+        """What a session that ended left undone goes again, each in a session of its own."""
+        for action in session.left:
+            self.ctx.start(f"{self.account.client} {self.account.address}: try again",
+                           self._alone(action))
+
+    def _check(self) -> Generator[simpy.events.Event, Any, None]:
+        """One polling session: list and download what is new, then LOGOUT."""
+        yield from self._run(self._session(idle=False))
 
     def _stay_idle(self) -> Generator[simpy.events.Event, Any, None]:
         while True:
@@ -213,6 +244,7 @@ class ImapReader:
             self.ctx.start(f"{self.account.client} {self.account.address}: renew IDLE",
                            self._renew(session))
             yield from self._run(session)
+            self._retry(session)
             yield self.ctx.env.timeout(self.check_every)
 
     def _renew(self, session: ImapSession) -> Generator[simpy.events.Event, Any, None]:
@@ -234,3 +266,11 @@ class ImapReader:
         self.inbox.append(message.content)
         record_fetched(self.ctx, self.host, self.account, str(message.uid), message.content,
                        protocol="imap", seen=seen_before)
+        if not seen_before and self.reads_after is not None:
+            self.ctx.start(f"{self.account.client} {self.account.address}: read",
+                           self._read(message.uid, self.reads_after))
+
+    def _read(self, uid: int, after: float) -> Generator[simpy.events.Event, Any, None]:
+        """The user opens message `uid` `after` seconds from now: the client sets \\Seen."""
+        yield self.ctx.env.timeout(after)
+        self._act(Store((uid,)), "mark read")

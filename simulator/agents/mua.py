@@ -21,7 +21,8 @@ from simulator.agents.imap_client import ImapReader
 from simulator.agents.pop3_client import Pop3Reader
 from simulator.agents.reading import MailboxAccount
 from simulator.agents.submission import Account, Outbox, Unsent
-from simulator.profiles import Access
+from simulator.profiles import DEFAULT_CLIENT, Access
+from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.message import Draft
 from simulator.protocols.tls import ConnectionSecurity
 
@@ -36,7 +37,7 @@ class MuaConfig:
     password: str
     submission_host: str  # the provider's MTA (outgoing server, port 587)
     mailbox_host: str  # the provider's MDA (incoming server)
-    client: str = "Thunderbird"
+    client: str = DEFAULT_CLIENT
     check_every: float = 300.0
     keep_on_server: bool = False
     submission_security: ConnectionSecurity = ConnectionSecurity.NONE  # 587, or 465 with TLS
@@ -44,6 +45,9 @@ class MuaConfig:
     access: Access = Access.POP3
     idle: bool = False  # IMAP IDLE (RFC 2177)
     save_sent: bool = False  # IMAP APPEND of each sent message to Sent
+    reads_after: float | None = None  # IMAP: the user opens new mail this long after download
+    imap_login: Mechanism = Mechanism.LOGIN
+    enable_rev2: bool = True  # IMAP: ENABLE IMAP4rev2 when offered
     ids: str = ""  # the Message-ID stream; default "message-id/<address>"
 
     @property
@@ -56,7 +60,7 @@ class MuaConfig:
     def mailbox(self) -> MailboxAccount:
         """The incoming half of the account."""
         return MailboxAccount(self.address, self.password, self.mailbox_host, self.client,
-                              self.mailbox_security)
+                              self.mailbox_security, self.imap_login, self.enable_rev2)
 
 
 class Mua:
@@ -75,7 +79,7 @@ class Mua:
                                      config.keep_on_server, self.inbox)
         else:
             self.reader = ImapReader(ctx, host, config.mailbox, config.check_every,
-                                     config.idle, self.inbox)
+                                     config.idle, self.inbox, config.reads_after)
 
     @property
     def outbox(self) -> list[Unsent]:

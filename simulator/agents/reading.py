@@ -1,4 +1,4 @@
-"""What every mail reader shares, over POP3 or IMAP: the account and the `mail.fetched` record.
+"""What every mail client shares: the account, the `mail.fetched` record, the beat of its checks.
 
 A message a client downloads (POP3 RETR, RFC 1939 §5; IMAP FETCH BODY[],
 RFC 9051 §6.4.5) is recorded once, on the host the client runs on, so
@@ -8,9 +8,15 @@ brought it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
+
+import simpy
 
 from simulator.agents.context import SimContext
+from simulator.profiles import DEFAULT_CLIENT
+from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.message import first_header
 from simulator.protocols.tls import ConnectionSecurity
 from simulator.trace import Kind
@@ -24,8 +30,10 @@ class MailboxAccount:
     address: str
     password: str
     mailbox_host: str  # the provider's MDA (incoming server)
-    client: str = "Thunderbird"
+    client: str = DEFAULT_CLIENT
     security: ConnectionSecurity = ConnectionSecurity.NONE  # 110/143, or 995/993 with TLS
+    mechanism: Mechanism = Mechanism.LOGIN  # how an IMAP client logs in
+    enable_rev2: bool = True  # whether an IMAP client asks for IMAP4rev2
 
 
 def record_fetched(
@@ -39,3 +47,23 @@ def record_fetched(
                     subject=first_header(content, "Subject") or "", seen=seen, via=via),
         message=first_header(content, "Message-ID"), protocol=protocol,
     )
+
+
+def on_a_beat(
+    ctx: SimContext, period: float, check: Callable[[], Generator[simpy.events.Event, Any, None]],
+    *, first_after: float = 0.0,
+) -> Generator[simpy.events.Event, Any, None]:
+    """Run `check` `first_after` seconds from now and then every `period` seconds, on a beat.
+
+    A client checks at start, as Thunderbird does when it starts and a
+    webmail page does when it loads; then its timer fires on the beat, and a
+    check that overruns its slot delays only the next one.
+    """
+    env = ctx.env
+    beat = env.now + first_after
+    if first_after:
+        yield env.timeout(first_after)
+    while True:
+        yield from check()
+        beat += period
+        yield env.timeout(max(0.0, beat - env.now))

@@ -20,6 +20,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.transfer import Answer, transfer
 from simulator.net.connection import ConnectError
+from simulator.profiles import DEFAULT_CLIENT, submission_port
 from simulator.protocols.addresses import domain_of
 from simulator.protocols.common import (
     ConnectionBroken,
@@ -30,7 +31,7 @@ from simulator.protocols.common import (
     TlsUnavailable,
 )
 from simulator.protocols.message import Draft, compose, unique_recipients
-from simulator.protocols.smtp import SMTPS_PORT, SUBMISSION_PORT, Envelope, Reply, SmtpClientConfig
+from simulator.protocols.smtp import Envelope, Reply, SmtpClientConfig
 from simulator.protocols.tls import ConnectionSecurity, TlsPolicy
 from simulator.trace import Kind
 from simulator.trace_data import MailBounced, MailComposed, MailQueued, Note
@@ -54,7 +55,7 @@ class Account:
     address: str
     password: str
     submission_host: str  # the provider's MTA (outgoing server)
-    client: str = "Thunderbird"  # its User-Agent: header
+    client: str = DEFAULT_CLIENT  # its User-Agent: header
     security: ConnectionSecurity = ConnectionSecurity.NONE  # 587, or 465 with TLS
 
 
@@ -102,7 +103,7 @@ class Outbox:
         security = self.account.security
         implicit = security is ConnectionSecurity.TLS
         endpoint = yield from self.ctx.network.connect(
-            self.host, self.account.submission_host, SMTPS_PORT if implicit else SUBMISSION_PORT
+            self.host, self.account.submission_host, submission_port(security)
         )
         if isinstance(endpoint, ConnectError):
             self.items[self.items.index(sending)] = replace(sending, reason=endpoint.reason)
@@ -120,8 +121,8 @@ class Outbox:
         self._result(message_id, replies)
         return Sent(message_id, content, replies)
 
-    def report_remaining(self) -> None:
-        """Record every message still in the Outbox (end of the run).
+    def report_remaining(self, shown: str = "still in the Outbox") -> None:
+        """Record every message still in the Outbox (end of the run), as `shown` words it.
 
         A recipient the server has already taken (its 250 to the final dot
         was on its way back) is the server's to report.
@@ -137,7 +138,7 @@ class Outbox:
                     )
                     continue
                 self.ctx.trace.emit(
-                    Kind.MAIL_QUEUED, self.host, f"still in the Outbox for <{rcpt}>",
+                    Kind.MAIL_QUEUED, self.host, f"{shown} for <{rcpt}>",
                     MailQueued(queue_id="outbox", recipient=rcpt, reason=unsent.reason),
                     message=unsent.message_id,
                 )

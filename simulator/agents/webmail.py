@@ -25,7 +25,7 @@ eavesdropper on the user's Wi-Fi sees its sizes and times, never a line.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -41,7 +41,6 @@ from simulator.agents.session import Wire, serve
 from simulator.agents.submission import Outbox
 from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint
-from simulator.profiles import HTTPS_PORT
 from simulator.protocols import http
 from simulator.protocols.imap import client_events as ev
 from simulator.protocols.imap.client_states import Append, Fetch
@@ -65,13 +64,24 @@ class WebmailConfig:
 
 
 class WebmailAccount:
-    """What the webmail keeps for one user: how to reach their mail, the Outbox."""
+    """What the webmail keeps for one user: how to reach their mail, what it is sending."""
 
     def __init__(self, ctx: SimContext, host: str, config: MuaConfig) -> None:
         self.config = config
         self.outbox = Outbox(ctx, host, config.account, f"message-id/{config.address}")
-        self.next_uid = 1  # the lowest UID no page has listed yet
         self.reported = False  # its Outbox reported at the end of the run
+
+
+class BrowserSession:
+    """One signed-in browser (its cookie): whose mail, and how far its page has listed."""
+
+    def __init__(self, account: WebmailAccount) -> None:
+        self.account = account
+        self.next_uid = 1  # the lowest UID this page has not listed yet
+
+
+#: A response, and what to do once it has gone out (move the page's listing on).
+Answer = tuple[http.HttpMessage, Callable[[], None] | None]
 
 
 class Webmail:
@@ -82,24 +92,30 @@ class Webmail:
         self.config = config
         self.host = config.hostname
         self.accounts: dict[str, WebmailAccount] = {}
-        self._sessions: dict[str, str] = {}  # cookie value -> address
-        listener = ctx.network.listen(self.host, HTTPS_PORT, "https")
-        serve(ctx, f"https {self.host}:{HTTPS_PORT}", listener, self._connection)
+        self._sessions: dict[str, BrowserSession] = {}  # by cookie value
+        self._cookies = ctx.rng(f"webmail-session/{self.host}")  # one stream for every sign-in
+        listener = ctx.network.listen(self.host, http.HTTPS_PORT, "https")
+        serve(ctx, f"https {self.host}:{http.HTTPS_PORT}", listener, self._connection)
 
     def sign_in(self, config: MuaConfig) -> str:
         """The user has logged in (before the run): the cookie value of their session."""
         if config.address not in self.accounts:
             self.accounts[config.address] = WebmailAccount(self.ctx, self.host, config)
-        cookie = f"{self.ctx.rng(f'webmail-session/{config.address}').getrandbits(96):024x}"
-        self._sessions[cookie] = config.address
+        cookie = f"{self._cookies.getrandbits(96):024x}"
+        self._sessions[cookie] = BrowserSession(self.accounts[config.address])
         return cookie
 
     def report_remaining(self, address: str) -> None:
-        """Record what is still in the user's Outbox, once (end of the run)."""
+        """Record, once, what the webmail could not hand over (end of the run).
+
+        Roundcube keeps no Outbox: a message its SMTP server did not take is
+        an error shown in the user's page, and the message is not kept.
+        """
         account = self.accounts[address]
         if not account.reported:
             account.reported = True
-            account.outbox.report_remaining()
+            account.outbox.report_remaining(
+                f"{account.config.client}: not sent, the page showed an error")
 
     def _connection(self, endpoint: Endpoint) -> Generator[simpy.events.Event, Any, None]:
         """One HTTPS connection: the handshake, then requests and responses in turn."""
@@ -113,8 +129,10 @@ class Webmail:
             reader.feed(data)
             try:
                 while (request := reader.next_message()) is not None:
-                    answer = yield from self._answer(request, endpoint.peer_host)
+                    answer, sent = yield from self._answer(request, endpoint.peer_host)
                     wire.send(http.encode(answer))
+                    if sent is not None:
+                        sent()
             except http.HttpError:
                 wire.send(http.encode(http.response(400, "Bad Request")))
                 break
@@ -122,34 +140,40 @@ class Webmail:
         wire.close()
 
     def _answer(self, request: http.HttpMessage, browser: str) -> Generator[
-            simpy.events.Event, Any, http.HttpMessage]:
+            simpy.events.Event, Any, Answer]:
         method, target, _ = [*request.start.split(" "), "", ""][:3]
         query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
         cookie = (request.header("Cookie") or "").partition("=")[2]
-        account = self.accounts.get(self._sessions.get(cookie, ""))
-        if account is None:
-            return http.response(401, "Unauthorized")
+        page = self._sessions.get(cookie)
+        if page is None:
+            return http.response(401, "Unauthorized"), None
         action = (method, query.get("_action"))
         if action == ("GET", "refresh"):
-            return (yield from self._refresh(account))
+            return (yield from self._refresh(page))
         if action == ("GET", "show") and query.get("_uid", "").isdigit():
-            return (yield from self._show(account, int(query["_uid"]), browser))
+            return (yield from self._show(page.account, int(query["_uid"]), browser)), None
         if action == ("POST", "send"):
-            return (yield from self._send(account, request.body))
-        return http.response(404, "Not Found")
+            return (yield from self._send(page.account, request.body)), None
+        return http.response(404, "Not Found"), None
 
-    def _refresh(self, account: WebmailAccount) -> Generator[simpy.events.Event, Any,
-                                                              http.HttpMessage]:
-        """List what arrived since the last refresh (headers only, nothing marked read)."""
-        session = ImapSession(self.ctx, self.host, account.config.mailbox,
-                              next_uid=account.next_uid, bodies=False)
+    def _refresh(self, page: BrowserSession) -> Generator[simpy.events.Event, Any, Answer]:
+        """List what arrived since this page's last refresh (headers only, nothing marked read).
+
+        The page's position moves on only once the listing has gone out: a
+        refresh cut off before it does lists the same messages again.
+        """
+        session = ImapSession(self.ctx, self.host, page.account.config.mailbox,
+                              next_uid=page.next_uid, bodies=False)
         yield from session.run()
-        account.next_uid = max(account.next_uid, session.next_uid)
         rows = [json.dumps({"uid": h.uid, "from": first_header(h.header, "From") or "",
                             "subject": first_header(h.header, "Subject") or "",
                             "size": h.size}) for h in session.headers]
         body = "".join(f"{row}\r\n" for row in rows).encode("utf-8")
-        return http.response(200, "OK", body, (JSON,))
+
+        def listed() -> None:
+            page.next_uid = max(page.next_uid, session.next_uid)
+
+        return http.response(200, "OK", body, (JSON,)), listed
 
     def _show(self, account: WebmailAccount, uid: int, browser: str) -> Generator[
             simpy.events.Event, Any, http.HttpMessage]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: HTTPS: HTTP over TLS from the first byte (RFC 9110 §4.2.2).
+HTTPS_PORT = 443
 CRLF = b"\r\n"
 #: Longest start line or header field taken (nginx large_client_header_buffers: 8k).
 MAX_HEAD_LINE = 8192

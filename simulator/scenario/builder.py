@@ -116,7 +116,8 @@ def _add_clients(world: World, scenario: Scenario) -> None:
                 check_every=settings.check_every, keep_on_server=settings.keep_on_server,
                 submission_security=settings.submission_security,
                 mailbox_security=settings.mailbox_security, access=settings.access,
-                idle=settings.idle, save_sent=settings.save_sent, ids=ids,
+                idle=settings.idle, save_sent=settings.save_sent, reads_after=settings.reads_after,
+                imap_login=settings.imap_login, enable_rev2=settings.enable_rev2, ids=ids,
             )
             mua: Client
             if settings.place is Place.WEBMAIL and domain.webmail is not None:

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from simulator.profiles import DEFAULT_PROFILE, PROFILES, Access, Place, Profile, settle
+from simulator.profiles import (
+    DEFAULT_CLIENT,
+    DEFAULT_PROFILE,
+    PROFILES,
+    TLS,
+    Access,
+    Place,
+    Profile,
+    settle,
+)
 from simulator.protocols.tls import ConnectionSecurity
 from simulator.scenario.limits import ClientName
 from simulator.scenario.names import DnsName
@@ -32,9 +41,8 @@ if TYPE_CHECKING:
 
 MAX_DEVICES = 10  # per user
 DEFAULT_CHECK_EVERY = PROFILES[DEFAULT_PROFILE].check_every
-DEFAULT_CLIENT = PROFILES[DEFAULT_PROFILE].client
 #: The fields that override a profile's habit of the same name.
-HABITS = ("client", "check_every", "keep_on_server", "idle", "save_sent",
+HABITS = ("client", "check_every", "keep_on_server", "idle", "save_sent", "reads_after",
           "submission_security", "mailbox_security")
 
 
@@ -77,6 +85,10 @@ class Habits(BaseModel):
     save_sent: bool = Field(
         False, description="IMAP: APPEND each sent message to Sent; default: the profile's."
     )
+    reads_after: PositiveDuration = Field(
+        60.0, description='IMAP: how long after a download the user opens the message and the '
+        'client marks it read, e.g. "1m"; default: the profile\'s.',
+    )
     submission_security: Security = Field(
         Security.NONE, description="How the client submits: none (587), starttls (587), "
         "tls (465); default: the profile's.",
@@ -85,6 +97,11 @@ class Habits(BaseModel):
         Security.NONE, description="How the client reads its mailbox: none (110/143), "
         "starttls (110/143), tls (995/993); default: the profile's.",
     )
+
+    def changed(self) -> set[str]:
+        """The habits written in the file with a value other than the field's default."""
+        return {name for name in HABITS if name in self.model_fields_set
+                and getattr(self, name) != type(self).model_fields[name].default}
 
     def overrides(self) -> dict[str, Any]:
         """The habits written in the file, as `Profile` fields."""
@@ -143,7 +160,13 @@ def _user_problems(
     if user.mua is not None and user.devices:
         yield (*where, "devices"), "give either 'mua' (one device) or 'devices', not both"
         return
+    address = f"{where[-1]}@{where[1]}".lower()
+    sends = any(message.sender.lower() == address for message in scenario.traffic)
+    if sends and user.mua is None and "devices" in user.model_fields_set and not user.devices:
+        yield (*where, "devices"), "the user sends mail: give at least one device, or a 'mua'"
+        return
     hosts: set[str] = set()
+    found: list[Finding] = []
     for device in client_devices(user):
         at = (*where, *device.location)
         listed = device.location != ("mua",)  # `checks` looks at the `mua` host
@@ -152,18 +175,60 @@ def _user_problems(
             problem = f"host '{device.host}' is listed twice; one client per device"
         hosts.add(device.host)
         if problem:
-            yield (*at, "host"), problem
-        yield from _habit_problems(domain, at, device.settings)
+            found.append(((*at, "host"), problem))
+        index = device.location[-1]
+        entry = user.devices[index] if isinstance(index, int) else None
+        written = user.changed() | (entry.changed() if entry else set())
+        for field, text in _habit_problems(scenario, domain, device.settings, written):
+            finding = (_written_at(where, user, at, entry, field), text)
+            if finding not in found:  # a habit of the user's is told once, where it is written
+                found.append(finding)
+    yield from found
 
 
-def _habit_problems(domain: Domain, at: Location, settings: Profile) -> Iterator[Finding]:
-    if settings.place is Place.WEBMAIL and domain.webmail is None:
-        yield (*at, "profile"), (f"{settings.name} is webmail: it runs on the provider's web "
-                                 "server; give the domain a 'webmail' host")
+def _written_at(
+    where: Location, user: User, at: Location, device: Device | None, field: str
+) -> Location:
+    """Where in the file `field` (or the profile that brought it) was written."""
+    for entry, place in ((device, at), (user, where)):
+        if entry is not None and field in entry.model_fields_set:
+            return (*place, field)
+    for entry, place in ((device, at), (user, where)):
+        if entry is not None and "profile" in entry.model_fields_set:
+            return (*place, "profile")
+    return (*at, field)
+
+
+def _habit_problems(
+    scenario: Scenario, domain: Domain, settings: Profile, written: set[str]
+) -> Iterator[tuple[str, str]]:
+    """A device's habits that make no sense, settled or `written` in the file: (field, why)."""
+    name = settings.name
+    if settings.place is Place.WEBMAIL:
+        if domain.webmail is None:
+            yield "profile", (f"{name} is webmail: it runs on the provider's web server; "
+                              "give the domain a 'webmail' host")
+        for field in ("idle", "keep_on_server", "reads_after"):
+            if field in written:
+                yield field, (f"{name} is webmail: the page refreshes and the user opens mail "
+                              f"in it; {field} means nothing there")
+        return
     if settings.access is Access.POP3 and settings.idle:
-        yield (*at, "idle"), "POP3 has no IDLE (RFC 2177 is IMAP's): pick an IMAP profile"
+        yield "idle", "POP3 has no IDLE (RFC 2177 is IMAP's): pick an IMAP profile"
     if settings.access is Access.POP3 and settings.save_sent:
-        yield (*at, "save_sent"), "POP3 has no Sent folder: only IMAP can APPEND a sent copy"
+        yield "save_sent", "POP3 has no Sent folder: only IMAP can APPEND a sent copy"
+    if settings.access is Access.POP3 and "reads_after" in written:
+        yield "reads_after", "POP3 has no \\Seen flag to set: reads_after is IMAP's"
+    if settings.access is Access.IMAP and "keep_on_server" in written:
+        yield "keep_on_server", "IMAP keeps the mail on the server: keep_on_server is POP3's"
+    for field, server, port in (("mailbox_security", domain.mda, settings.mailbox_port),
+                                ("submission_security", domain.mta, settings.submission_port)):
+        host = scenario.hosts.get(server)
+        # TLS from the first byte to a server without TLS meets a closed port; STARTTLS
+        # refused is a lesson the run shows (the mail stays in the Outbox).
+        if getattr(settings, field) is TLS and host is not None and host.tls is None:
+            yield field, (f"{name} connects to {server} on {port} with TLS, but {server} has "
+                          f"no 'tls' block: give it one, or set {field}: none or starttls")
 
 
 def _host_role(scenario: Scenario, name: str, role: str) -> str | None:

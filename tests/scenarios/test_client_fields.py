@@ -72,6 +72,22 @@ MISTAKES = [
     mistake("    webmail: web.example.org\n", "", f"{BOB}.devices[1].profile",
                  "give the domain a 'webmail' host", id="webmail-without-host",
                  also=("profile: outlook", "profile: roundcube")),
+    mistake("    webmail: web.example.org\n", "", f"{BOB}.profile",
+                 "give the domain a 'webmail' host", id="user-webmail-without-host",
+                 also=("profile: thunderbird", "profile: roundcube")),
+    mistake("{host: bob-laptop}", "{host: bob-laptop, profile: roundcube, idle: true}",
+                 f"{BOB}.devices[0].idle", "means nothing there", id="webmail-idle"),
+    mistake("{host: bob-laptop}", "{host: bob-laptop, keep_on_server: true}",
+                 f"{BOB}.devices[0].keep_on_server", "keep_on_server is POP3's",
+                 id="imap-keep-on-server"),
+    mistake("        devices:\n          - {host: bob-laptop}\n          - {host: bob-phone, "
+                 "profile: outlook, check_every: 15m}\n", "        devices: []\n",
+                 f"{BOB}.devices", "give at least one device", id="no-devices",
+                 also=("duration: 10m\n", "duration: 10m\ntraffic: [{at: 1m, from: "
+                       "bob@example.org, to: [carol@example.org], subject: Hi, body: Hi}]\n")),
+    mistake('    tls: {version: "1.3"}\n', "", f"{BOB}.profile",
+                 "on 993 with TLS, but mail.example.org has no 'tls' block",
+                 id="tls-client-plain-server"),
     mistake("webmail: web.example.org", "webmail: bob-phone",
                  "domains.example.org.webmail", "does not have role webmail",
                  id="webmail-host-role"),
@@ -91,6 +107,16 @@ def user(scenario: Scenario, address: str) -> User:
     found = scenario.user(address)
     assert found is not None
     return found
+
+
+def test_a_user_habit_is_reported_once_where_it_is_written(tmp_path: Path) -> None:
+    text = BASE.replace("    webmail: web.example.org\n", "").replace(
+        "profile: outlook,", "profile: roundcube,").replace("profile: thunderbird",
+                                                            "profile: roundcube")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(tmp_path, text)
+    webmail = [p.location for p in caught.value.problems if "'webmail' host" in p.message]
+    assert webmail == [f"{BOB}.profile", f"{BOB}.devices[1].profile"]
 
 
 @pytest.mark.parametrize(("old", "new", "location", "fragment", "also"), MISTAKES)

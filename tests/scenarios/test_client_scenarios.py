@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.profiles import READS_AFTER
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
 from simulator.views.eavesdrop import eavesdropped, secrets
@@ -58,6 +59,7 @@ def sessions_from(records: Records, host: str, port: int) -> list[str]:
 
 def test_with_pop3_the_phone_never_sees_what_the_laptop_downloaded(pop3_vs_imap: Records) -> None:
     assert [r.host for r in fetched(pop3_vs_imap, "bob@example.org")] == ["bob-laptop"]
+    assert fetched(pop3_vs_imap, "bob@example.org")[0].protocol == "pop3"
     phone = sessions_from(pop3_vs_imap, "bob-phone", 110)
     assert len(phone) == 2  # at 5:00 and 10:00
     for session in phone:
@@ -78,6 +80,18 @@ def test_with_imap_both_devices_get_the_message_and_the_read_flag_follows(
     assert any(text.startswith("* 1 FETCH (UID 1 FLAGS (\\Seen)") for text in phone)
 
 
+def test_the_laptop_downloads_unread_and_marks_read_when_carol_opens_it(
+    pop3_vs_imap: Records,
+) -> None:
+    (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
+    said = lines(pop3_vs_imap, session)
+    assert "A0005 UID FETCH 1 BODY.PEEK[]" in said  # downloaded is not read
+    downloaded = fetched(pop3_vs_imap, "carol@example.org")[0].time
+    store = next(r for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
+                 and r.text.endswith("UID STORE 1 +FLAGS (\\Seen)"))
+    assert store.time - downloaded == pytest.approx(READS_AFTER, abs=1.0)
+
+
 def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
     pop3_vs_imap: Records,
 ) -> None:
@@ -87,17 +101,21 @@ def test_idle_brings_the_mail_in_a_second_polling_at_the_next_check(
     assert phone.time == pytest.approx(300.0, abs=1.0)
     (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
     said = lines(pop3_vs_imap, session)
-    idle = said.index("A0004 IDLE")
+    idle = said.index("A0003 IDLE")
     assert said[idle + 1] == "+ idling"
-    assert said.index("* 1 EXISTS") < said.index("DONE") < said.index("A0004 OK Idle completed.")
+    assert said.index("* 1 EXISTS") < said.index("DONE") < said.index("A0003 OK Idle completed.")
+    pushed = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE and r.session == session
+                  and r.text == "* 1 EXISTS")
+    assert 30.0 < pushed < 31.0  # the lesson: within a second of alice's Send at 0:30
     assert all(r.protocol != "pop3" for r in pop3_vs_imap if r.host.startswith("carol"))
 
 
 def test_the_reply_is_submitted_then_saved_to_sent(pop3_vs_imap: Records) -> None:
     (session,) = sessions_from(pop3_vs_imap, "carol-laptop", 993)
     said = lines(pop3_vs_imap, session)
-    append = next(text for text in said if text.startswith("A0008 APPEND Sent (\\Seen)"))
-    assert any(text.startswith("A0008 OK [APPENDUID") for text in said[said.index(append):])
+    append = next(text for text in said if " APPEND Sent (\\Seen)" in text)
+    tag = append.split(" ")[0]
+    assert any(text.startswith(f"{tag} OK [APPENDUID") for text in said[said.index(append):])
     submitted = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE
                      and r.text.startswith("250 2.0.0 Ok: queued") and r.peer == "carol-laptop")
     appended = next(r.time for r in pop3_vs_imap if r.kind is Kind.LINE and r.text == append)
@@ -161,7 +179,8 @@ def test_plain_imap_gives_the_password_away_imaps_only_sizes() -> None:
     plain = sessions_from(records, "alice-laptop", 143)
     secure = sessions_from(records, "alice-laptop", 993)
     texts = [s.text for s in seen if s.session in plain]
-    assert "A0001 LOGIN alice@oldmail.example sunshine" in texts
+    # Thunderbird's SASL PLAIN: base64 of "\0alice@oldmail.example\0sunshine" (RFC 4616)
+    assert "A0001 AUTHENTICATE PLAIN AGFsaWNlQG9sZG1haWwuZXhhbXBsZQBzdW5zaGluZQ==" in texts
     assert "the meeting is at 10 in room 4." in texts
     hidden = [s for s in seen if s.session in secure and not s.readable]
     assert hidden and all(s.octets > 0 for s in hidden)

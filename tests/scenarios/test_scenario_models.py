@@ -278,7 +278,7 @@ def test_defaults_applied() -> None:
     assert scenario.hosts["mx"].address == "2001:db8::25"
     assert (user.mua, user.client, user.check_every, user.keep_on_server) == (
         None,
-        "Thunderbird",
+        "POP3 client",
         300.0,
         False,
     )

@@ -44,7 +44,7 @@ def test_composed_message_has_the_rfc_5322_headers() -> None:
     assert headers(stored, "Subject") == ["Hello Bob"]
     assert headers(stored, "Date") == [format_datetime(EPOCH + timedelta(seconds=7))]
     assert parsedate_to_datetime(headers(stored, "Date")[0]) == EPOCH + timedelta(seconds=7)
-    assert headers(stored, "User-Agent") == ["Thunderbird"]
+    assert headers(stored, "User-Agent") == ["POP3 client"]
 
 
 def test_message_ids_are_unique() -> None:

@@ -63,6 +63,6 @@ def test_tls_security_settings_and_eavesdroppers_are_shown() -> None:
         TopologyView(load_scenario(catalog.resolve("eavesdropper"))))
     text = out.getvalue()
     assert "MTA, MDA, TLS 1.3" in text and "MTA, MDA, TLS 1.2" in text
-    assert "Thunderbird (starttls/tls)" in text
+    assert "POP3 client (starttls/tls)" in text
     assert "cafe-wifi" in text and "link alice-laptop -- cafe-ap" in text
     assert "host backbone" in text
