@@ -75,6 +75,13 @@ def test_filter_shows_only_one_protocol_and_steps_to_the_next_shown() -> None:
     assert machine.steps > 10
 
 
+def test_filter_https_keeps_the_browsers_requests() -> None:
+    out = drive(stepper("webmail"), "f https", "n")
+    tail = out.split("filter: https", 1)[1]
+    assert "TLS handshake with" in tail or "GET /" in tail
+    assert "EHLO" not in tail
+
+
 def test_filter_off_and_a_bad_filter() -> None:
     out = drive(stepper(), "f pop9", "f host=alice-pc", "n", "f off")
     assert "unknown filter 'pop9'" in out
