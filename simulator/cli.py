@@ -166,9 +166,10 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run a scenario in real time and open a loopback port for every service "
                     "of every simulated mail server (SMTP 25, submission 587, LMTP 24, POP3 110, "
                     "IMAP 143; with TLS set up also SMTPS 465, POP3S 995 and IMAPS 993, with "
-                    "real TLS and a throw-away certificate named in the banner), so that real "
-                    "mail programs -- telnet, swaks, curl, openssl s_client, Thunderbird, "
-                    "Python's smtplib, poplib and imaplib -- can talk to them. Serves until "
+                    "real TLS and a throw-away certificate named in the banner; a webmail's "
+                    "HTTPS 443 too), so that real mail programs -- telnet, swaks, curl, "
+                    "openssl s_client, Thunderbird, Python's smtplib, poplib, imaplib and "
+                    "http.client -- can talk to them. Serves until "
                     "Ctrl-C or --for; the run ends when serving stops.",
     )
     _scenario_argument(serve)
