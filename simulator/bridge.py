@@ -12,7 +12,7 @@ the simulated server sends back is gathered by a small SimPy process and
 written to the socket.  The protocol machines never know the difference.
 
 TLS is real on the socket and modelled inside: on an implicit-TLS port
-(465, 993, 995), and after STARTTLS/STLS once the client's first octets
+(465, 993, 995, and the webmail's 443), and after STARTTLS/STLS once the client's first octets
 are a TLS handshake record, a `realtls.TlsLayer` decrypts what the client
 sends and encrypts what the server says; at the same moment the session
 plays the client's side of the modelled handshake on the simulated
@@ -47,6 +47,7 @@ from simulator.agents.recording import Wire
 from simulator.agents.tls import handshake
 from simulator.net.connection import EOF_MARK, Endpoint, Listener
 from simulator.net.topology import Host
+from simulator.protocols.http import HTTPS_PORT
 from simulator.protocols.imap import IMAP_PORT, IMAPS_PORT
 from simulator.protocols.lmtp import LMTP_PORT
 from simulator.protocols.pop3 import POP3_PORT, POP3S_PORT
@@ -70,9 +71,10 @@ SERVICES = {
     IMAP_PORT: "mailbox access, mail kept on the server",  # RFC 9051
     IMAPS_PORT: "mailbox access over TLS, mail kept on the server",  # RFC 8314 §3.2
     LMTP_PORT: "hand-off to the MDA (MTA to MDA)",  # RFC 2033; Python's smtplib.LMTP speaks it
+    HTTPS_PORT: "webmail for browsers",  # RFC 9110 §4.2.2
 }
 #: Ports where TLS comes first (RFC 8314 §3), and where STARTTLS or STLS may start it.
-IMPLICIT_TLS_PORTS = frozenset({SMTPS_PORT, POP3S_PORT, IMAPS_PORT})
+IMPLICIT_TLS_PORTS = frozenset({SMTPS_PORT, POP3S_PORT, IMAPS_PORT, HTTPS_PORT})
 STARTTLS_PORTS = frozenset({SMTP_PORT, SUBMISSION_PORT, POP3_PORT, IMAP_PORT})
 #: Simulated seconds the modelled handshake may wait for the simulated server.
 HANDSHAKE_PATIENCE = 300.0

@@ -30,6 +30,9 @@ DEFAULT_SCENARIO = "01-first-email"
 PROTOCOLS = (
     "smtp", "lmtp", "pop3", "imap", "smtp-client", "lmtp-client", "pop3-client", "imap-client",
 )
+#: What `--protocol` (and the stepper's `f`) keep: a line's protocol (the webmail's are
+#: `https`), or a record's category (`tls`: every handshake; `mail`: what mail does).
+FILTER_PROTOCOLS = ("smtp", "lmtp", "pop3", "imap", "https", "tls", "dns", "tcp", "mail")
 EXPORT_FORMATS = ("txt", "svg", "html", "mermaid")
 #: The first real port `mailsim serve` listens on: `serve.DEFAULT_PORT_BASE`, written
 #: out here so that --help does not load the server.
@@ -111,9 +114,10 @@ def _scenario_argument(command: argparse.ArgumentParser) -> None:
 def _filter_arguments(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("filters (what the transcript shows)")
     group.add_argument("--protocol", action="append", metavar="NAME",
-                       choices=("smtp", "lmtp", "pop3", "imap", "dns", "tcp", "mail"),
-                       help="only this protocol: smtp, lmtp, pop3, imap, dns, tcp or mail "
-                            "(repeatable)")
+                       choices=FILTER_PROTOCOLS,
+                       help=f"only this protocol: {', '.join(FILTER_PROTOCOLS[:-1])} or "
+                            f"{FILTER_PROTOCOLS[-1]} (repeatable; a TLS handshake shows with "
+                            "the protocol it protects, and with tls)")
     group.add_argument("--host", metavar="NAME", help="only what this host sends or receives")
     group.add_argument("--message", metavar="ID", help="only this Message-ID, both sides")
     group.add_argument("--session", metavar="ID", help="only this session (s1, s2, ...)")
@@ -162,9 +166,10 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run a scenario in real time and open a loopback port for every service "
                     "of every simulated mail server (SMTP 25, submission 587, LMTP 24, POP3 110, "
                     "IMAP 143; with TLS set up also SMTPS 465, POP3S 995 and IMAPS 993, with "
-                    "real TLS and a throw-away certificate named in the banner), so that real "
-                    "mail programs -- telnet, swaks, curl, openssl s_client, Thunderbird, "
-                    "Python's smtplib, poplib and imaplib -- can talk to them. Serves until "
+                    "real TLS and a throw-away certificate named in the banner; a webmail's "
+                    "HTTPS 443 too), so that real mail programs -- telnet, swaks, curl, "
+                    "openssl s_client, Thunderbird, Python's smtplib, poplib, imaplib and "
+                    "http.client -- can talk to them. Serves until "
                     "Ctrl-C or --for; the run ends when serving stops.",
     )
     _scenario_argument(serve)

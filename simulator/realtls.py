@@ -91,6 +91,9 @@ class TlsLayer:
             except ssl.SSLError:  # close_notify (SSLZeroReturnError) or a broken record
                 self.closed = True
                 break
+            if not chunk:  # the client's close_notify, as an SSLObject reports it (curl's)
+                self.closed = True
+                break
             plain += chunk
         return bytes(plain)
 

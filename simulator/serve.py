@@ -2,7 +2,8 @@
 
 A `Server` opens one loopback listening socket for every service of every
 simulated MTA and MDA host (SMTP relay 25, submission 587, POP3 110, IMAP
-143, LMTP 24, and SMTPS 465, POP3S 995, IMAPS 993 where a host has TLS), in a
+143, LMTP 24, and SMTPS 465, POP3S 995, IMAPS 993 where a host has TLS) and
+for every webmail (HTTPS 443, for a browser, curl or `http.client`), in a
 stable order: hosts by name, then services by port, on `port_base`,
 `port_base + 1`, ... (`port_base` 0 lets the system pick free ports).  A
 real mail program that connects to one of them talks to the simulated
@@ -55,6 +56,7 @@ from simulator.bridge import (
     port_table,
     write_ports_json,
 )
+from simulator.protocols.http import HTTPS_PORT
 from simulator.protocols.tls import ServerTls
 from simulator.realtls import ThrowAwayCa
 from simulator.simulation import Simulation
@@ -139,7 +141,7 @@ class Server:
         except ServeError:
             self._close_sockets()
             raise
-        if any(self._host_tls(port.host) for port in self.ports):
+        if any(self._host_tls(port) for port in self.ports):
             self._certificates = tempfile.TemporaryDirectory(prefix="mailsim-serve-")
             self.ca = ThrowAwayCa(Path(self._certificates.name))
         self._selector.register(self._wake_end, selectors.EVENT_READ, self._drain_waker)
@@ -158,10 +160,14 @@ class Server:
         table = port_table(self.ports, title)
         if self.ca is None:
             return table
-        return (f"{table}\nTLS is real, with a throw-away certificate for localhost and "
-                f"127.0.0.1; trust its CA while serving:\n  {self.ca.path}\n"
-                f"  SHA-256 {self.ca.fingerprint}\n"
-                f"  e.g. curl --cacert {self.ca.path} imaps://127.0.0.1:PORT/INBOX -u USER:PASS")
+        lines = [table, "TLS is real, with a throw-away certificate for localhost and "
+                 "127.0.0.1; trust its CA while serving:", f"  {self.ca.path}",
+                 f"  SHA-256 {self.ca.fingerprint}",
+                 f"  e.g. curl --cacert {self.ca.path} imaps://127.0.0.1:PORT/INBOX -u USER:PASS"]
+        if any(port.port == HTTPS_PORT for port in self.ports):
+            lines.append(f"  webmail: curl --cacert {self.ca.path} https://127.0.0.1:PORT/ "
+                         "(401 without the session cookie of a signed-in browser)")
+        return "\n".join(lines)
 
     def serve_for(self, seconds: float | None = None) -> None:
         """Serve until `stop()` is called, or for `seconds` of real time."""
@@ -197,10 +203,6 @@ class Server:
             for number, handler in before.items():
                 signal.signal(number, handler)
 
-    def serve_forever(self) -> None:
-        """Serve until `stop()` is called."""
-        self.serve_for(None)
-
     def serve_in_thread(self) -> threading.Thread:
         """Start serving in a background thread (tests, notebooks); `close()` stops it."""
         self.start()
@@ -212,7 +214,7 @@ class Server:
 
     def _serve_in_background(self) -> None:
         try:
-            self.serve_forever()
+            self.serve_for(None)
         except BaseException as error:  # raised again by `wait_until` and `close`
             self._failure = error
 
@@ -325,9 +327,7 @@ class Server:
     def _accept(self, served: ServedPort, listening: socket.socket) -> None:
         try:
             sock, address = listening.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
+        except OSError:  # BlockingIOError, InterruptedError among them
             return
         sock.setblocking(False)
         peer = f"[{address[0]}]:{address[1]}" if ":" in address[0] else f"{address[0]}:{address[1]}"
@@ -379,15 +379,18 @@ class Server:
 
     # -- TLS ----------------------------------------------------------------
 
-    def _host_tls(self, host: str) -> ServerTls | None:
-        """The TLS settings of a simulated server host (its MTA's and MDA's are one block)."""
+    def _host_tls(self, served: ServedPort) -> ServerTls | None:
+        """The TLS behind `served`: its host's block, or a webmail's (443, RFC 9110 §4.2.2)."""
         world = self.simulation.world
-        agent = world.mtas.get(host) or world.mdas.get(host)
+        webmail = world.webmails.get(served.host)
+        if served.port == HTTPS_PORT and webmail is not None:
+            return ServerTls(version=webmail.config.version, starttls=False)
+        agent = world.mtas.get(served.host) or world.mdas.get(served.host)
         return agent.config.tls if agent is not None else None
 
     def _tls_offer(self, served: ServedPort) -> TlsOffer | None:
         """The real TLS a connection to `served` may speak, as its simulated server does."""
-        tls = self._host_tls(served.host)
+        tls = self._host_tls(served)
         if tls is None or self.ca is None:
             return None
         implicit = served.port in IMPLICIT_TLS_PORTS

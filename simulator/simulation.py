@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import simpy
+
 from simulator.trace import SCHEMA_VERSION, Kind, TraceRecord
 from simulator.trace_data import SimEnd, SimStart
 from simulator.world import World
@@ -43,13 +45,18 @@ if TYPE_CHECKING:
     from simulator.views.eavesdrop import EavesdropView
 
 
+#: What `Simulation.peek` names when the next event starts a server's accept loop.
+SERVERS_LISTEN = "(servers start listening)"
+
+
 @dataclass(frozen=True, slots=True)
 class Upcoming:
     """The next SimPy event: when it falls and the process it wakes up.
 
     `process` is the name an agent started the process under (for example
     ``"qmgr mail.example.org: F6B646BF40"``), or None for an event no agent
-    process waits on (a packet in transit).  `time` is None once nothing is
+    process waits on (a packet in transit), or `SERVERS_LISTEN` when the
+    servers' accept loops start.  `time` is None once nothing is
     left before the end of the scenario.
     """
 
@@ -259,8 +266,17 @@ class Simulation:
         for callback in event.callbacks or ():
             name = self.world.ctx.processes.name_of(getattr(callback, "__self__", None))
             if name is not None:
-                return name
+                return SERVERS_LISTEN if self._starts_listening(event, name) else name
         return None
+
+    def _starts_listening(self, event: simpy.events.Event, name: str) -> bool:
+        """Whether `event` starts a server's accept loop ("smtpd mail.example.org:25"):
+        no happening of its own, only the listening socket it waits on."""
+        if not isinstance(event, simpy.events.Initialize):
+            return False
+        listening = {f"{listener.host}:{listener.port}"
+                     for listener in self.world.ctx.network.listeners()}
+        return name.rpartition(" ")[2] in listening
 
     # -- inspectors: the world at this instant -------------------------------
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from rich.console import Console
 from rich.text import Text
 
+from simulator.cli import FILTER_PROTOCOLS
 from simulator.narration import Narrator
 from simulator.scenario.units import parse_duration
 from simulator.simulation import Simulation
@@ -32,7 +33,7 @@ Enter, n      next happening              n 10      ten happenings
 c             continue to the next breakpoint (or the end)
 t 5m          run on to a simulated time (90s, 5m, 2h)
 b             one step back (replays the scenario from the start)
-f smtp        show only one protocol (smtp, pop3, imap, dns, tcp, mail)
+f smtp        show only one protocol (smtp, lmtp, pop3, imap, https, tls, dns, tcp, mail)
 f host=NAME   show only what one host sends or receives
 f msg=ID      show only one message (its Message-ID, with or without <>)
 f off         show everything again
@@ -341,9 +342,9 @@ def _with_filter(shown: RecordFilter, word: str) -> RecordFilter:
         return replace(shown, host=value)
     if sep and key in ("msg", "message") and value:
         return replace(shown, message=value if value.startswith("<") else f"<{value}>")
-    if not sep and word in ("smtp", "lmtp", "pop3", "imap", "dns", "tcp", "mail"):
+    if not sep and word in FILTER_PROTOCOLS:
         return replace(shown, protocols=(shown.protocols or frozenset()) | {word})
-    raise ValueError(f"unknown filter {word!r}: try smtp, lmtp, pop3, imap, dns, tcp, mail, "
+    raise ValueError(f"unknown filter {word!r}: try {', '.join(FILTER_PROTOCOLS)}, "
                      "host=NAME, msg=ID or off")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -438,6 +439,20 @@ def test_filters_keep_one_protocol(capsys: Capsys) -> None:
     status, out, _ = cli(["run", "--protocol", "dns", "--view", "transcript"], capsys)
     assert status == 0
     assert "example.net MX" in out and PROTOCOL_LINE not in out
+
+
+def test_the_webmails_https_and_the_tls_handshakes_can_be_kept(capsys: Capsys) -> None:
+    def timed(protocol: str) -> str:
+        """The transcript's lines (not the lesson's box) when keeping `protocol`."""
+        status, out, _ = cli(["run", "webmail", "--protocol", protocol], capsys)
+        assert status == 0
+        return "\n".join(line for line in out.splitlines() if line.startswith("+"))
+
+    https = timed("https")
+    assert "_action=refresh" in https and "TLS  TLS handshake" in https
+    assert not re.search(r" (SMTP|IMAP|LMTP) ", https)  # no line of another protocol
+    handshakes = timed("tls").splitlines()
+    assert len(handshakes) == 8 and all(" TLS  TLS handshake" in line for line in handshakes)
 
 
 def test_explain_adds_narration(capsys: Capsys) -> None:

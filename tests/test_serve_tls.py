@@ -9,16 +9,21 @@ by the test that started it.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import imaplib
 import poplib
 import smtplib
 import ssl
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from test_serve import NET, ORG, PATIENCE, SPEED, delivered, real_port
 
+from simulator.protocols.tls import TlsVersion
+from simulator.realtls import ThrowAwayCa, TlsLayer
 from simulator.serve import Server
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
@@ -134,3 +139,42 @@ def test_a_client_that_does_not_trust_the_certificate_is_refused_and_serving_goe
     with imaplib.IMAP4_SSL("127.0.0.1", real_port(server, ORG, IMAPS),
                            ssl_context=trusting(server), timeout=PATIENCE) as client:
         assert client.noop()[0] == "OK"
+
+
+def test_the_webmail_answers_https_on_443_with_http_client() -> None:
+    """curl or `http.client` reach the simulated webmail: real TLS, a true 401 without a cookie."""
+    with Server(Simulation.load("webmail"), port_base=0, speed=SPEED) as served:
+        served.serve_in_thread()
+        web = next(p for p in served.ports if p.port == 443)
+        assert web.service == "webmail for browsers"
+        assert "https://127.0.0.1:PORT/" in served.banner("served")
+        connection = http.client.HTTPSConnection("127.0.0.1", web.real_port,
+                                                 context=trusting(served), timeout=PATIENCE)
+        try:
+            connection.request("GET", "/")
+            answer = connection.getresponse()
+            assert (answer.status, answer.read()) == (401, b"")
+        finally:
+            connection.close()
+        assert served.wait_until(lambda _: any(r.data["port"] == 443
+                                               for r in handshakes(served)), PATIENCE)
+        assert next(r.text for r in real_lines(served, 443)) == "GET / HTTP/1.1"
+
+
+def test_a_client_that_says_close_notify_ends_its_tls(tmp_path: Path) -> None:
+    """curl ends TLS with close_notify (RFC 8446 §6.1): the layer sees it closed, and
+    does not read on for ever (the serving loop then spun)."""
+    ca = ThrowAwayCa(tmp_path)
+    layer = TlsLayer(ca.context(TlsVersion.TLS1_3))
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = ssl.create_default_context(cafile=str(ca.path)).wrap_bio(
+        incoming, outgoing, server_hostname="localhost")
+    for _ in range(4):  # the handshake's flights, both ways
+        with contextlib.suppress(ssl.SSLWantReadError):
+            client.do_handshake()
+        layer.receive(outgoing.read())
+        incoming.write(layer.outgoing())
+    assert layer.established
+    with contextlib.suppress(ssl.SSLWantReadError):
+        client.unwrap()
+    assert layer.receive(outgoing.read()) == b"" and layer.closed

@@ -50,6 +50,22 @@ def test_n_with_a_count_and_the_status_line() -> None:
     assert "EHLO alice-pc" in out
 
 
+def test_next_names_a_happening_not_a_listening_socket() -> None:
+    """At the start the next events only start the servers' accept loops: the status
+    line says so, in words, and peeking leaves the trace as a run without it."""
+    machine = stepper()
+    out = drive(machine, "n", "n", "n")
+    nexts = [line.split("next: ", 1)[1] for line in out.splitlines() if "next: " in line]
+    assert nexts[:3] == ["+00:00.000 (servers start listening)",
+                         "+00:00.000 (servers start listening)",
+                         "+00:10.028 Thunderbird alice@example.org: send"]
+    assert not any("mail.example.org:24" in text for text in nexts)
+    fresh = Simulation.load("01-first-email")
+    for _ in range(3):
+        fresh.step()
+    assert [r.to_json() for r in machine.simulation.trace] == [r.to_json() for r in fresh.trace]
+
+
 def test_back_equals_a_fresh_run_to_that_point() -> None:
     machine = stepper()
     drive(machine, "n 15", "b", "b")
@@ -73,6 +89,13 @@ def test_filter_shows_only_one_protocol_and_steps_to_the_next_shown() -> None:
     assert "query example.net MX" in tail
     assert "EHLO" not in tail  # the SMTP lines before it were played, not shown
     assert machine.steps > 10
+
+
+def test_filter_https_keeps_the_browsers_requests() -> None:
+    out = drive(stepper("webmail"), "f https", "n")
+    tail = out.split("filter: https", 1)[1]
+    assert "TLS handshake with" in tail or "GET /" in tail
+    assert "EHLO" not in tail
 
 
 def test_filter_off_and_a_bad_filter() -> None:

@@ -5,14 +5,16 @@
   written as in the scenario file ("8ms", "50Mbit");
 - **Mail domains**: the MX records that tell the world where to send the
   domain's mail (none means the domain's own address is the implicit MX,
-  RFC 5321 §5.1), the MTA that takes it and the MDA that keeps mailboxes;
-- **Users**: each address, the host where its mail client runs, the
-  client's name and how often it checks for mail;
+  RFC 5321 §5.1), the MTA that takes it, the MDA that keeps mailboxes and,
+  below the table, the web server of a domain's webmail;
+- **Users**: each address, the host where its mail client runs, what the
+  client is and does in words ("Thunderbird: IMAP 993 TLS, IDLE; sends 587
+  STARTTLS", "POP3 110, deletes", "in the browser: webmail on ...") and
+  how often it checks for mail;
 - **Eavesdroppers**, when the scenario has some: the link or host each
   one listens on.
 
-A host with TLS shows it beside its roles ("TLS 1.3"), a user whose client
-connects with TLS beside the client ("starttls/tls": submission, mailbox).
+A host with TLS shows it beside its roles ("TLS 1.3").
 
 The view reads the scenario model it is given (a `simulator.scenario.Scenario`)
 and nothing else; every table fits 80 columns.
@@ -68,11 +70,15 @@ class TopologyView(JupyterMixin):
         return table
 
     def domains(self) -> Table:
-        """One row per mail domain: its MX records, MTA and MDA."""
+        """One row per mail domain: its MX records, MTA and MDA; its webmail below."""
         table = _table("Mail domains", "Domain", "MX", "MTA", "MDA")
+        webmails = []
         for name, domain in self.scenario.domains.items():
             table.add_row(name, _exchangers(self.scenario.dns.get(name, ())), domain.mta,
                           domain.mda)
+            if domain.webmail is not None:
+                webmails.append(f"{name}'s webmail runs on {domain.webmail}")
+        table.caption = "\n".join(webmails) or None  # below the table: 80 columns hold it
         return table
 
     def users(self) -> Table:
@@ -85,16 +91,8 @@ class TopologyView(JupyterMixin):
                     table.add_row(f"{local}@{domain_name}", Text("none", "dim"), "", "")
                 for device in devices:
                     settings = device.settings
-                    client = visible(settings.client)
-                    security = (settings.submission_security.value,
-                                settings.mailbox_security.value)
-                    if settings.place.value == "webmail":
-                        client += f" (webmail on {domain.webmail})"
-                    elif security != ("none", "none"):
-                        client += f" ({'/'.join(security)})"
-                    if settings.access.value == "imap" and settings.place.value == "desktop":
-                        client += " IMAP" + (" IDLE" if settings.idle else "")
-                    table.add_row(f"{local}@{domain_name}", device.host, client,
+                    table.add_row(f"{local}@{domain_name}", device.host,
+                                  _client(settings, domain.webmail),
                                   format_duration(settings.check_every))
         return table
 
@@ -105,6 +103,31 @@ class TopologyView(JupyterMixin):
             place = f"link {tap.link[0]} -- {tap.link[1]}" if tap.link else f"host {tap.host}"
             table.add_row(tap.name, place)
         return table
+
+
+def _client(settings: Any, webmail: str | None) -> str:
+    """What a device's mail client is and does, in words.
+
+    "Thunderbird: IMAP 993 TLS, IDLE; sends 587 STARTTLS", "Thunderbird:
+    POP3 110, deletes; sends 587", "Roundcube Webmail in the browser:
+    webmail on webmail.example.org (HTTPS 443)".
+    """
+    client = visible(settings.client)
+    if settings.place.value == "webmail":
+        return f"{client} in the browser: webmail on {webmail} (HTTPS 443)"  # RFC 9110 §4.2.2
+    access = settings.access.value
+    habit = (", IDLE" if settings.idle else "") if access == "imap" else (
+        ", keeps a copy" if settings.keep_on_server else ", deletes")
+    mailbox = _secured(settings.mailbox_port, settings.mailbox_security.value,
+                       "STLS" if access == "pop3" else "STARTTLS")  # RFC 2595 §4
+    submission = _secured(settings.submission_port, settings.submission_security.value,
+                          "STARTTLS")
+    return f"{client}: {access.upper()} {mailbox}{habit}; sends {submission}"
+
+
+def _secured(port: int, security: str, upgrade: str) -> str:
+    """A port and how it is secured: "993 TLS", "587 STARTTLS", "110" in clear."""
+    return {"tls": f"{port} TLS", "starttls": f"{port} {upgrade}"}.get(security, str(port))
 
 
 def _exchangers(records: Any) -> Text:
@@ -120,6 +143,7 @@ def _exchangers(records: Any) -> Text:
 
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  caption_justify="left", caption_style="",
                   show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold",
                   expand=False)
     for column in columns:

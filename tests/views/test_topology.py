@@ -22,6 +22,11 @@ def render(view: RenderableType, width: int) -> str:
     return out.getvalue()
 
 
+def render_wide(name: str) -> str:
+    """A bundled scenario's topology, wide enough that no row wraps."""
+    return render(TopologyView(load_scenario(catalog.resolve(name))), 200)
+
+
 def row(text: str, first: str) -> list[str]:
     """The words of the table row that starts with `first`."""
     return next(line.split() for line in text.splitlines() if line.startswith(first + " "))
@@ -46,7 +51,10 @@ def test_first_email(width: int) -> None:
     assert ["mail.example.net", "backbone", "40ms", "1Gbit"] in links
     assert row(text, "example.net") == ["example.net", "10", "mail.example.net",
                                         "mail.example.net", "mail.example.net"]
-    assert row(text, "bob@example.net") == ["bob@example.net", "bob-pc", "Thunderbird", "2m"]
+    bob = row(text, "bob@example.net")  # the Client column may wrap: its first line
+    assert bob[:3] == ["bob@example.net", "bob-pc", "Thunderbird:"] and bob[-1] == "2m"
+    assert "POP3 110, deletes; sends 587" in " ".join(row(render_wide("01-first-email"),
+                                                          "bob@example.net"))
 
 
 def test_user_without_a_client_and_domain_without_mx() -> None:
@@ -63,6 +71,22 @@ def test_tls_security_settings_and_eavesdroppers_are_shown() -> None:
         TopologyView(load_scenario(catalog.resolve("eavesdropper"))))
     text = out.getvalue()
     assert "MTA, MDA, TLS 1.3" in text and "MTA, MDA, TLS 1.2" in text
-    assert "POP3 client (starttls/tls)" in text
+    words = " ".join(render_wide("eavesdropper").split())
+    assert "alice-laptop POP3 client: POP3 995 TLS, deletes; sends 587 STARTTLS 1m" in words
+    assert "bob-pc POP3 client: POP3 110, deletes; sends 465 TLS 2m" in words
     assert "cafe-wifi" in text and "link alice-laptop -- cafe-ap" in text
     assert "host backbone" in text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_webmail_fits_the_console(width: int) -> None:
+    text = render(TopologyView(load_scenario(catalog.resolve("webmail"))), width)
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+
+
+def test_webmail_and_imap_devices_in_words() -> None:
+    words = " ".join(render_wide("webmail").split())
+    assert "example.org's webmail runs on webmail.example.org" in words
+    assert ("alice-pc Roundcube Webmail in the browser: webmail on webmail.example.org "
+            "(HTTPS 443) 1m") in words
+    assert "bob-laptop Thunderbird: IMAP 993 TLS, IDLE; sends 587 STARTTLS 10m" in words

@@ -3,7 +3,9 @@ DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, NAMESPACE, STATUS, APPEND.
 
 Each is a function of the `Session`, the tag and the arguments; it queues
 untagged lines and returns the tagged reply.  Every folder counts as
-subscribed (Dovecot with all folders in its subscriptions file).
+subscribed (Dovecot with all folders in its subscriptions file); LIST says
+`\\Subscribed` only when asked, by the SUBSCRIBED selection option or
+RETURN (SUBSCRIBED) (RFC 9051 §6.3.9, RFC 5258 §3), as Dovecot does.
 """
 
 from __future__ import annotations
@@ -143,7 +145,8 @@ def namespace(session: Session, tag: str, args: list[Token]) -> Completion:
 
 def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
     """LIST (RFC 9051 §6.3.9) with LIST-EXTENDED basics: selection options
-    SPECIAL-USE and SUBSCRIBED, RETURN (SPECIAL-USE CHILDREN SUBSCRIBED STATUS (...))."""
+    SPECIAL-USE and SUBSCRIBED, RETURN (SPECIAL-USE CHILDREN SUBSCRIBED STATUS (...)).
+    The SUBSCRIBED selection implies RETURN (SUBSCRIBED) (RFC 5258 §3.1)."""
     args = list(args)
     selection: set[str] = set()
     first = args[0] if args else None
@@ -153,7 +156,9 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
     if len(args) < 2:
         raise bad()
     reference, patterns_token, rest = mailbox_name(args[0]), args[1], args[2:]
-    status_items = _return_status(rest)
+    status_items, subscribed = _return_options(rest)
+    subscribed = subscribed or "SUBSCRIBED" in selection
+    only = selection & {"SPECIAL-USE", "SUBSCRIBED"}  # a level that is no mailbox is neither
     patterns = (patterns_token.items if isinstance(patterns_token, ParenList)
                 else (patterns_token,))
     names = [mailbox_name(p) for p in patterns]
@@ -165,14 +170,14 @@ def list_mailboxes(session: Session, tag: str, args: list[Token]) -> Completion:
     levels = [m for m, name in zip(matchers, names, strict=True) if name.endswith("%")]
     for name, folder in _hierarchy(session):
         if folder is None:
-            if any(m(name) for m in levels) and "SPECIAL-USE" not in selection:
+            if any(m(name) for m in levels) and not only:
                 session.send(_parent_line(session, name))
             continue
         if not any(m(folder.name) for m in matchers):
             continue
         if "SPECIAL-USE" in selection and folder.special_use is None:
             continue
-        session.send(_list_line(session, folder))
+        session.send(_list_line(session, folder, subscribed))
         if status_items:
             session.send(_status_line(folder, status_items))
     return done(ImapReply.LIST_DONE)
@@ -202,28 +207,35 @@ def _parent_line(session: Session, name: str) -> bytes:
             + b"\r\n")
 
 
-def _return_status(rest: list[Token]) -> tuple[str, ...]:
+def _return_options(rest: list[Token]) -> tuple[tuple[str, ...], bool]:
+    """LIST's RETURN options: the STATUS items asked for, and whether SUBSCRIBED is."""
     if not rest:
-        return ()
+        return (), False
     if len(rest) != 2 or _word(rest[0]) != "RETURN" or not isinstance(rest[1], ParenList):
         raise bad()
     options = list(rest[1].items)
     items: tuple[str, ...] = ()
+    subscribed = False
     while options:
         option = _word(options.pop(0))
         if option == "STATUS":
             if not options or not isinstance(options[0], ParenList):
                 raise bad()
             items = _status_items(options.pop(0))
-        elif option not in ("SPECIAL-USE", "CHILDREN", "SUBSCRIBED"):
+        elif option == "SUBSCRIBED":
+            subscribed = True
+        elif option not in ("SPECIAL-USE", "CHILDREN"):
             raise bad("Unknown LIST return option")
-    return items
+    return items, subscribed
 
 
-def _list_line(session: Session, folder: ImapFolder) -> bytes:
+def _list_line(session: Session, folder: ImapFolder, subscribed: bool = False) -> bytes:
+    """A folder's LIST line; `\\Subscribed` only when asked (RFC 9051 §6.3.9)."""
     prefix = folder.name + SEPARATOR
     children = any(other.name.startswith(prefix) for other in session.store)
-    attributes = ["\\HasChildren" if children else "\\HasNoChildren", "\\Subscribed"]
+    attributes = ["\\HasChildren" if children else "\\HasNoChildren"]
+    if subscribed:
+        attributes.append("\\Subscribed")
     if folder.special_use:
         attributes.append(folder.special_use)
     return (b"* LIST (" + " ".join(attributes).encode("ascii") + b") " + _SEPARATOR

@@ -18,12 +18,12 @@ def test_hierarchy_in_list_and_percent() -> None:
     assert harness.lines(b"c1 CREATE Work.Reports\r\n") == ["c1 OK Create completed."]
     assert harness.lines(b"c2 CREATE Work\r\n") == ["c2 OK Create completed."]
     assert harness.lines(b'l1 LIST "" Work%\r\n') == [
-        '* LIST (\\HasChildren \\Subscribed) "." Work', "l1 OK List completed."]
+        '* LIST (\\HasChildren) "." Work', "l1 OK List completed."]
     assert harness.lines(b'l2 LIST Work. *\r\n') == [
-        '* LIST (\\HasNoChildren \\Subscribed) "." Work.Reports', "l2 OK List completed."]
+        '* LIST (\\HasNoChildren) "." Work.Reports', "l2 OK List completed."]
     assert harness.lines(b'l3 LIST "" (inbox "Dr*")\r\n') == [
-        '* LIST (\\HasNoChildren \\Subscribed) "." INBOX',
-        '* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts', "l3 OK List completed."]
+        '* LIST (\\HasNoChildren) "." INBOX',
+        '* LIST (\\HasNoChildren \\Drafts) "." Drafts', "l3 OK List completed."]
 
 
 def test_rename_keeps_uidvalidity_and_messages() -> None:
@@ -41,8 +41,8 @@ def test_rename_takes_the_inferiors_along_and_inbox_is_refused() -> None:
     harness.send(b"c CREATE Work\r\nd CREATE Work.Reports\r\n")
     assert harness.lines(b"r RENAME Work Jobs\r\n") == ["r OK Rename completed."]  # §6.3.6
     assert harness.lines(b'l LIST "" "J*"\r\n')[:2] == [
-        '* LIST (\\HasChildren \\Subscribed) "." Jobs',
-        '* LIST (\\HasNoChildren \\Subscribed) "." Jobs.Reports']
+        '* LIST (\\HasChildren) "." Jobs',
+        '* LIST (\\HasNoChildren) "." Jobs.Reports']
     assert harness.lines(b"i RENAME INBOX Old\r\n") == [
         "i NO [CANNOT] Renaming INBOX isn't supported."]
 
@@ -57,7 +57,7 @@ def test_list_percent_shows_the_levels_above_a_nested_folder() -> None:
     assert harness.lines(b'm LIST "" "a.%"\r\n') == [
         '* LIST (\\Noselect \\HasChildren) "." a.b', "m OK List completed."]
     assert harness.lines(b'n LIST "" "a*"\r\n') == [
-        '* LIST (\\HasNoChildren \\Subscribed) "." a.b.c', "n OK List completed."]
+        '* LIST (\\HasNoChildren) "." a.b.c', "n OK List completed."]
     harness.send(b"e ENABLE IMAP4rev2\r\n")
     assert '* LIST (\\NonExistent \\HasChildren) "." a' in harness.lines(b'o LIST "" "%"\r\n')
 
@@ -74,7 +74,7 @@ def test_names_with_spaces_are_quoted() -> None:
     harness = Harness().login()
     assert harness.lines(b'c CREATE "Old Mail"\r\n') == ["c OK Create completed."]
     assert harness.lines(b'l LIST "" "Old*"\r\n')[0] == (
-        '* LIST (\\HasNoChildren \\Subscribed) "." "Old Mail"')
+        '* LIST (\\HasNoChildren) "." "Old Mail"')
     assert harness.lines(b'x EXAMINE "Old Mail"\r\n')[-1] == "x OK [READ-ONLY] Examine completed"
     assert harness.events[-1] == FolderSelected("Old Mail", True, 0)
 
