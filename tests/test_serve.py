@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -49,15 +49,6 @@ def hourly_bob(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"domains": {**scenario.domains, "example.net": net}})
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
-    scenario = hourly_bob(load_scenario(catalog.resolve("01-first-email")))
-    served = Server(Simulation(scenario), port_base=0, speed=SPEED)
-    served.serve_in_thread()
-    try:
-        yield served
-    finally:
-        served.close()
 
 
 def real_port(server: Server, host: str, port: int) -> int:

@@ -9,29 +9,13 @@ from __future__ import annotations
 import imaplib
 import smtplib
 import time
-from collections.abc import Iterator
 
-import pytest
-from test_serve import NET, ORG, PATIENCE, SPEED, delivered, hourly_bob, letter, real_port
+from test_serve import NET, ORG, PATIENCE, delivered, letter, real_port
 
-from simulator import catalog
-from simulator.scenario import load_scenario
 from simulator.serve import Server
-from simulator.simulation import Simulation
 from simulator.trace import Kind
 
 IMAP, SUBMISSION = 143, 587
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    scenario = hourly_bob(load_scenario(catalog.resolve("01-first-email")))
-    served = Server(Simulation(scenario), port_base=0, speed=SPEED)
-    served.serve_in_thread()
-    try:
-        yield served
-    finally:
-        served.close()
 
 
 def submit(server: Server, message_id: str) -> None:
