@@ -1,4 +1,4 @@
-"""The house rules of DESIGN.md that can be checked mechanically."""
+"""The house rules that can be checked mechanically: layers, module sizes, lint, types."""
 
 import ast
 import subprocess

@@ -1,4 +1,4 @@
-"""One scenario + one seed = one trace, byte for byte (DESIGN.md, "Determinism").
+"""One scenario + one seed = one trace, byte for byte.
 
 Checked three ways: twice through the CLI's ``--trace`` file, twice through
 the Python API, and once in another interpreter with another
