@@ -63,16 +63,20 @@ def generate_world(
     hours: float = 1.0,
     check_every: str | float = "5m",
     seed: int = 0,
+    users_per_host: int = 1,
 ) -> dict[str, Any]:
     """A scenario dict: `domains` providers of `users_per_domain` users each, `messages` sent.
 
     `check_every` is how often every mail client polls POP3 ("5m", or
-    seconds, written back as "5m").  The dict holds strings as a scenario file would ("8ms",
-    "1234.567s"), so `world_yaml` writes exactly what it holds.
+    seconds, written back as "5m").  `users_per_host` above 1 puts that
+    many users' mail clients on one shared PC (``pc1.org1.example``...),
+    so a world of many users stays within a scenario's `MAX_HOSTS`.  The
+    dict holds strings as a scenario file would ("8ms", "1234.567s"), so
+    `world_yaml` writes exactly what it holds.
     """
-    if domains < 1 or users_per_domain < 1 or messages < 0 or not hours > 0:
-        raise ValueError("need at least one domain and one user per domain, messages >= 0 "
-                         "and hours > 0")
+    if domains < 1 or users_per_domain < 1 or messages < 0 or not hours > 0 or users_per_host < 1:
+        raise ValueError("need at least one domain, one user per domain and per host, "
+                         "messages >= 0 and hours > 0")
     if domains > 250:
         raise ValueError("at most 250 domains (one 10.N.0.0/16 network each)")
     if not isinstance(check_every, str):
@@ -92,16 +96,17 @@ def generate_world(
         ),
         "seed": seed,
         "duration": _seconds(span + max(MIN_TAIL, 2 * _duration(check_every))),
-        "hosts": _hosts(rng, names, users),
+        "hosts": _hosts(rng, names, users, users_per_host),
         "dns": {name: [{"type": "MX", "preference": 10, "exchange": f"mail.{name}"}]
                 for name in names},
         "domains": {
             name: {"mta": f"mail.{name}", "mda": f"mail.{name}", "users": {
-                local: {"password": f"pw-{local}", "mua": f"{local}-pc.{name}",
+                local: {"password": f"pw-{local}", "mua": pcs[index],
                         "check_every": check_every}
-                for local in locals_
+                for index, local in enumerate(locals_)
             }}
             for name, locals_ in zip(names, users, strict=True)
+            for pcs in [_pcs(name, locals_, users_per_host)]
         },
         "traffic": _traffic(rng, names, users, messages, span),
     }
@@ -116,7 +121,16 @@ def _local_parts(count: int) -> list[str]:
     ]
 
 
-def _hosts(rng: random.Random, names: list[str], users: list[list[str]]) -> dict[str, Any]:
+def _pcs(domain: str, locals_: list[str], users_per_host: int) -> list[str]:
+    """The PC each user's mail client runs on: their own, or one shared by `users_per_host`."""
+    if users_per_host == 1:
+        return [f"{local}-pc.{domain}" for local in locals_]
+    return [f"pc{index // users_per_host + 1}.{domain}" for index in range(len(locals_))]
+
+
+def _hosts(
+    rng: random.Random, names: list[str], users: list[list[str]], users_per_host: int
+) -> dict[str, Any]:
     """The backbone, then per domain its mail server, access router and users' PCs."""
     hosts: dict[str, Any] = {BACKBONE: {"address": "10.0.0.1"}}
     for number, (name, locals_) in enumerate(zip(names, users, strict=True), start=1):
@@ -129,9 +143,9 @@ def _hosts(rng: random.Random, names: list[str], users: list[list[str]]) -> dict
             "address": f"10.{number}.0.1",
             "links": [_link(rng, BACKBONE, ACCESS_LATENCY_MS, ACCESS_BANDWIDTH)],
         }
-        for index, local in enumerate(locals_):
+        for index, pc in enumerate(dict.fromkeys(_pcs(name, locals_, users_per_host))):
             subnet, host = divmod(index, _PER_SUBNET)
-            hosts[f"{local}-pc.{name}"] = {
+            hosts[pc] = {
                 "address": f"10.{number}.{subnet + 1}.{host + 10}", "roles": ["mua"],
                 "links": [_link(rng, access, PC_LATENCY_MS, rng.choice(PC_BANDWIDTHS))],
             }

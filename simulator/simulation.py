@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from simulator.fidelity import Fidelity
 from simulator.trace import SCHEMA_VERSION, Kind, TraceRecord
 from simulator.trace_data import SimEnd, SimStart
 from simulator.world import World
@@ -70,15 +71,19 @@ class Simulation:
     Build it with `Simulation.load(name_or_path)` or `Simulation(scenario)`;
     `simulator.run(...)` gives a finished one.  `keep_trace=False` streams
     records to the trace's sinks only, so a long run keeps no history.
+    `fidelity="session"` plays each session whole and keeps only what
+    happens to the mail (`simulator.fidelity`): for big worlds.
     """
 
     def __init__(
-        self, scenario: Scenario, seed: int | None = None, *, keep_trace: bool = True
+        self, scenario: Scenario, seed: int | None = None, *, keep_trace: bool = True,
+        fidelity: Fidelity | str = Fidelity.DIALOGUE,
     ) -> None:
         from simulator.scenario.builder import build_world
 
         self.scenario: Scenario | None = scenario
-        self._attach(build_world(scenario, seed=seed, keep_trace=keep_trace))
+        self._attach(build_world(scenario, seed=seed, keep_trace=keep_trace,
+                                 fidelity=Fidelity(fidelity)))
 
     @classmethod
     def of_world(cls, world: World) -> Simulation:
@@ -97,13 +102,15 @@ class Simulation:
 
     @classmethod
     def load(
-        cls, name_or_path: str | Path, seed: int | None = None, *, keep_trace: bool = True
+        cls, name_or_path: str | Path, seed: int | None = None, *, keep_trace: bool = True,
+        fidelity: Fidelity | str = Fidelity.DIALOGUE,
     ) -> Simulation:
         """A simulation of a bundled scenario (by name) or of a scenario file."""
         from simulator import catalog
         from simulator.scenario import load_scenario
 
-        return cls(load_scenario(catalog.resolve(str(name_or_path))), seed, keep_trace=keep_trace)
+        return cls(load_scenario(catalog.resolve(str(name_or_path))), seed,
+                   keep_trace=keep_trace, fidelity=fidelity)
 
     # -- life cycle ---------------------------------------------------------
 
@@ -145,7 +152,8 @@ class Simulation:
             world.trace.emit(
                 Kind.SIM_START, "mailsim", world.name,
                 SimStart(seed=world.seed, duration=world.duration,
-                         hosts=tuple(sorted(world.topology.hosts)), schema=SCHEMA_VERSION),
+                         hosts=tuple(sorted(world.topology.hosts)), schema=SCHEMA_VERSION,
+                         fidelity=world.fidelity.value),
             )
         return self._take()
 
@@ -357,8 +365,11 @@ class Simulation:
         return f"<Simulation {self.world.name!r} seed={self.seed} {state}{clock}>"
 
 
-def run(name_or_path: str | Path, seed: int | None = None) -> Simulation:
+def run(
+    name_or_path: str | Path, seed: int | None = None, *,
+    fidelity: Fidelity | str = Fidelity.DIALOGUE,
+) -> Simulation:
     """Load a scenario, play it to the end and return the finished simulation."""
-    simulation = Simulation.load(name_or_path, seed)
+    simulation = Simulation.load(name_or_path, seed, fidelity=fidelity)
     simulation.run()
     return simulation

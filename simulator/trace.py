@@ -240,12 +240,16 @@ class Trace:
     `clock` returns the current simulated time in seconds; the simulation
     passes its SimPy environment's `now`.  With `keep=False` records are
     only handed to the sinks, so a long run can stream to disk in constant
-    memory.
+    memory.  Kinds in `omit` are never recorded (a `session`-fidelity run
+    leaves the wire out: `simulator.fidelity`).
     """
 
-    def __init__(self, clock: Callable[[], float], keep: bool = True) -> None:
+    def __init__(
+        self, clock: Callable[[], float], keep: bool = True, omit: frozenset[Kind] = frozenset()
+    ) -> None:
         self._clock = clock
         self._keep = keep
+        self._omit = omit
         self._records: list[TraceRecord] = []
         self._sinks: list[Sink] = []
         self._count = 0
@@ -265,12 +269,15 @@ class Trace:
         protocol: str | None = None,
         session: str | None = None,
         message: str | None = None,
-    ) -> TraceRecord:
+    ) -> TraceRecord | None:
         """Append one record stamped with the current simulated time.
 
         `payload` must be the kind's own class (`PAYLOADS`): TypeError if not.
+        A kind this trace omits is not recorded: None.
         """
         _check_payload(kind, payload)
+        if kind in self._omit:
+            return None
         record = _new_record(self._count, float(self._clock()), kind, host, text, peer,
                              protocol, session, message, payload)
         self._count += 1
@@ -286,6 +293,8 @@ class Trace:
     ) -> None:
         """`emit` one record per text, alike but for it (the lines of one send), in order."""
         _check_payload(kind, payload)
+        if kind in self._omit:
+            return
         time, keep, records, sinks = float(self._clock()), self._keep, self._records, self._sinks
         for text in texts:
             record = _new_record(self._count, time, kind, host, text, peer, protocol, session,
@@ -295,6 +304,10 @@ class Trace:
                 records.append(record)
             for sink in sinks:
                 sink(record)
+
+    def records_kind(self, kind: Kind) -> bool:
+        """Whether records of `kind` are written at all (see `omit`)."""
+        return kind not in self._omit
 
     @property
     def keeps(self) -> bool:

@@ -86,12 +86,14 @@ def _layout(cls: type[Payload]) -> tuple[_Slot, ...]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimStart(Payload):
-    """The run begins: its seed, length and hosts, and the record layout version."""
+    """The run begins: its seed, length and hosts, the record layout version, its fidelity."""
 
     seed: int
     duration: float  # simulated seconds
     hosts: tuple[str, ...]  # every host name, sorted
     schema: int  # simulator.trace.SCHEMA_VERSION
+    #: "dialogue", or "session": no line, tcp, tls or dns records (`simulator.fidelity`)
+    fidelity: str = "dialogue"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

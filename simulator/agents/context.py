@@ -6,10 +6,12 @@ import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 
+from simulator.fidelity import Fidelity
+from simulator.mailstore import Mailbox
 from simulator.net.connection import Network
 from simulator.trace import Trace
 
@@ -47,6 +49,14 @@ class ProcessTable:
         return [(name, process) for process, name in self._alive.items()]
 
 
+class MailboxLookup(Protocol):
+    """A mailbox server, as the session-fidelity shortcut of a mail client looks at it."""
+
+    def mailbox_of(self, address: str) -> Mailbox | None: ...
+
+    def next_change(self, mailbox: Mailbox) -> simpy.Event: ...
+
+
 @dataclass(frozen=True)
 class SimContext:
     """The shared surroundings of all agents in one simulation."""
@@ -62,6 +72,10 @@ class SimContext:
     #: client may not have read that reply when a run ends; its end-of-run
     #: report then leaves the copy to the receiver's, so it is counted once.
     handovers: set[tuple[str, str]] = field(default_factory=set)
+    fidelity: Fidelity = Fidelity.DIALOGUE
+    #: The mailbox servers by host name (an MDA enters itself), for the
+    #: session-fidelity shortcut that skips a check which cannot find anything.
+    mailstores: dict[str, MailboxLookup] = field(default_factory=dict)
 
     def start(
         self, name: str, generator: Generator[simpy.events.Event, Any, Any]

@@ -61,6 +61,7 @@ class ImapService:
             tls_version=tls.version if tls is not None else TlsVersion.TLS1_3,
         )
         self._sessions: dict[str, list[ImapSession]] = {}
+        self._watchers: dict[str, list[simpy.Event]] = {}  # see `next_change`
         listener = ctx.network.listen(hostname, IMAP_PORT, "imap")
         serve(ctx, f"imapd {hostname}:{IMAP_PORT}", listener,
               lambda endpoint: ImapSession(self, endpoint).run())
@@ -82,6 +83,14 @@ class ImapService:
         for session in self._sessions.get(mailbox.address, ()):
             if session is not by:
                 session.push()
+        for watcher in self._watchers.pop(mailbox.address, ()):
+            watcher.succeed()
+
+    def next_change(self, mailbox: Mailbox) -> simpy.Event:
+        """An event that fires at the next change to `mailbox` (a delivery, a removal...)."""
+        watcher = simpy.Event(self.mda.ctx.env)
+        self._watchers.setdefault(mailbox.address, []).append(watcher)
+        return watcher
 
 
 class ImapSession:

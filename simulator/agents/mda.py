@@ -111,6 +111,7 @@ class Mda:
             mailbox_key(alias): mailbox_key(target) for alias, target in config.aliases.items()
         }
         self._session_ids = ctx.rng(f"lmtp-session/{config.hostname}")
+        ctx.mailstores[config.hostname] = self
         self.pop3_config = Pop3ServerConfig(hostname=config.hostname, software=config.software)
         tls = config.tls
         if tls is not None:  # Dovecot ssl = yes; disable_plaintext_auth
@@ -133,6 +134,10 @@ class Mda:
         """The mailbox mail for `address` goes to, through an alias if need be."""
         key = mailbox_key(address)
         return self.mailboxes.get(self.aliases.get(key, key))
+
+    def next_change(self, mailbox: Mailbox) -> simpy.Event:
+        """An event that fires at the next change to `mailbox`, by anyone."""
+        return self.imap.next_change(mailbox)
 
     def has_user(self, address: str) -> bool:
         """Whether mail for `address` has a mailbox to go to."""

@@ -6,6 +6,11 @@ on 110, after STLS (RFC 2595), or over TLS from the first byte on 995
 UIDL, RFC 1939 §7) and deletes it, unless the user keeps mail on the
 server ("leave a copy on the server").  What one device deleted, no other
 device of the user will ever see: the lesson of POP3 next to IMAP.
+
+At session fidelity a check whose last run found nothing, when neither
+the mailbox nor the network has changed since it began, would go exactly
+the same way again: it is not played, and the client sleeps until the
+mailbox changes (an ISP's day is mostly such checks).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, pump
+from simulator.fidelity import Fidelity
+from simulator.mailstore import Mailbox
 from simulator.net.connection import ConnectError
 from simulator.profiles import Access, mailbox_port
 from simulator.protocols.pop3 import (
@@ -25,6 +32,7 @@ from simulator.protocols.pop3 import (
     MessageRetrieved,
     Pop3Client,
     Pop3ClientConfig,
+    SessionClosed,
 )
 from simulator.protocols.tls import ConnectionSecurity, TlsRequested
 from simulator.trace import Kind
@@ -46,18 +54,55 @@ class Pop3Reader:
         self.keep_on_server = keep_on_server
         self.inbox = inbox
         self._known_uids: set[str] = set()
+        # session fidelity: what the last check that found nothing started from
+        self._quiet_from: tuple[object, ...] | None = None
+        self._eventful = False
         # The simulator's POP3 client has always first checked one period in;
         # every bundled scenario's trace and lesson counts on it.
         ctx.start(f"{account.client} {account.address}: check mail",
                   on_a_beat(ctx, check_every, self.check_mail, first_after=check_every))
 
-    def check_mail(self) -> Generator[simpy.events.Event, Any, None]:
-        """One POP3 session: download new messages (a SimPy sub-process)."""
+    def check_mail(self) -> Generator[simpy.events.Event, Any, simpy.Event | None]:
+        """One POP3 session: download new messages (a SimPy sub-process).
+
+        At session fidelity a check that would go as the last one, which
+        found nothing, is not played: the event of the mailbox's next change
+        is returned instead, to sleep until.
+        """
+        mailbox = self._watched_mailbox()
+        start = None if mailbox is None else self._starting_point(mailbox)
+        if mailbox is not None and start == self._quiet_from:
+            store = self.ctx.mailstores[self.account.mailbox_host]
+            return store.next_change(mailbox)
+        self._eventful = False
+        yield from self._session()
+        self._quiet_from = None if self._eventful else start
+        return None
+
+    def _watched_mailbox(self) -> Mailbox | None:
+        """At session fidelity, the mailbox this client reads (None at dialogue fidelity)."""
+        if self.ctx.fidelity is not Fidelity.SESSION:
+            return None
+        store = self.ctx.mailstores.get(self.account.mailbox_host)
+        return store.mailbox_of(self.account.address) if store is not None else None
+
+    def _starting_point(self, mailbox: Mailbox) -> tuple[object, ...]:
+        """All a check's course depends on that can change during a run.
+
+        The mailbox's INBOX (new or removed messages), its POP3 lock, and
+        the routes; the account and the servers stay as they are.
+        """
+        inbox = mailbox.inbox
+        return (inbox.uidvalidity, inbox.uidnext, len(inbox.messages), mailbox.pop3_locked,
+                self.ctx.network.topology.generation)
+
+    def _session(self) -> Generator[simpy.events.Event, Any, None]:
         account = self.account
         implicit = account.security is ConnectionSecurity.TLS
         port = mailbox_port(Access.POP3, account.security)
         endpoint = yield from self.ctx.network.connect(self.host, account.mailbox_host, port)
         if isinstance(endpoint, ConnectError):
+            self._eventful = True
             self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")
             return
         client = Pop3Client(Pop3ClientConfig(
@@ -70,6 +115,8 @@ class Pop3Reader:
         yield from pump(endpoint, client, self._on_event, patience, tls_first=tls_first)
 
     def _on_event(self, event: object) -> None:
+        if not (isinstance(event, SessionClosed) and event.ok):
+            self._eventful = True  # a download, a refusal, a break: play the next check
         if isinstance(event, MessageRetrieved):
             self.inbox.append(event.content)
             self._known_uids.add(event.uid)

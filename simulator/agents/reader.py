@@ -28,7 +28,8 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, PENDING
 
-from simulator.net.connection import Endpoint, InboxGet, trigger
+from simulator.net.connection import Endpoint
+from simulator.net.courier import InboxGet, trigger
 
 
 class Reader:

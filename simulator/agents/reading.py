@@ -49,21 +49,31 @@ def record_fetched(
     )
 
 
+#: One check of a mail client: a SimPy sub-process.  It may return an event
+#: before which no check could go differently: the beats until then are slept through.
+Check = Callable[[], Generator[simpy.events.Event, Any, simpy.Event | None]]
+
+
 def on_a_beat(
-    ctx: SimContext, period: float, check: Callable[[], Generator[simpy.events.Event, Any, None]],
-    *, first_after: float = 0.0,
+    ctx: SimContext, period: float, check: Check, *, first_after: float = 0.0,
 ) -> Generator[simpy.events.Event, Any, None]:
     """Run `check` `first_after` seconds from now and then every `period` seconds, on a beat.
 
     A client checks at start, as Thunderbird does when it starts and a
     webmail page does when it loads; then its timer fires on the beat, and a
-    check that overruns its slot delays only the next one.
+    check that overruns its slot delays only the next one.  A check that
+    returns an event (session fidelity: nothing can change before it) is
+    not run again before the first beat at or after that event.
     """
     env = ctx.env
     beat = env.now + first_after
     if first_after:
         yield env.timeout(first_after)
     while True:
-        yield from check()
+        until = yield from check()
         beat += period
+        if until is not None:
+            yield until
+            while beat < env.now:
+                beat += period
         yield env.timeout(max(0.0, beat - env.now))

@@ -20,7 +20,8 @@ from typing import Protocol
 
 import simpy
 
-from simulator.net.connection import Endpoint, InboxGet
+from simulator.net.connection import Endpoint
+from simulator.net.courier import InboxGet
 from simulator.trace import Kind, Trace
 from simulator.trace_data import ProtocolLine
 
@@ -61,6 +62,7 @@ class LineRecorder:
         # one for every line
         self._payload = ProtocolLine(role=source.role, port=source.port, real=source.real)
         self._tail = b""  # the start of a line whose CRLF has not been sent yet
+        self._silent = not trace.records_kind(Kind.LINE)  # session fidelity: no lines
 
     @classmethod
     def sending_from(cls, endpoint: Endpoint) -> LineRecorder:
@@ -76,6 +78,8 @@ class LineRecorder:
 
     def feed(self, data: bytes) -> None:
         """Record every line `data` completes."""
+        if self._silent:
+            return
         if self._tail:
             data = self._tail + data
         lines = data.split(CRLF)

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from heapq import heappush
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, PENDING
 
+from simulator.net.courier import Courier, Inbox, InboxGet
 from simulator.net.dns import DnsAnswer, Resolver
 from simulator.net.topology import Host, Topology
 from simulator.trace import Kind, Trace
@@ -50,68 +49,6 @@ class ConnectError:
     """Why a connection could not be opened, in the words of the OS."""
 
     reason: str  # "Connection refused" or "Connection timed out"
-
-
-def trigger(event: simpy.Event, value: Any = None) -> None:
-    """`event.succeed(value)` for a pending event, without its two calls (the hot path).
-
-    The event goes into SimPy's queue now, with the next event number, as
-    `Environment.schedule` puts it.
-    """
-    env = event.env
-    event._ok, event._value = True, value
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
-
-
-class Inbox:
-    """Where items arrive by `Courier`: bytes, or accepted connections.
-
-    It keeps the events of an unbounded `simpy.Store`, one for one and in
-    the same order, without the generic machinery of SimPy's resources: a
-    put adds its item at once and succeeds; when the put is processed, the
-    first waiting get takes the first item.  A get succeeds at once if an
-    item is there.
-    """
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self.items: list[Any] = []
-        self.get_queue: list[InboxGet] = []
-
-    def put(self, item: Any) -> simpy.Event:
-        """Add `item`; the event succeeds now and, processed, hands it to a waiting get."""
-        self.items.append(item)
-        put = simpy.Event(self.env)
-        put.callbacks.append(self._trigger_get)
-        trigger(put)
-        return put
-
-    def get(self) -> InboxGet:
-        """An event that yields the next item."""
-        return InboxGet(self)
-
-    def arrive(self, arrival: simpy.Event) -> None:
-        """The callback of an item's timeout: put the item in."""
-        self.put(arrival._value)
-
-    def _trigger_get(self, put: simpy.Event | None = None) -> None:
-        if self.get_queue and self.items:
-            trigger(self.get_queue.pop(0), self.items.pop(0))
-
-
-class InboxGet(simpy.Event):
-    """A request for the next item of an `Inbox`, served in order."""
-
-    def __init__(self, inbox: Inbox) -> None:
-        self.env, self.callbacks = inbox.env, []  # what Event.__init__ does
-        self.inbox = inbox
-        inbox.get_queue.append(self)
-        inbox._trigger_get()
-
-    def cancel(self) -> None:
-        """Withdraw the request if no item has been taken for it yet."""
-        if self._value is PENDING:
-            self.inbox.get_queue.remove(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +131,7 @@ class Endpoint:
             return
         arrival = max(env.now + transit, self._last_arrival)
         self._last_arrival = arrival
-        self.network.courier.carry(self.peer.inbox, data, arrival - env.now)
+        self.network.send_after(self.peer.inbox, data, arrival - env.now)
 
 
 @dataclass(eq=False)
@@ -210,57 +147,12 @@ class Connection:
     server: Endpoint = field(init=False)
 
 
-class Courier:
-    """Puts items into inboxes after a delay, in order, with no SimPy process per item.
-
-    Each item is a timeout (an event in SimPy's queue, made as
-    `env.timeout` makes one) whose callback puts it into the inbox.  The
-    timeouts are created as a process started at the moment of sending
-    would create them: by an urgent event at that instant, so items sent
-    and events scheduled at the same instant keep one order, and a trace
-    stays the same byte for byte as with a process per item.  Items sent
-    one after another, with nothing scheduled in between, share one urgent
-    event.
-    """
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self._batch: list[tuple[Inbox, bytes | Endpoint, float]] = []
-        self._mark = -1  # the last number SimPy's event counter gave when the batch grew
-
-    def carry(self, inbox: Inbox, item: bytes | Endpoint, delay: float) -> None:
-        """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
-        env = self.env
-        number = next(env._eid)  # one more than the last event scheduled, if none since
-        if self._batch and number == self._mark + 1:
-            self._mark = number
-        else:
-            self._batch = []
-            start = simpy.Event(env)
-            start.callbacks.append(self._dispatch)
-            start._ok, start._value = True, self._batch
-            env.schedule(start, simpy.events.URGENT)  # takes number + 1
-            self._mark = number + 1
-        self._batch.append((inbox, item, delay))
-
-    def _dispatch(self, start: simpy.Event) -> None:
-        batch: list[tuple[Inbox, bytes | Endpoint, float]] = start._value
-        if batch is self._batch:
-            self._batch = []
-        env = self.env
-        queue, numbers, now = env._queue, env._eid, env._now
-        for inbox, item, delay in batch:  # each as `env.timeout(delay, item)` would be
-            arrival = simpy.Event(env)
-            arrival._ok, arrival._value = True, item
-            arrival.callbacks.append(inbox.arrive)
-            heappush(queue, (now + delay, NORMAL, next(numbers), arrival))
-
-
 class Network:
     """The simulated Internet: topology, DNS, listening ports, connections."""
 
     def __init__(
-        self, env: simpy.Environment, trace: Trace, topology: Topology, resolver: Resolver
+        self, env: simpy.Environment, trace: Trace, topology: Topology, resolver: Resolver,
+        *, by_flight: bool = False,
     ) -> None:
         self.env = env
         self.trace = trace
@@ -272,6 +164,15 @@ class Network:
         #: Whether `tcp.connect` records name the hosts on the route (for eavesdroppers).
         self.record_paths = False
         self.courier = Courier(env)
+        #: Session fidelity: bytes go by `Courier.fly`, one event a flight.
+        self.by_flight = by_flight
+
+    def send_after(self, inbox: Inbox, item: bytes | Endpoint, delay: float) -> None:
+        """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
+        if self.by_flight:
+            self.courier.fly(inbox, item, delay)
+        else:
+            self.courier.carry(inbox, item, delay)
 
     def listen(self, host: str, port: int, protocol: str) -> Listener:
         """Open a listening port on `host`; connections queue in its backlog."""
@@ -333,7 +234,7 @@ class Network:
             TcpConnect(port=port, rtt=round(there + back, 9), path=tuple(path or ())),
             peer=server, protocol="tcp", session=conn.session,
         )
-        self.courier.carry(listener.backlog, conn.server, there)
+        self.send_after(listener.backlog, conn.server, there)
         return conn.client
 
     def accept_real(self, client: str, server: str, port: int, origin: str) -> Endpoint:

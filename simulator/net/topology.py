@@ -65,6 +65,8 @@ class Topology:
         # host -> neighbour -> link, both ways, in the order the links were added.
         self._adjacent: dict[str, dict[str, Link]] = {}
         self._routes: dict[tuple[str, str], Route | None] = {}
+        #: Counts the changes to the topology: equal generations, equal routes.
+        self.generation = 0
 
     def add_host(self, host: Host) -> None:
         """Add a host."""
@@ -90,6 +92,7 @@ class Topology:
     def forget_routes(self) -> None:
         """Drop every route found so far; the next transfer looks again."""
         self._routes.clear()
+        self.generation += 1
 
     def route(self, source: str, target: str) -> list[Link] | None:
         """The links from `source` to `target` over working links, or None."""

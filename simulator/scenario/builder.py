@@ -22,6 +22,7 @@ from simulator.agents.mda import Account, Mda, MdaConfig
 from simulator.agents.mta import Mta, MtaConfig
 from simulator.agents.mua import Mua, MuaConfig
 from simulator.agents.webmail import Webmail, WebmailConfig
+from simulator.fidelity import Fidelity
 from simulator.net.dns import MxRecord as DnsMx
 from simulator.net.topology import Host, Link
 from simulator.profiles import Place
@@ -36,13 +37,17 @@ from simulator.trace_data import Tap
 from simulator.world import Client, World
 
 
-def build_world(scenario: Scenario, *, seed: int | None = None, keep_trace: bool = True) -> World:
+def build_world(
+    scenario: Scenario, *, seed: int | None = None, keep_trace: bool = True,
+    fidelity: Fidelity = Fidelity.DIALOGUE,
+) -> World:
     """A world ready to `run()`; `seed` overrides the scenario's own."""
     world = World(
         scenario.name,
         scenario.seed if seed is None else seed,
         scenario.duration,
         keep_trace=keep_trace,
+        fidelity=fidelity,
     )
     _add_network(world, scenario)
     _add_dns(world, scenario)

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from simulator import catalog
 from simulator.generate import generate_world, scenario_of
-from simulator.net.connection import Courier, Endpoint, Inbox
+from simulator.net.connection import Endpoint
+from simulator.net.courier import Courier, Inbox
 from simulator.scenario import Scenario, load_scenario
 from simulator.simulation import Simulation
 
