@@ -23,6 +23,10 @@ MAX_SEED = 2**63 - 1  # as a scenario's seed: a signed 64-bit integer
 
 #: What `--view` can show after (or instead of) the live transcript.
 VIEWS = ("transcript", "sequence", "follow", "summary", "topology")
+#: Most bench cases measured at once (each a process of its own).
+MAX_JOBS = 64
+#: `simulator.fidelity.Fidelity`'s values, written out (importing it loads the trace module).
+FIDELITIES = ("dialogue", "session")
 #: The bundled scenario `mailsim` runs when none is named: `catalog.DEFAULT_SCENARIO`,
 #: written out here because importing the catalog loads the scenario models (slow --help).
 DEFAULT_SCENARIO = "01-first-email"
@@ -144,6 +148,10 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument("--eavesdropper", metavar="NAME",
                      help="after the run, show what this eavesdropper of the scenario saw: "
                           "plain lines, passwords, and only sizes of encrypted ones")
+    run.add_argument("--fidelity", choices=FIDELITIES, default="dialogue",
+                     help="dialogue (default): every protocol line; session: each session "
+                          "played whole, only what happens to the mail is shown -- the same "
+                          "fates and delivery times, faster, for big worlds")
     _filter_arguments(run)
     run.set_defaults(handler=_lazy("run"))
 
@@ -221,6 +229,10 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
                           help="mail domains, one provider each (default: 5)")
     generate.add_argument("--users", type=_count("MAX_USERS_PER_DOMAIN"), default=20, metavar="N",
                           help="users per domain, each with a mail client (default: 20)")
+    generate.add_argument("--users-per-host", type=_count("MAX_USERS_PER_DOMAIN"), default=1,
+                          metavar="N", help="users whose mail clients share one PC (default: 1, "
+                          "a PC each); more keeps a big world within the 1000 hosts a "
+                          "scenario may have")
     generate.add_argument("--messages", type=_count("MAX_MESSAGES"), default=1000, metavar="N",
                           help="messages sent (default: 1000)")
     generate.add_argument("--hours", type=_hours, default=1.0, metavar="H",
@@ -237,12 +249,17 @@ def _add_generate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 def _add_bench(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser(
         "bench", help="measure the simulator's speed against bare SimPy",
-        description="Run the bundled scenarios and generated worlds of 1,000 to 100,000 "
-                    "messages, each in a process of its own, and the same lines moved by "
-                    "bare SimPy; print CPU and wall time, rates, peak memory and the ratio.",
+        description="Run the bundled scenarios, generated worlds of 1,000 to 100,000 "
+                    "messages and an ISP's day at session fidelity, each in a process of its "
+                    "own, and the same lines moved by bare SimPy; print CPU and wall time, "
+                    "rates, peak memory and the ratio.",
     )
     bench.add_argument("--quick", action="store_true",
-                       help="only the bundled scenarios and the 1,000-message world")
+                       help="only the bundled scenarios and the 1,000-message world "
+                            "(at both fidelities)")
+    bench.add_argument("--jobs", type=_jobs, default=2, metavar="N",
+                       help="cases measured at once, each in a process of its own (default: "
+                            "2; 1 gives the steadiest figures on a busy machine)")
     bench.add_argument("--json", type=Path, metavar="FILE",
                        help="also write the figures and the machine to FILE as JSON")
     bench.set_defaults(handler=_lazy("bench"))
@@ -280,6 +297,15 @@ def _seed(text: str) -> int:
             f"expected a whole number from 0 to {MAX_SEED}, got {text[:40]!r}"
         )
     return seed
+
+
+def _jobs(text: str) -> int:
+    """The type of --jobs: a whole number from 1 to `MAX_JOBS`."""
+    number = int(text) if text.isdigit() and len(text) <= 3 else 0
+    if not 1 <= number <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_JOBS}, "
+                                         f"got {text[:40]!r}")
+    return number
 
 
 def _count(limit: str) -> Callable[[str], int]:

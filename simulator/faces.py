@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwriting(path, args.trace)
     views = args.view or ["transcript", "summary"]
     _check_eavesdropper(scenario, args.eavesdropper)
+    _check_fidelity(args.fidelity, views, args.eavesdropper)
     keep = not TRACE_VIEWS.isdisjoint(views) or args.eavesdropper is not None
-    simulation = Simulation(scenario, args.seed, keep_trace=keep)
+    simulation = Simulation(scenario, args.seed, keep_trace=keep, fidelity=args.fidelity)
     ledger = FateLedger()
     simulation.trace.subscribe(ledger.feed)
     console = Console(highlight=False)
@@ -107,6 +108,17 @@ def _check_eavesdropper(scenario: Scenario, name: str | None) -> None:
         known = ", ".join(names) if names else "none: add an 'eavesdroppers' list to the file"
         raise UsageError(f"mailsim: the scenario has no eavesdropper {name!r} "
                          f"(its eavesdroppers: {known})")
+
+
+def _check_fidelity(fidelity: str, views: list[str], eavesdropper: str | None) -> None:
+    """What needs the protocol lines cannot be shown at session fidelity."""
+    if fidelity != "session":
+        return
+    wanted = ["--view sequence"] if "sequence" in views else []
+    wanted += ["--eavesdropper"] if eavesdropper is not None else []
+    if wanted:
+        raise UsageError(f"mailsim: {' and '.join(wanted)} need the protocol lines, and a "
+                         "session-fidelity run records none: use --fidelity dialogue")
 
 
 def _play(simulation: Simulation, until: float | None, progress: RunProgress | None = None) -> int:
@@ -224,13 +236,19 @@ def export(args: argparse.Namespace) -> int:
 def generate(args: argparse.Namespace) -> int:
     """`mailsim generate`: a generated world as a commented scenario file."""
     from simulator.generate import generate_world, world_yaml
-    from simulator.scenario.limits import MAX_FILE_BYTES
+    from simulator.scenario.limits import MAX_FILE_BYTES, MAX_HOSTS
 
     try:
         world = generate_world(args.domains, args.users, args.messages, hours=args.hours,
-                               check_every=args.check_every, seed=args.seed)
+                               check_every=args.check_every, seed=args.seed,
+                               users_per_host=args.users_per_host)
     except ValueError as error:
         raise UsageError(f"mailsim: {error}") from None
+    if len(world["hosts"]) > MAX_HOSTS:
+        pcs = (MAX_HOSTS - 1) // args.domains - 2  # the backbone; a mail server and a router each
+        share = -(-args.users // pcs) if pcs > 0 else args.users
+        raise UsageError(f"mailsim: the world has {len(world['hosts']):,} hosts, more than the "
+                         f"{MAX_HOSTS:,} a scenario may have; --users-per-host {share} would fit")
     validate_scenario(world, source="<generated world>")
     text = world_yaml(world)
     size = len(text.encode("utf-8"))
@@ -249,7 +267,7 @@ def bench(args: argparse.Namespace) -> int:
     cases = benchmark.quick_cases() if args.quick else benchmark.full_cases()
     try:
         width = None if sys.stdout.isatty() else benchmark.TABLE_WIDTH
-        benchmark.report(cases, Console(highlight=False, width=width), args.json)
+        benchmark.report(cases, Console(highlight=False, width=width), args.json, args.jobs)
     except OSError as error:
         complain(f"mailsim: cannot write {args.json}: {error.strerror or error}")
         return EXIT_USAGE

@@ -9,8 +9,9 @@ Internet a mail provider lives in:
                              mail.org1.example ─ 1..40 ms ────────────┘
 
 Each domain ``orgN.example`` (RFC 2606 reserves ``.example``) has one mail
-server (MTA and MDA), an access router and one PC per user with a mail
-client that checks POP3 every `check_every`.  The traffic is spread at
+server (MTA and MDA), an access router and one PC per user (or one per
+`users_per_host` users) with a mail client that checks POP3 every
+`check_every`.  The traffic is spread at
 random over `hours`; most messages go to one user of any domain, some to
 two, and about one in fifty to a user who does not exist, so it bounces.
 The run lasts past the last message long enough for the mail to be
@@ -91,7 +92,9 @@ def generate_world(
         "name": f"Generated: {domains} domains x {users_per_domain} users, {messages} messages",
         "description": (
             f"{domains} mail providers joined by a backbone, {users_per_domain} users each with "
-            f"a mail client checking POP3 every {check_every}, {messages} messages spread over "
+            f"a mail client checking POP3 every {check_every}"
+            + (f" ({users_per_host} users to a PC)" if users_per_host > 1 else "")
+            + f", {messages} messages spread over "
             f"{hours:g} h; about one in {UNKNOWN_EVERY} goes to an unknown user and bounces."
         ),
         "seed": seed,
@@ -201,7 +204,8 @@ def world_yaml(world: dict[str, Any]) -> str:
     lines = [
         "# A generated world (mailsim generate): mail providers joined by a backbone.",
         "# Each provider orgN.example has a mail server (MTA and MDA), an access",
-        "# router and one PC per user; `mailsim run FILE --quiet` plays it.",
+        "# router and PCs for its users (each user's mail client on one of them);",
+        "# `mailsim run FILE --quiet` plays it, `--fidelity session` faster.",
         "",
         f"name: {_scalar(world['name'])}",
         f"description: {_scalar(world['description'])}",

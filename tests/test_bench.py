@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from simulator import bench, catalog, cli, faces
+from simulator.baseline import baseline_plan
 from simulator.cli import main
 from simulator.simulation import Simulation
 
@@ -47,22 +48,35 @@ def test_the_default_scenario_is_the_catalog_one() -> None:
 
 # -- mailsim bench on tiny cases ---------------------------------------------------
 
-TINY = [bench.Case.scenario("01-first-email"), bench.Case.generated(20, name="tiny world")]
+TINY = [bench.Case.scenario("01-first-email"), bench.Case.generated(20),
+        bench.Case.generated(20, "session")]
 
 
 @pytest.fixture(scope="module")
 def tiny_results() -> list[bench.Result]:
-    return bench.run_cases(TINY)
+    return bench.run_cases(TINY, jobs=2)
 
 
 def test_each_case_reports_positive_figures(tiny_results: list[bench.Result]) -> None:
-    assert [result.case for result in tiny_results] == ["01-first-email", "tiny world"]
-    for result in tiny_results:
+    assert [result.case for result in tiny_results] == [
+        "01-first-email", "generated 20", "generated 20, session"]
+    for result in tiny_results[:2]:
         assert result.messages > 0 and result.events > 0 and result.records > result.lines > 0
         assert result.cpu > 0 and result.wall > 0 and result.peak_mb > 0
-        assert result.baseline_cpu > 0 and result.baseline_events > 0 and result.ratio > 0
+        assert result.baseline_cpu > 0 and result.baseline_events > 0
+        assert result.ratio is not None and result.ratio > 0
         assert result.messages_per_s > 0 and result.records_per_s > 0
     assert tiny_results[1].messages == 20
+
+
+def test_a_session_fidelity_case_has_no_lines_and_no_baseline(
+    tiny_results: list[bench.Result],
+) -> None:
+    dialogue, session = tiny_results[1], tiny_results[2]
+    assert session.messages == dialogue.messages == 20
+    assert session.lines == 0 and 0 < session.records < dialogue.records
+    assert session.events < dialogue.events
+    assert session.ratio is None and session.baseline_cpu == session.baseline_events == 0
 
 
 def test_the_table_has_every_column_and_the_machine(tiny_results: list[bench.Result]) -> None:
@@ -71,17 +85,19 @@ def test_the_table_has_every_column_and_the_machine(tiny_results: list[bench.Res
     out = console.file.getvalue()  # type: ignore[attr-defined]
     header = next(line for line in out.splitlines() if "Case" in line)
     assert header.split() == [word for column in bench.COLUMNS for word in column.split()]
-    row = next(line for line in out.splitlines() if line.strip().startswith("tiny world"))
+    row = next(line for line in out.splitlines() if line.strip().startswith("generated 20 "))
     figures = [float(cell.replace(",", "")) for cell in row.split()[2:]]
     assert len(figures) == len(bench.COLUMNS) - 1
     assert all(figure > 0 for figure in figures)
+    session = next(line for line in out.splitlines() if "generated 20, session" in line)
+    assert session.split()[-2:] == ["-", "-"]  # no baseline, no ratio
     assert "Python" in out and "SimPy" in out
 
 
 def test_the_baseline_moves_the_simulators_lines_over_its_routes() -> None:
     scenario = bench.case_scenario(bench.Case.generated(10))
-    simulation, counter, _, _ = bench._run_simulator(scenario)
-    plan = bench.baseline_plan(simulation, scenario, counter.lines)
+    simulation, counter, _, _ = bench._run_simulator(scenario, "dialogue")
+    plan = baseline_plan(simulation, scenario, counter.lines)
     assert len(plan) == 10
     assert sum(lines for _, hops in plan for _, lines in hops) == counter.lines
     assert all(delay > 0 for _, hops in plan for delay, _ in hops)
@@ -133,4 +149,30 @@ def test_a_big_world_gets_more_hours_not_more_traffic_an_hour() -> None:
     assert bench.Case.generated(1_000).hours == bench.HOURS
     big = bench.Case.generated(100_000)
     assert big.hours == 100_000 / bench.BUSIEST and big.name == "generated 100,000 (10 h)"
-    assert [case.messages for case in bench.full_cases()][-2:] == [10_000, 100_000]
+    assert [case.messages for case in bench.full_cases()][-3:-1] == [10_000, 100_000]
+
+
+def test_the_isp_day_is_ten_thousand_mailboxes_in_a_hundred_domains_at_session_fidelity() -> None:
+    day = bench.full_cases()[-1]
+    assert day == bench.Case.isp_day()
+    assert (day.domains, day.users, day.hours, day.fidelity) == (100, 100, 24.0, "session")
+    scenario = bench.case_scenario(bench.Case.isp_day(messages=3))
+    assert sum(len(domain.users) for domain in scenario.domains.values()) == 10_000
+    assert len(scenario.hosts) <= 1000 and len(scenario.traffic) == 3
+
+
+def test_the_biggest_cases_start_first_and_results_keep_the_cases_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[str] = []
+
+    def fake(case: bench.Case) -> bench.Result:
+        started.append(case.name)
+        return bench.Result(case.name, case.messages, 1, 1, 0, 1.0, 1.0, 1.0, 0, 0.0, 0.0)
+
+    monkeypatch.setattr(bench, "measure_in_child", fake)
+    cases = [bench.Case.scenario("01-first-email"), bench.Case.generated(100),
+             bench.Case.generated(10)]
+    results = bench.run_cases(cases, jobs=1)
+    assert started == ["generated 100", "generated 10", "01-first-email"]
+    assert [result.case for result in results] == [case.name for case in cases]
