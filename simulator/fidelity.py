@@ -9,9 +9,16 @@ instants; but the bytes of a session go from one machine to the other as
 one event per flight, not through the network's queues, and the trace
 keeps only what happens to the mail -- composed, queued, relayed,
 deferred, delivered, bounced, fetched, and the notes that explain them --
-not the wire (`WIRE_KINDS`).  A mail client's check that would find the
-mailbox exactly as the last uneventful check left it is not played at
-all.  It is the level for big worlds: an ISP's day, a sweep over seeds.
+not the wire (`WIRE_KINDS`).  It is the level for big worlds: an ISP's
+day, a sweep over seeds.
+
+One shortcut makes idle mail clients nearly free: a POP3 check that would
+start from the mailbox exactly as the last check that found nothing did
+is not played, and the client sleeps until the mailbox changes.  Its one
+cost: a message that lands in the fraction of a second between the start
+of a skipped check and the moment that check's login would have read the
+mailbox is fetched at the next check, one period later, where dialogue
+fidelity fetches it at once.  Fates and delivery times are never touched.
 """
 
 from __future__ import annotations

@@ -95,6 +95,8 @@ class SimStart(Payload):
     #: "dialogue", or "session": no line, tcp, tls or dns records (`simulator.fidelity`)
     fidelity: str = "dialogue"
 
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"fidelity"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimEnd(Payload):

@@ -8,9 +8,10 @@ server ("leave a copy on the server").  What one device deleted, no other
 device of the user will ever see: the lesson of POP3 next to IMAP.
 
 At session fidelity a check whose last run found nothing, when neither
-the mailbox nor the network has changed since it began, would go exactly
-the same way again: it is not played, and the client sleeps until the
-mailbox changes (an ISP's day is mostly such checks).
+the mailbox nor the network has changed since it began, would go the
+same way again: it is not played, and the client sleeps until the mailbox
+changes (an ISP's day is mostly such checks; see `simulator.fidelity` for
+the one message in a great many this fetches a check later).
 """
 
 from __future__ import annotations

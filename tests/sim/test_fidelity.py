@@ -1,0 +1,219 @@
+"""Session fidelity: the same fates at the same instants as dialogue fidelity, for less.
+
+A session-fidelity run plays the same agents and protocol machines, so
+every record about the mail -- composed, queued, relayed, deferred,
+delivered, bounced, and the notes -- must come out the same, at the same
+instant, with the same words; only the wire (lines, TCP, TLS, DNS) is left
+out.  A download (`mail.fetched`) is the same too, but for the one case
+`simulator.fidelity` names: mail that lands just after a skipped check
+began is fetched a check later.  Checked on every bundled scenario and on
+generated worlds, with users on their own PCs and on shared ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import simpy
+
+from simulator import catalog
+from simulator.agents import mda
+from simulator.agents.context import SimContext
+from simulator.agents.reading import on_a_beat
+from simulator.fidelity import WIRE_KINDS, Fidelity
+from simulator.generate import generate_world, scenario_of
+from simulator.scenario.models import Scenario
+from simulator.simulation import Simulation
+from simulator.trace import Kind, TraceRecord
+
+Happening = tuple[str, str, str | None, float, str]
+
+
+def happenings(simulation: Simulation) -> Counter[Happening]:
+    """What the trace says happened to the mail: every record but the wire and sim.start."""
+    return Counter(
+        (record.kind.value, record.host, record.message, round(record.time, 9), record.text)
+        for record in simulation.trace
+        if record.kind not in WIRE_KINDS and record.kind is not Kind.SIM_START
+    )
+
+
+def played(scenario: Scenario, fidelity: str) -> Simulation:
+    simulation = Simulation(scenario, fidelity=fidelity)
+    simulation.run()
+    return simulation
+
+
+#: How soon after its delivery a check that began before it can have fetched a message:
+#: a login takes a few round trips (well under a second on the generated worlds' links).
+LOGIN_WINDOW = 1.0
+
+
+def assert_agree(scenario: Scenario) -> None:
+    dialogue, session = played(scenario, "dialogue"), played(scenario, "session")
+    assert session.fates() == dialogue.fates()
+    ours, theirs = happenings(session), happenings(dialogue)
+    fetched = Kind.MAIL_FETCHED.value
+    assert (Counter({h: n for h, n in ours.items() if h[0] != fetched})
+            == Counter({h: n for h, n in theirs.items() if h[0] != fetched}))
+    assert_fetched_alike(fetches(dialogue), fetches(session), deliveries(dialogue))
+
+
+def fetches(simulation: Simulation) -> dict[tuple[str, str | None, str], float]:
+    """(host, Message-ID, user) -> when that client downloaded that message."""
+    return {(r.host, r.message, r.payload.user): r.time  # type: ignore[attr-defined]
+            for r in simulation.trace if r.kind is Kind.MAIL_FETCHED}
+
+
+def deliveries(simulation: Simulation) -> dict[tuple[str | None, str], float]:
+    """(Message-ID, mailbox) -> when the copy went into the mailbox."""
+    return {(r.message, r.payload.mailbox): r.time  # type: ignore[attr-defined]
+            for r in simulation.trace if r.kind is Kind.MAIL_DELIVERED}
+
+
+def assert_fetched_alike(
+    dialogue: dict[tuple[str, str | None, str], float],
+    session: dict[tuple[str, str | None, str], float],
+    delivered: dict[tuple[str | None, str], float],
+) -> None:
+    """The same downloads at the same instants, but for mail that landed as a check began.
+
+    Such mail, and what the same check downloaded after it, comes a check
+    later at session fidelity (or not before the run ends).
+    """
+    assert set(session) <= set(dialogue)
+    window = {key for key, at in dialogue.items()
+              if at - delivered[key[1], key[2]] < LOGIN_WINDOW}
+    late = [key for key, at in dialogue.items() if session.get(key) != at]
+    for key in late:
+        assert key not in session or session[key] > dialogue[key]
+        assert key in window or any(  # downloaded in the same check as a late one
+            other[0] == key[0] and other in session and key in session
+            and abs(session[other] - session[key]) < LOGIN_WINDOW
+            for other in window
+        ), key
+    assert len(late) <= len(dialogue) // 20  # rare: a window of a second in a period
+
+
+@pytest.mark.parametrize("name", [path.stem for path in catalog.bundled()])
+def test_every_bundled_scenario_has_the_same_fates_at_the_same_instants(name: str) -> None:
+    from simulator.scenario import load_scenario
+
+    assert_agree(load_scenario(catalog.resolve(name)))
+
+
+@pytest.mark.parametrize(("seed", "users_per_host", "check_every"),
+                         [(1, 1, "5m"), (2, 3, "1m"), (3, 2, "30s")])
+def test_generated_worlds_have_the_same_fates_at_the_same_instants(
+    seed: int, users_per_host: int, check_every: str
+) -> None:
+    world = generate_world(3, 6, 150, hours=0.5, check_every=check_every, seed=seed,
+                           users_per_host=users_per_host)
+    assert_agree(scenario_of(world))
+
+
+def test_a_session_trace_leaves_the_wire_out_and_says_so() -> None:
+    session = Simulation.load("01-first-email", fidelity="session")
+    session.run()
+    kinds = {record.kind for record in session.trace}
+    assert not kinds & WIRE_KINDS
+    assert {Kind.MAIL_COMPOSED, Kind.MAIL_DELIVERED, Kind.MAIL_FETCHED} <= kinds
+    start = json.loads(session.trace.records[0].to_json())
+    assert start["data"]["fidelity"] == "session"
+    dialogue = Simulation.load("01-first-email")
+    dialogue.run()
+    assert "fidelity" not in json.loads(dialogue.trace.records[0].to_json())["data"]
+    assert dialogue.world.fidelity is Fidelity.DIALOGUE
+
+
+def test_an_unknown_fidelity_is_refused() -> None:
+    with pytest.raises(ValueError, match="'line'"):
+        Simulation.load("01-first-email", fidelity="line")
+
+
+def count_pop3_sessions(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every server-side POP3 session from now on, in a list."""
+    made: list[object] = []
+    original = mda.Pop3Session.__init__
+
+    def counting(self: Any, *args: Any, **keywords: Any) -> None:
+        made.append(self)
+        original(self, *args, **keywords)
+
+    monkeypatch.setattr(mda.Pop3Session, "__init__", counting)
+    return made
+
+
+def test_a_check_that_would_find_nothing_new_is_not_played(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    idle = scenario_of(generate_world(2, 3, 0, hours=2, check_every="1m"))
+    sessions = count_pop3_sessions(monkeypatch)
+    played(idle, "dialogue")
+    every_check = len(sessions)
+    sessions.clear()
+    played(idle, "session")
+    assert len(sessions) == 6  # each client's first check, which found the mailbox empty
+    assert every_check > 100 * len(sessions)
+
+
+def test_mail_arriving_wakes_a_sleeping_client_for_the_next_beat() -> None:
+    world = generate_world(1, 2, 1, hours=0.25, check_every="1m", seed=4)
+    scenario = scenario_of(world)
+    session = played(scenario, "session")
+    dialogue = played(scenario, "dialogue")
+    fetched = [r.time for r in session.trace if r.kind is Kind.MAIL_FETCHED]
+    assert fetched == [r.time for r in dialogue.trace if r.kind is Kind.MAIL_FETCHED]
+    assert len(fetched) == 1
+
+
+def run_beats(events: dict[int, float | None], period: float, end: float) -> list[float]:
+    """When `on_a_beat` runs its check, the check returning an event for some calls.
+
+    `events` maps the number of a call (0, 1, ...) to the instant the event it
+    returns fires (None: it never fires).
+    """
+    env = simpy.Environment()
+    ctx = SimContext(env, None, None, 0)  # type: ignore[arg-type]
+    calls: list[float] = []
+
+    def check() -> Generator[simpy.Event, Any, simpy.Event | None]:
+        number = len(calls)
+        calls.append(env.now)
+        yield env.timeout(0.25)  # a check takes a while
+        if number not in events:
+            return None
+        wake = simpy.Event(env)
+        at = events[number]
+        if at is not None:
+            env.process(_fire(env, wake, at))
+        return wake
+
+    env.process(on_a_beat(ctx, period, check, first_after=period))
+    env.run(until=end)
+    return calls
+
+
+def _fire(env: simpy.Environment, event: simpy.Event, at: float) -> Generator[Any, Any, None]:
+    yield env.timeout(at - env.now)
+    event.succeed()
+
+
+def test_a_check_sleeps_through_the_beats_until_its_event_then_keeps_the_beat() -> None:
+    assert run_beats({}, 2.0, 9.0) == [2.0, 4.0, 6.0, 8.0]
+    assert run_beats({0: 7.5}, 2.0, 13.0) == [2.0, 8.0, 10.0, 12.0]
+    assert run_beats({0: 8.0}, 2.0, 11.0) == [2.0, 8.0, 10.0]  # an event on a beat: that beat
+    assert run_beats({1: None}, 2.0, 30.0) == [2.0, 4.0]
+
+
+def test_records_seen_by_a_sink_are_the_records_kept() -> None:
+    seen: list[TraceRecord] = []
+    session = Simulation.load("02-unknown-user", fidelity="session")
+    session.trace.subscribe(seen.append)
+    session.run()
+    assert seen == list(session.trace.records)
+    assert [record.seq for record in seen] == list(range(len(seen)))
