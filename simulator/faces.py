@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     simulation.trace.subscribe(ledger.feed)
     console = Console(highlight=False)
     live = "transcript" in views and not args.quiet
-    if live and scenario.lesson is not None:
-        console.print(LessonView(scenario, path, brief=True))
+    if live and scenario.lesson is not None and args.fidelity == "dialogue":
+        console.print(LessonView(scenario, path, brief=True))  # it points at protocol lines
     if live:
         printer = _printer(console, args, scenario, speed=args.speed)
         simulation.trace.subscribe(printer)

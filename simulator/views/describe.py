@@ -240,7 +240,10 @@ def _fetched(record: TraceRecord) -> str:
 def _sim_start(record: TraceRecord) -> str:
     data = record.payload_as(SimStart)
     words = f'simulation "{record.text}" starts, seed {data.seed}'
-    return f"{words}, duration {format_duration(data.duration)}"
+    words = f"{words}, duration {format_duration(data.duration)}"
+    if data.fidelity == "session":
+        words += ", session fidelity: what happens to the mail, not the protocol lines"
+    return words
 
 
 def _sim_end(record: TraceRecord) -> str:

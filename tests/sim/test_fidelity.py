@@ -217,3 +217,31 @@ def test_records_seen_by_a_sink_are_the_records_kept() -> None:
     session.run()
     assert seen == list(session.trace.records)
     assert [record.seq for record in seen] == list(range(len(seen)))
+
+
+# -- mailsim run --fidelity session ---------------------------------------------------
+
+
+def test_mailsim_run_at_session_fidelity_tells_the_mail_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from simulator.cli import main
+
+    assert main(["run", "01-first-email", "--fidelity", "session"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "session fidelity: what happens to the mail, not the protocol lines" in out
+    assert "downloaded" in out and "1 delivered · 0 bounced · 0 queued" in out
+    assert "What to look for" not in out  # the lesson points at lines it would not see
+    assert "EHLO" not in out
+
+
+@pytest.mark.parametrize("extra", [["--view", "sequence"], ["--eavesdropper", "cafe-wifi"]])
+def test_what_needs_the_lines_is_refused_at_session_fidelity(
+    extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulator.cli import main
+
+    assert main(["run", "eavesdropper", "--fidelity", "session", *extra]) == 2
+    err = capsys.readouterr().err
+    assert "session-fidelity run records none: use --fidelity dialogue" in err
+    assert extra[0] in err
