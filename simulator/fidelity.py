@@ -14,11 +14,10 @@ day, a sweep over seeds.
 
 One shortcut makes idle mail clients nearly free: a POP3 check that would
 start from the mailbox exactly as the last check that found nothing did
-is not played, and the client sleeps until the mailbox changes.  Its one
-cost: a message that lands in the fraction of a second between the start
-of a skipped check and the moment that check's login would have read the
-mailbox is fetched at the next check, one period later, where dialogue
-fidelity fetches it at once.  Fates and delivery times are never touched.
+is not played, and the client sleeps until the mailbox changes.  Mail
+that lands while a skipped check's login is still to come is fetched by
+that very check, caught up (`agents.catchup`), so downloads too come at
+the instants dialogue fidelity gives them.
 """
 
 from __future__ import annotations

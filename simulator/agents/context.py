@@ -6,14 +6,16 @@ import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from simulator.fidelity import Fidelity
-from simulator.mailstore import Mailbox
 from simulator.net.connection import Network
 from simulator.trace import Trace
+
+if TYPE_CHECKING:
+    from simulator.agents.mda import Mda
 
 #: Wall-clock instant of simulated time 0, used in Date: and Received: headers.
 EPOCH = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -49,14 +51,6 @@ class ProcessTable:
         return [(name, process) for process, name in self._alive.items()]
 
 
-class MailboxLookup(Protocol):
-    """A mailbox server, as the session-fidelity shortcut of a mail client looks at it."""
-
-    def mailbox_of(self, address: str) -> Mailbox | None: ...
-
-    def next_change(self, mailbox: Mailbox) -> simpy.Event: ...
-
-
 @dataclass(frozen=True)
 class SimContext:
     """The shared surroundings of all agents in one simulation."""
@@ -75,7 +69,7 @@ class SimContext:
     fidelity: Fidelity = Fidelity.DIALOGUE
     #: The mailbox servers by host name (an MDA enters itself), for the
     #: session-fidelity shortcut that skips a check which cannot find anything.
-    mailstores: dict[str, MailboxLookup] = field(default_factory=dict)
+    mailstores: dict[str, Mda] = field(default_factory=dict)
 
     def start(
         self, name: str, generator: Generator[simpy.events.Event, Any, Any]

@@ -135,6 +135,10 @@ class Mda:
         key = mailbox_key(address)
         return self.mailboxes.get(self.aliases.get(key, key))
 
+    def pop3_session(self, endpoint: Endpoint) -> Pop3Session:
+        """A POP3 session on `endpoint`, not yet started (a check caught up, `agents.catchup`)."""
+        return Pop3Session(self, endpoint)
+
     def next_change(self, mailbox: Mailbox) -> simpy.Event:
         """An event that fires at the next change to `mailbox`, by anyone."""
         return self.imap.next_change(mailbox)
@@ -227,12 +231,18 @@ class Pop3Session:
         self.tls_first = TlsRequested(config.tls_version) if implicit_tls else None
         self.mailbox: Mailbox | None = None
 
-    def run(self) -> Generator[simpy.events.Event, Any, None]:
-        """Greet, then serve commands until the client leaves."""
-        self.server.greet()
+    def run(self, handed: object | None = None) -> Generator[simpy.events.Event, Any, None]:
+        """Greet, then serve commands until the client leaves.
+
+        `handed`: the session's opening was played already (`agents.catchup`):
+        the machine has greeted, read the client's first commands and handed
+        out this event, which is taken first.
+        """
+        if handed is None:
+            self.server.greet()
         patience = Patience(POP3_AUTOLOGOUT, self.server.close)
         yield from pump(self.endpoint, self.server, self.on_event, patience,
-                        tls_first=self.tls_first)
+                        tls_first=self.tls_first, handed=handed)
         self.release()
 
     def on_event(self, event: object) -> None:

@@ -10,8 +10,9 @@ device of the user will ever see: the lesson of POP3 next to IMAP.
 At session fidelity a check whose last run found nothing, when neither
 the mailbox nor the network has changed since it began, would go the
 same way again: it is not played, and the client sleeps until the mailbox
-changes (an ISP's day is mostly such checks; see `simulator.fidelity` for
-the one message in a great many this fetches a check later).
+changes (an ISP's day is mostly such checks).  Mail that lands while the
+login of a skipped check is still to come is fetched by that check,
+caught up (`agents.catchup`), as dialogue fidelity fetches it.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from typing import Any
 
 import simpy
 
+from simulator.agents.catchup import play_opening, resume_at
 from simulator.agents.context import SimContext
-from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
+from simulator.agents.reading import Asleep, MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, pump
 from simulator.fidelity import Fidelity
 from simulator.mailstore import Mailbox
 from simulator.net.connection import ConnectError
 from simulator.profiles import Access, mailbox_port
 from simulator.protocols.pop3 import (
+    POP3_PORT,
     LoginFailed,
     MessageRetrieved,
     Pop3Client,
@@ -63,27 +66,51 @@ class Pop3Reader:
         ctx.start(f"{account.client} {account.address}: check mail",
                   on_a_beat(ctx, check_every, self.check_mail, first_after=check_every))
 
-    def check_mail(self) -> Generator[simpy.events.Event, Any, simpy.Event | None]:
+    def check_mail(self) -> Generator[simpy.events.Event, Any, Asleep | None]:
         """One POP3 session: download new messages (a SimPy sub-process).
 
         At session fidelity a check that would go as the last one, which
-        found nothing, is not played: the event of the mailbox's next change
-        is returned instead, to sleep until.
+        found nothing, is not played: the client sleeps until the mailbox
+        changes (`Asleep`), and catches up with the check it skipped last if
+        that check's login would have seen the change.
         """
         mailbox = self._watched_mailbox()
         start = None if mailbox is None else self._starting_point(mailbox)
         if mailbox is not None and start == self._quiet_from:
             store = self.ctx.mailstores[self.account.mailbox_host]
-            return store.next_change(mailbox)
+            return Asleep(store.next_change(mailbox), self._catch_up)
         self._eventful = False
         yield from self._session()
         self._quiet_from = None if self._eventful else start
         return None
 
+    def _catch_up(self, skipped_at: float) -> Generator[simpy.events.Event, Any, None]:
+        """Play the check skipped at `skipped_at` if its login is yet to come (`agents.catchup`)."""
+        network, host = self.ctx.network, self.account.mailbox_host
+        conn = network.opened(self.host, host, POP3_PORT)
+        session = self.ctx.mailstores[host].pop3_session(conn.server)
+        session.server.greet()
+        client = self._client()
+        opening = play_opening(network, conn, skipped_at, client, session.server)
+        if opening is None or opening.first_event_at <= self.ctx.env.now:
+            return  # it read the mailbox before the change: it found nothing, as skipped
+        conn.client._last_arrival, conn.server._last_arrival = (opening.client_last,
+                                                               opening.server_last)
+        self.ctx.start(f"pop3d {host}:{POP3_PORT} session",
+                       resume_at(self.ctx.env, opening.first_event_at,
+                                 session.run(handed=opening.event)))
+        self._eventful = False
+        yield from pump(conn.client, client, self._on_event,
+                        Patience(POP3_CLIENT_TIMEOUT, client.timed_out))
+        if self._eventful:
+            self._quiet_from = None
+
     def _watched_mailbox(self) -> Mailbox | None:
         """At session fidelity, the mailbox this client reads (None at dialogue fidelity)."""
         if self.ctx.fidelity is not Fidelity.SESSION:
             return None
+        if self.account.security is not ConnectionSecurity.NONE:
+            return None  # a TLS opening is not played on a virtual clock: play every check
         store = self.ctx.mailstores.get(self.account.mailbox_host)
         return store.mailbox_of(self.account.address) if store is not None else None
 
@@ -106,14 +133,19 @@ class Pop3Reader:
             self._eventful = True
             self._note(f"cannot reach the incoming server on {port}: {endpoint.reason}")
             return
-        client = Pop3Client(Pop3ClientConfig(
+        client = self._client()
+        patience = Patience(POP3_CLIENT_TIMEOUT, client.timed_out)
+        tls_first = TlsRequested() if implicit else None
+        yield from pump(endpoint, client, self._on_event, patience, tls_first=tls_first)
+
+    def _client(self) -> Pop3Client:
+        """The POP3 client machine of one check."""
+        account = self.account
+        return Pop3Client(Pop3ClientConfig(
             username=account.address, password=account.password,
             delete=not self.keep_on_server, known_uids=frozenset(self._known_uids),
             starttls=account.security is ConnectionSecurity.STARTTLS,
         ))
-        patience = Patience(POP3_CLIENT_TIMEOUT, client.timed_out)
-        tls_first = TlsRequested() if implicit else None
-        yield from pump(endpoint, client, self._on_event, patience, tls_first=tls_first)
 
     def _on_event(self, event: object) -> None:
         if not (isinstance(event, SessionClosed) and event.ok):

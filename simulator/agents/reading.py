@@ -49,9 +49,20 @@ def record_fetched(
     )
 
 
-#: One check of a mail client: a SimPy sub-process.  It may return an event
-#: before which no check could go differently: the beats until then are slept through.
-Check = Callable[[], Generator[simpy.events.Event, Any, simpy.Event | None]]
+@dataclass(frozen=True)
+class Asleep:
+    """What a check hands back when no check could go differently before `until` fires.
+
+    `woken(beat)` runs once it has: `beat` is the last beat at or before
+    that instant, whose check was skipped (`agents.catchup`).
+    """
+
+    until: simpy.Event
+    woken: Callable[[float], Generator[simpy.events.Event, Any, None]]
+
+
+#: One check of a mail client: a SimPy sub-process, which may hand back an `Asleep`.
+Check = Callable[[], Generator[simpy.events.Event, Any, Asleep | None]]
 
 
 def on_a_beat(
@@ -62,18 +73,20 @@ def on_a_beat(
     A client checks at start, as Thunderbird does when it starts and a
     webmail page does when it loads; then its timer fires on the beat, and a
     check that overruns its slot delays only the next one.  A check that
-    returns an event (session fidelity: nothing can change before it) is
-    not run again before the first beat at or after that event.
+    hands back an `Asleep` (session fidelity: nothing can change before its
+    event) sleeps through the beats until that event, and checks again on
+    the first beat at or after it.
     """
     env = ctx.env
     beat = env.now + first_after
     if first_after:
         yield env.timeout(first_after)
     while True:
-        until = yield from check()
-        beat += period
-        if until is not None:
-            yield until
+        asleep = yield from check()
+        previous, beat = beat, beat + period
+        if asleep is not None:
+            yield asleep.until
             while beat < env.now:
-                beat += period
+                previous, beat = beat, beat + period
+            yield from asleep.woken(previous)
         yield env.timeout(max(0.0, beat - env.now))

@@ -79,6 +79,7 @@ def pump(
     patience: Patience,
     reply_delay: ReplyDelay | None = None,
     tls_first: TlsRequested | None = None,
+    handed: object | None = None,
 ) -> Generator[simpy.events.Event, Any, None]:
     """Move bytes between `link` and `machine` until the session ends.
 
@@ -99,10 +100,15 @@ def pump(
 
     `link` is the endpoint, or a `Wire` on it when the agent also sends
     outside the loop (an IMAP server pushing news to a client in IDLE).
+    `handed` is an event the machine handed out before the pump took over
+    (a session whose opening was played on a virtual clock, `agents.catchup`):
+    it goes to `on_event` first.
     """
     wire = link if isinstance(link, Wire) else Wire(link)
     reader = Reader(wire.endpoint, patience.seconds)
     if tls_first is None or (yield from _tls(wire, reader, machine, tls_first, patience, True)):
+        if handed is not None:
+            on_event(handed)
         yield from _dialogue(wire, reader, machine, on_event, patience, reply_delay)
     else:
         yield from _last_word(wire, machine, on_event, reply_delay)

@@ -237,6 +237,14 @@ class Network:
         self.send_after(listener.backlog, conn.server, there)
         return conn.client
 
+    def opened(self, client: str, server: str, port: int) -> Connection:
+        """A connection whose opening was played on a virtual clock (`agents.catchup`).
+
+        Nothing is recorded: only a session-fidelity run does this, and its
+        trace has no `tcp` records.  The server's listener on `port` must exist.
+        """
+        return self._open(client, server, self._listeners[(server, port)])
+
     def accept_real(self, client: str, server: str, port: int, origin: str) -> Endpoint:
         """Open a real client's connection at once: the client's endpoint.
 

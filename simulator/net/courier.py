@@ -28,6 +28,14 @@ def trigger(event: simpy.Event, value: Any = None) -> None:
     heappush(env._queue, (env._now, NORMAL, next(env._eid), event))
 
 
+def at(env: simpy.Environment, when: float) -> simpy.Event:
+    """An event that fires at simulated time `when` (not before now), as a timeout would."""
+    event = simpy.Event(env)
+    event._ok, event._value = True, None
+    heappush(env._queue, (when, NORMAL, next(env._eid), event))
+    return event
+
+
 class Inbox:
     """Where items arrive by `Courier`: bytes, or accepted connections.
 
