@@ -60,7 +60,7 @@ class Pop3Reader:
         self._known_uids: set[str] = set()
         # session fidelity: what the last check that found nothing started from
         self._quiet_from: tuple[object, ...] | None = None
-        self._eventful = False
+        self._eventful = self._closed_ok = False  # what the check under way has seen
         # The simulator's POP3 client has always first checked one period in;
         # every bundled scenario's trace and lesson counts on it.
         ctx.start(f"{account.client} {account.address}: check mail",
@@ -79,10 +79,23 @@ class Pop3Reader:
         if mailbox is not None and start == self._quiet_from:
             store = self.ctx.mailstores[self.account.mailbox_host]
             return Asleep(store.next_change(mailbox), self._catch_up)
-        self._eventful = False
+        self._eventful = self._closed_ok = False
         yield from self._session()
-        self._quiet_from = None if self._eventful else start
+        self._quiet_from = start if not self._eventful else self._quiet_now(mailbox)
         return None
+
+    def _quiet_now(self, mailbox: Mailbox | None) -> tuple[object, ...] | None:
+        """After a check that downloaded mail: where a check would now find nothing, if it would.
+
+        It would if this one ended well and every message left in INBOX is
+        one the client has (Dovecot's UIDL, RFC 1939 §7): then the next
+        check need not be played while the mailbox stays so.
+        """
+        if mailbox is None or not self._closed_ok:
+            return None
+        if any(message.pop3_uid not in self._known_uids for message in mailbox.messages):
+            return None
+        return self._starting_point(mailbox)
 
     def _catch_up(self, skipped_at: float) -> Generator[simpy.events.Event, Any, None]:
         """Play the check skipped at `skipped_at` if its login is yet to come (`agents.catchup`)."""
@@ -99,11 +112,11 @@ class Pop3Reader:
         self.ctx.start(f"pop3d {host}:{POP3_PORT} session",
                        resume_at(self.ctx.env, opening.first_event_at,
                                  session.run(handed=opening.event)))
-        self._eventful = False
+        self._eventful = self._closed_ok = False
         yield from pump(conn.client, client, self._on_event,
                         Patience(POP3_CLIENT_TIMEOUT, client.timed_out))
         if self._eventful:
-            self._quiet_from = None
+            self._quiet_from = self._quiet_now(self._watched_mailbox())
 
     def _watched_mailbox(self) -> Mailbox | None:
         """At session fidelity, the mailbox this client reads (None at dialogue fidelity)."""
@@ -148,8 +161,10 @@ class Pop3Reader:
         ))
 
     def _on_event(self, event: object) -> None:
-        if not (isinstance(event, SessionClosed) and event.ok):
-            self._eventful = True  # a download, a refusal, a break: play the next check
+        if isinstance(event, SessionClosed) and event.ok:
+            self._closed_ok = True
+        else:
+            self._eventful = True  # a download, a refusal, a break
         if isinstance(event, MessageRetrieved):
             self.inbox.append(event.content)
             self._known_uids.add(event.uid)

@@ -119,6 +119,16 @@ def test_a_check_that_would_find_nothing_new_is_not_played(
     assert every_check > 100 * len(sessions)
 
 
+def test_after_a_download_the_next_check_is_not_played_while_nothing_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = scenario_of(generate_world(1, 3, 1, hours=1, check_every="1m", seed=3))
+    sessions = count_pop3_sessions(monkeypatch)
+    session = played(one, "session")
+    assert [r.kind for r in session.trace].count(Kind.MAIL_FETCHED) == 1
+    assert len(sessions) == 3 + 1  # each client's first check, and the one that downloads
+
+
 def test_mail_arriving_wakes_a_sleeping_client_for_the_next_beat() -> None:
     world = generate_world(1, 2, 1, hours=0.25, check_every="1m", seed=4)
     scenario = scenario_of(world)
