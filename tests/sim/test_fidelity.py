@@ -94,16 +94,16 @@ def test_an_unknown_fidelity_is_refused() -> None:
 
 
 def count_pop3_sessions(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every server-side POP3 session from now on, in a list."""
-    made: list[object] = []
-    original = mda.Pop3Session.__init__
+    """Every server-side POP3 session played from now on, in a list."""
+    played: list[object] = []
+    original = mda.Pop3Session.run
 
-    def counting(self: Any, *args: Any, **keywords: Any) -> None:
-        made.append(self)
-        original(self, *args, **keywords)
+    def counting(self: Any, *args: Any, **keywords: Any) -> Any:
+        played.append(self)
+        return original(self, *args, **keywords)
 
-    monkeypatch.setattr(mda.Pop3Session, "__init__", counting)
-    return made
+    monkeypatch.setattr(mda.Pop3Session, "run", counting)
+    return played
 
 
 def test_a_check_that_would_find_nothing_new_is_not_played(
