@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     """
     from simulator.fates import FateLedger
     from simulator.lessons import LessonView
-    from simulator.views.progress import RunProgress
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if live:
         printer = _printer(console, args, scenario, speed=args.speed)
         simulation.trace.subscribe(printer)
-    progress = None if live else RunProgress(console, simulation.duration, len(scenario.traffic))
+    progress = None if live else _progress(console, simulation, len(scenario.traffic))
     if progress is not None:
         simulation.trace.subscribe(progress)
     try:
@@ -98,6 +97,13 @@ def run(args: argparse.Namespace) -> int:
         console.print()
         console.print(EavesdropView(simulation.trace, args.eavesdropper))
     return status
+
+
+def _progress(console: Console, simulation: Simulation, messages: int) -> RunProgress:
+    """The progress bar of a run that prints no transcript (rich's progress loaded only then)."""
+    from simulator.views.progress import RunProgress
+
+    return RunProgress(console, simulation.duration, messages)
 
 
 def _check_eavesdropper(scenario: Scenario, name: str | None) -> None:
@@ -347,11 +353,14 @@ def _message_id(text: str | None) -> str | None:
 def _printer(
     console: Console, args: argparse.Namespace, scenario: Scenario, speed: float | None
 ) -> LivePrinter:
-    from simulator.narration import Narrator
-    from simulator.views import LivePrinter
+    from simulator.views.dialogue import LivePrinter
 
     highlights = scenario.lesson.highlight if scenario.lesson else ()
-    narrator = Narrator() if args.explain else None
+    narrator = None
+    if args.explain:
+        from simulator.narration import Narrator
+
+        narrator = Narrator()
     return LivePrinter(console, full=args.full, highlights=highlights, speed=speed,
                        narrator=narrator, **_filters(args))
 
@@ -365,23 +374,25 @@ def _view(
     The summary reads the fates from `ledger` when the run kept one (its
     trace may not be kept), else from the trace.
     """
-    from simulator.views import (
-        DialogueView,
-        FollowView,
-        SequenceView,
-        SummaryView,
-        TopologyView,
-    )
-
     records = simulation.trace
     if name == "summary":
+        from simulator.views.summary import SummaryView
+
         return SummaryView(simulation.fates() if ledger is None else ledger.fates())
     if name == "sequence":
+        from simulator.views.sequence import SequenceView
+
         return SequenceView(records, **_filters(args))
     if name == "topology":
+        from simulator.views.topology import TopologyView
+
         return TopologyView(simulation.scenario)
     if name == "follow":
+        from simulator.views.follow import FollowView
+
         return FollowView(records, _followed(simulation, args.message))
+    from simulator.views.dialogue import DialogueView
+
     return DialogueView(records, full=args.full, **_filters(args))
 
 
