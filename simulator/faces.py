@@ -18,18 +18,13 @@ from rich.console import Console, RenderableType
 from simulator import catalog
 from simulator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, complain
 from simulator.outputs import refuse_overwriting, trace_file, write_out
-from simulator.scenario import (
-    Scenario,
-    ScenarioError,
-    load_scenario,
-    scenario_json_schema,
-    validate_scenario,
-)
-from simulator.simulation import Simulation
-from simulator.trace import JsonlWriter
+from simulator.scenario.errors import ScenarioError
+from simulator.scenario.loader import load_scenario, scenario_json_schema, validate_scenario
 
 if TYPE_CHECKING:
     from simulator.fates import FateLedger
+    from simulator.scenario.models import Scenario
+    from simulator.simulation import Simulation
     from simulator.views import LivePrinter
     from simulator.views.progress import RunProgress
 
@@ -52,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     """
     from simulator.fates import FateLedger
     from simulator.lessons import LessonView
+    from simulator.simulation import Simulation
+    from simulator.trace import JsonlWriter
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
@@ -141,6 +138,7 @@ def _play(simulation: Simulation, until: float | None, progress: RunProgress | N
 def step(args: argparse.Namespace) -> int:
     """`mailsim step`: the interactive (or scripted) stepper."""
     from simulator.lessons import LessonView
+    from simulator.simulation import Simulation
     from simulator.stepper import Stepper, command_lines
 
     path = catalog.resolve(args.scenario)
@@ -162,6 +160,8 @@ def serve(args: argparse.Namespace) -> int:
     """`mailsim serve`: the port table, the live transcript until Ctrl-C or --for, the summary."""
     from simulator.fates import FateLedger
     from simulator.serve import ServeError, Server, check_bind, write_ports_json
+    from simulator.simulation import Simulation
+    from simulator.trace import JsonlWriter
     from simulator.views import LivePrinter, SummaryView
 
     try:
@@ -208,6 +208,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`mailsim export`: a view as SVG, HTML, text or Mermaid, for slides."""
+    from simulator.simulation import Simulation
     from simulator.views import record_console, sequence_mermaid
 
     if args.width not in EXPORT_WIDTHS:
