@@ -9,13 +9,16 @@ simulation's inspectors.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypedDict
 
 from rich.console import Console, RenderableType
 
-from simulator import catalog
+from simulator import catalog, views  # a view's module is loaded when the view is named
 from simulator.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, complain
 from simulator.outputs import refuse_overwriting, trace_file, write_out
 from simulator.scenario.errors import ScenarioError
@@ -45,28 +48,30 @@ def run(args: argparse.Namespace) -> int:
     with simulated time but the state of the world.  A long run shows a
     progress bar on a terminal when no transcript is printing.
     """
-    from simulator.fates import FateLedger
-    from simulator.lessons import LessonView
-    from simulator.simulation import Simulation
-    from simulator.trace import JsonlWriter
+    with _loading():
+        from simulator.fates import FateLedger
+        from simulator.lessons import LessonView
+        from simulator.simulation import Simulation
+        from simulator.trace import JsonlWriter
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
     refuse_overwriting(path, args.trace)
-    views = args.view or ["transcript", "summary"]
+    shown = args.view or ["transcript", "summary"]
     _check_eavesdropper(scenario, args.eavesdropper)
-    keep = not TRACE_VIEWS.isdisjoint(views) or args.eavesdropper is not None
+    keep = not TRACE_VIEWS.isdisjoint(shown) or args.eavesdropper is not None
     simulation = Simulation(scenario, args.seed, keep_trace=keep)
     ledger = FateLedger()
     simulation.trace.subscribe(ledger.feed)
     console = Console(highlight=False)
-    live = "transcript" in views and not args.quiet
+    live = "transcript" in shown and not args.quiet
     if live and scenario.lesson is not None:
         console.print(LessonView(scenario, path, brief=True))
     if live:
         printer = _printer(console, args, scenario, speed=args.speed)
         simulation.trace.subscribe(printer)
-    progress = None if live else _progress(console, simulation, len(scenario.traffic))
+    progress = None if live else views.RunProgress(console, simulation.duration,
+                                                   len(scenario.traffic))
     if progress is not None:
         simulation.trace.subscribe(progress)
     try:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             progress.close()
     if live:
         printer.flush()
-    for view in views:
+    for view in shown:
         if view != "transcript":
             console.print()
             console.print(_view(simulation, view, args, ledger))
@@ -94,13 +99,6 @@ def run(args: argparse.Namespace) -> int:
         console.print()
         console.print(EavesdropView(simulation.trace, args.eavesdropper))
     return status
-
-
-def _progress(console: Console, simulation: Simulation, messages: int) -> RunProgress:
-    """The progress bar of a run that prints no transcript (rich's progress loaded only then)."""
-    from simulator.views.progress import RunProgress
-
-    return RunProgress(console, simulation.duration, messages)
 
 
 def _check_eavesdropper(scenario: Scenario, name: str | None) -> None:
@@ -137,9 +135,10 @@ def _play(simulation: Simulation, until: float | None, progress: RunProgress | N
 
 def step(args: argparse.Namespace) -> int:
     """`mailsim step`: the interactive (or scripted) stepper."""
-    from simulator.lessons import LessonView
-    from simulator.simulation import Simulation
-    from simulator.stepper import Stepper, command_lines
+    with _loading():
+        from simulator.lessons import LessonView
+        from simulator.simulation import Simulation
+        from simulator.stepper import Stepper, command_lines
 
     path = catalog.resolve(args.scenario)
     scenario = load_scenario(path)
@@ -158,11 +157,12 @@ def step(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """`mailsim serve`: the port table, the live transcript until Ctrl-C or --for, the summary."""
-    from simulator.fates import FateLedger
-    from simulator.serve import ServeError, Server, check_bind, write_ports_json
-    from simulator.simulation import Simulation
-    from simulator.trace import JsonlWriter
-    from simulator.views import LivePrinter, SummaryView
+    with _loading():
+        from simulator.fates import FateLedger
+        from simulator.serve import ServeError, Server, check_bind, write_ports_json
+        from simulator.simulation import Simulation
+        from simulator.trace import JsonlWriter
+        from simulator.views import LivePrinter, SummaryView
 
     try:
         warning = check_bind(args.bind, args.allow_remote)
@@ -208,8 +208,9 @@ def serve(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """`mailsim export`: a view as SVG, HTML, text or Mermaid, for slides."""
-    from simulator.simulation import Simulation
-    from simulator.views import record_console, sequence_mermaid
+    with _loading():
+        from simulator.simulation import Simulation
+        from simulator.views import record_console, sequence_mermaid
 
     if args.width not in EXPORT_WIDTHS:
         raise UsageError(f"mailsim: --width must be between {EXPORT_WIDTHS.start} and "
@@ -327,6 +328,25 @@ def explain(args: argparse.Namespace) -> int:
 # -- helpers ------------------------------------------------------------------
 
 
+@contextmanager
+def _loading() -> Iterator[None]:
+    """Import a command's simulation machinery with the cycle collector paused, then freeze it.
+
+    Its tens of thousands of modules, classes and functions live as long as
+    the process: collecting while they load finds no garbage and costs about
+    a tenth of a short run; frozen, later collections skip them.
+    """
+    if "simulator.simulation" in sys.modules or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 class _Filters(TypedDict):
     """The transcript filters of the command line, as view keywords."""
 
@@ -354,15 +374,13 @@ def _message_id(text: str | None) -> str | None:
 def _printer(
     console: Console, args: argparse.Namespace, scenario: Scenario, speed: float | None
 ) -> LivePrinter:
-    from simulator.views.dialogue import LivePrinter
-
     highlights = scenario.lesson.highlight if scenario.lesson else ()
     narrator = None
     if args.explain:
         from simulator.narration import Narrator
 
         narrator = Narrator()
-    return LivePrinter(console, full=args.full, highlights=highlights, speed=speed,
+    return views.LivePrinter(console, full=args.full, highlights=highlights, speed=speed,
                        narrator=narrator, **_filters(args))
 
 
@@ -377,24 +395,14 @@ def _view(
     """
     records = simulation.trace
     if name == "summary":
-        from simulator.views.summary import SummaryView
-
-        return SummaryView(simulation.fates() if ledger is None else ledger.fates())
+        return views.SummaryView(simulation.fates() if ledger is None else ledger.fates())
     if name == "sequence":
-        from simulator.views.sequence import SequenceView
-
-        return SequenceView(records, **_filters(args))
+        return views.SequenceView(records, **_filters(args))
     if name == "topology":
-        from simulator.views.topology import TopologyView
-
-        return TopologyView(simulation.scenario)
+        return views.TopologyView(simulation.scenario)
     if name == "follow":
-        from simulator.views.follow import FollowView
-
-        return FollowView(records, _followed(simulation, args.message))
-    from simulator.views.dialogue import DialogueView
-
-    return DialogueView(records, full=args.full, **_filters(args))
+        return views.FollowView(records, _followed(simulation, args.message))
+    return views.DialogueView(records, full=args.full, **_filters(args))
 
 
 def _followed(simulation: Simulation, message: str | None) -> str:

@@ -14,6 +14,7 @@ into agents or the network: what is not in the trace is not shown.
 - `EavesdropView`: what an eavesdropper on a link or host saw (`eavesdrop`).
 - `QueueView`, `MailboxView`, `MessageView`: what the inspectors of a
   `Simulation` return (a queue like `mailq`, a mailbox, a message's copies).
+- `RunProgress`: the progress bar of a run that prints no transcript.
 - `sequence_mermaid`, `states_mermaid`, `record_console`: exports for
   slides (Mermaid, SVG, HTML, text).
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from simulator.views.follow import FollowView
     from simulator.views.formatting import abbreviate_host, format_clock, format_duration
     from simulator.views.inspectors import MailboxView, MessageView, QueueView
+    from simulator.views.progress import RunProgress
     from simulator.views.sequence import SequenceView
     from simulator.views.summary import SummaryView, summary_of
     from simulator.views.topology import TopologyView
@@ -51,6 +53,7 @@ _HOMES = {
     "MailboxView": "inspectors",
     "MessageView": "inspectors",
     "QueueView": "inspectors",
+    "RunProgress": "progress",
     "SequenceView": "sequence",
     "SummaryView": "summary",
     "summary_of": "summary",
@@ -65,6 +68,7 @@ __all__ = [
     "MessageView",
     "QueueView",
     "RecordFilter",
+    "RunProgress",
     "SequenceView",
     "SummaryView",
     "TopologyView",
