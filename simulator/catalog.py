@@ -9,7 +9,6 @@ scenario is answered with the bundled names and the closest match.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 
@@ -64,6 +63,8 @@ def _is_bare_name(name: str) -> bool:
 
 def _not_bundled(name: str, names: list[str]) -> str:
     """Say that no file or bundled scenario is called `name`, and which ones exist."""
+    import difflib  # only for a name that is not found
+
     if not names:
         return "file not found, and no bundled scenarios were found"
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)

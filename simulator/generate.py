@@ -99,7 +99,7 @@ def generate_world(
         ),
         "seed": seed,
         "duration": _seconds(span + max(MIN_TAIL, 2 * _duration(check_every))),
-        "hosts": _hosts(rng, names, users, users_per_host),
+        "hosts": _hosts(rng, names, users, users_per_host),  # at most MAX_HOSTS (`_fits`)
         "dns": {name: [{"type": "MX", "preference": 10, "exchange": f"mail.{name}"}]
                 for name in names},
         "domains": {
@@ -113,7 +113,21 @@ def generate_world(
         },
         "traffic": _traffic(rng, names, users, messages, span),
     }
+    _fits(world["hosts"], domains, users_per_domain)
     return world
+
+
+def _fits(hosts: dict[str, Any], domains: int, users_per_domain: int) -> None:
+    """ValueError unless the world has at most the hosts a scenario may have."""
+    from simulator.scenario.limits import MAX_HOSTS
+
+    if len(hosts) <= MAX_HOSTS:
+        return
+    pcs = (MAX_HOSTS - 1) // domains - 2  # the backbone; a mail server and a router each
+    share = -(-users_per_domain // pcs) if pcs > 0 else users_per_domain
+    raise ValueError(f"the world has {len(hosts):,} hosts, more than the {MAX_HOSTS:,} a "
+                     f"scenario may have; {share} users to a PC (--users-per-host {share}) "
+                     "would fit")
 
 
 def _local_parts(count: int) -> list[str]:

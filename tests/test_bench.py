@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from simulator import bench, catalog, cli, faces
+import simulator.simulation
+from simulator import bench, catalog, cli
 from simulator.baseline import baseline_plan
 from simulator.cli import main
 from simulator.simulation import Simulation
@@ -40,6 +41,29 @@ def test_import_simulator_loads_nothing_heavy() -> None:
 def test_help_loads_nothing_heavy() -> None:
     code = "import simulator.cli as cli\ncli._parser().format_help()"
     assert modules_loaded_by(code) == []
+
+
+def loaded_after(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """Which of `names` a fresh interpreter holds after `mailsim ARGV` (its output dropped)."""
+    code = ("import io, sys\nsys.stdout = io.StringIO()\nimport simulator.cli as cli\n"
+            f"cli.main({argv!r})\n"
+            f"print(' '.join(m for m in {names!r} if m in sys.modules), file=sys.__stdout__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.split()
+
+
+UNSHOWN = ("simulator.narration", "simulator.views.sequence", "simulator.views.follow",
+           "simulator.views.export", "rich.progress", "simulator.scenario.messages")
+
+
+def test_a_run_loads_only_what_it_shows() -> None:
+    assert loaded_after([], UNSHOWN) == []
+    assert loaded_after(["run", "--explain"], UNSHOWN) == ["simulator.narration"]
+
+
+def test_validating_a_scenario_loads_no_simulation() -> None:
+    assert loaded_after(["validate", "01-first-email"], ("simulator.world", "simpy")) == []
 
 
 def test_the_default_scenario_is_the_catalog_one() -> None:
@@ -133,7 +157,7 @@ def test_mailsim_run_keeps_the_trace_only_for_views_that_read_it_whole(
             super().__init__(*args, **keywords)
             made.append(self)
 
-    monkeypatch.setattr(faces, "Simulation", Watched)
+    monkeypatch.setattr(simulator.simulation, "Simulation", Watched)  # `run` imports it then
     trace = tmp_path / "trace.jsonl"
     argv = ["run", "02-unknown-user", "--quiet", "--trace", str(trace), *views]
     assert main(argv) == 0

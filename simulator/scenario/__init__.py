@@ -20,33 +20,69 @@ line each with invisible characters escaped; it never shows a traceback.
 `scenario_json_schema` exports the JSON Schema editors use to autocomplete
 scenario files.  The builder turns a `Scenario` into a
 runnable world.
+
+The names below are imported from their modules on first use: a command
+that only parses a duration (`units`) or catches a `ScenarioError`
+(`errors`) does not build the pydantic models.
 """
 
-from simulator.scenario.errors import Problem, ScenarioError
-from simulator.scenario.loader import load_scenario, scenario_json_schema, validate_scenario
-from simulator.scenario.models import (
-    ARecord,
-    DnsRecord,
-    Domain,
-    Host,
-    Link,
-    LinkEntry,
-    MxRecord,
-    Role,
-    Scenario,
-    Submission,
-    TxtRecord,
-    User,
-    UserEntry,
-)
-from simulator.scenario.units import (
-    Bandwidth,
-    Duration,
-    format_bandwidth,
-    format_duration,
-    parse_bandwidth,
-    parse_duration,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.scenario.errors import Problem, ScenarioError
+    from simulator.scenario.loader import load_scenario, scenario_json_schema, validate_scenario
+    from simulator.scenario.models import (
+        ARecord,
+        DnsRecord,
+        Domain,
+        Host,
+        Link,
+        LinkEntry,
+        MxRecord,
+        Role,
+        Scenario,
+        Submission,
+        TxtRecord,
+        User,
+        UserEntry,
+    )
+    from simulator.scenario.units import (
+        Bandwidth,
+        Duration,
+        format_bandwidth,
+        format_duration,
+        parse_bandwidth,
+        parse_duration,
+    )
+
+#: The module of each name this package offers.
+_HOMES = {
+    "Problem": "errors",
+    "ScenarioError": "errors",
+    "load_scenario": "loader",
+    "scenario_json_schema": "loader",
+    "validate_scenario": "loader",
+    "ARecord": "models",
+    "DnsRecord": "models",
+    "Domain": "models",
+    "Host": "models",
+    "Link": "models",
+    "LinkEntry": "models",
+    "MxRecord": "models",
+    "Role": "models",
+    "Scenario": "models",
+    "Submission": "models",
+    "TxtRecord": "models",
+    "User": "models",
+    "UserEntry": "models",
+    "Bandwidth": "units",
+    "Duration": "units",
+    "format_bandwidth": "units",
+    "format_duration": "units",
+    "parse_bandwidth": "units",
+    "parse_duration": "units",
+}
 
 __all__ = [
     "ARecord",
@@ -74,3 +110,13 @@ __all__ = [
     "scenario_json_schema",
     "validate_scenario",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A model or helper of this package, imported from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'simulator.scenario' has no attribute {name!r}")
+    value = getattr(import_module(f"simulator.scenario.{home}"), name)
+    globals()[name] = value  # found here from now on
+    return value

@@ -10,7 +10,6 @@ client polls its mailbox over the run's `duration`.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
@@ -56,6 +55,8 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
 
 def _known(kind: str, name: str, names: Iterable[str]) -> str:
     """Hint at the names that exist: a close match, else a short list."""
+    import difflib  # only when a name is wrong
+
     names = list(names)
     close = difflib.get_close_matches(name, names, n=1)
     if close:

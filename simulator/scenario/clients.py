@@ -62,7 +62,7 @@ ProfileName = Annotated[
 class Habits(BaseModel):
     """A mail client's settings that a scenario may write: each overrides the profile's."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     profile: ProfileName | None = Field(
         None, description="Which kind of client (see the README's table): thunderbird, "

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from simulator.scenario.errors import Problem, ScenarioError, describe
 from simulator.scenario.limits import MAX_FILE_BYTES
-from simulator.scenario.messages import problems_from
-from simulator.scenario.models import Scenario
 from simulator.scenario.safe_yaml import RefusedYaml, read_yaml
+
+if TYPE_CHECKING:
+    from simulator.scenario.models import Scenario
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _YAML_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # YAML 1.1 §5.4
@@ -102,6 +103,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def validate_scenario(data: dict[str, Any], source: str = "<python>") -> Scenario:
     """Check scenario `data` (as read from YAML); raise `ScenarioError` naming `source`."""
+    from simulator.scenario.models import Scenario  # the models, built when first needed
+
     if not isinstance(data, dict):
         message = (
             "expected the scenario's fields (name, hosts, ...) as a mapping at the top "
@@ -111,10 +114,14 @@ def validate_scenario(data: dict[str, Any], source: str = "<python>") -> Scenari
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
+        from simulator.scenario.messages import problems_from  # only a file with mistakes
+
         raise ScenarioError(source, problems_from(err, data, Scenario)) from None
 
 
 def scenario_json_schema() -> dict[str, Any]:
     """JSON Schema of a scenario file, with field descriptions, for editors."""
+    from simulator.scenario.models import Scenario
+
     schema = Scenario.model_json_schema(by_alias=True, mode="validation")
     return {"$schema": JSON_SCHEMA_DIALECT, **schema}

@@ -67,7 +67,7 @@ class Role(StrEnum):
 class ScenarioModel(BaseModel):
     """Base of all scenario models: unknown keys rejected, instances frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Link(ScenarioModel):

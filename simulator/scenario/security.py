@@ -24,7 +24,7 @@ MAX_EAVESDROPPERS = 20
 class SecurityModel(BaseModel):
     """Unknown keys rejected, instances frozen (as every scenario model)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class TlsVersionName(StrEnum):

@@ -14,18 +14,51 @@ into agents or the network: what is not in the trace is not shown.
 - `EavesdropView`: what an eavesdropper on a link or host saw (`eavesdrop`).
 - `QueueView`, `MailboxView`, `MessageView`: what the inspectors of a
   `Simulation` return (a queue like `mailq`, a mailbox, a message's copies).
+- `RunProgress`: the progress bar of a run that prints no transcript.
 - `sequence_mermaid`, `states_mermaid`, `record_console`: exports for
   slides (Mermaid, SVG, HTML, text).
+
+Each name is imported from its module on first use, so that a command
+loads only the views it shows (a run without `--view sequence` never
+builds the sequence view's machinery).
 """
 
-from simulator.views.dialogue import DialogueView, LivePrinter, RecordFilter, format_record
-from simulator.views.export import record_console, sequence_mermaid, states_mermaid
-from simulator.views.follow import FollowView
-from simulator.views.formatting import abbreviate_host, format_clock, format_duration
-from simulator.views.inspectors import MailboxView, MessageView, QueueView
-from simulator.views.sequence import SequenceView
-from simulator.views.summary import SummaryView, summary_of
-from simulator.views.topology import TopologyView
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.views.dialogue import DialogueView, LivePrinter, RecordFilter, format_record
+    from simulator.views.export import record_console, sequence_mermaid, states_mermaid
+    from simulator.views.follow import FollowView
+    from simulator.views.formatting import abbreviate_host, format_clock, format_duration
+    from simulator.views.inspectors import MailboxView, MessageView, QueueView
+    from simulator.views.progress import RunProgress
+    from simulator.views.sequence import SequenceView
+    from simulator.views.summary import SummaryView, summary_of
+    from simulator.views.topology import TopologyView
+
+#: The module of each name this package offers.
+_HOMES = {
+    "DialogueView": "dialogue",
+    "LivePrinter": "dialogue",
+    "RecordFilter": "dialogue",
+    "format_record": "dialogue",
+    "record_console": "export",
+    "sequence_mermaid": "export",
+    "states_mermaid": "export",
+    "FollowView": "follow",
+    "abbreviate_host": "formatting",
+    "format_clock": "formatting",
+    "format_duration": "formatting",
+    "MailboxView": "inspectors",
+    "MessageView": "inspectors",
+    "QueueView": "inspectors",
+    "RunProgress": "progress",
+    "SequenceView": "sequence",
+    "SummaryView": "summary",
+    "summary_of": "summary",
+    "TopologyView": "topology",
+}
 
 __all__ = [
     "DialogueView",
@@ -35,6 +68,7 @@ __all__ = [
     "MessageView",
     "QueueView",
     "RecordFilter",
+    "RunProgress",
     "SequenceView",
     "SummaryView",
     "TopologyView",
@@ -47,3 +81,13 @@ __all__ = [
     "states_mermaid",
     "summary_of",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A view (or helper) of this package, imported from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'simulator.views' has no attribute {name!r}")
+    value = getattr(import_module(f"simulator.views.{home}"), name)
+    globals()[name] = value  # found here from now on
+    return value
