@@ -130,3 +130,23 @@ def test_generate_refuses_impossible_worlds_before_building_them(
         main(["generate", *argv])
     assert exit_info.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_users_can_share_pcs_and_a_world_keeps_within_the_hosts_a_scenario_may_have() -> None:
+    world = generate_world(2, 5, 4, users_per_host=2)
+    users = world["domains"]["org1.example"]["users"]
+    assert [user["mua"] for user in users.values()] == [
+        "pc1.org1.example", "pc1.org1.example", "pc2.org1.example", "pc2.org1.example",
+        "pc3.org1.example"]
+    pcs = [name for name in world["hosts"] if name.startswith("pc")]
+    assert len(pcs) == 6 and "2 users to a PC" in world["description"]
+    assert len(scenario_of(world).hosts) == 1 + 2 * 2 + 6
+    big = generate_world(100, 100, 1, users_per_host=15)
+    assert len(big["hosts"]) == 1 + 100 * (2 + 7) <= 1000
+    with pytest.raises(ValueError, match=r"10,201 hosts.*--users-per-host 15\) would fit"):
+        generate_world(100, 100, 1)
+
+
+def test_mailsim_generate_says_how_many_users_to_a_pc_would_fit(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["generate", "--domains", "100", "--users", "100", "--messages", "1"]) == 2
+    assert "--users-per-host 15) would fit" in capsys.readouterr().err
