@@ -1,0 +1,142 @@
+"""Memory beyond live state: a run holds what waits, not what has happened.
+
+A streamed run (`keep_trace=False`) keeps queued messages, open sessions
+and mailboxes; it does not keep one object per message already sent or
+downloaded.  Counted, never measured in bytes of RAM: the processes alive
+while the traffic waits for its turn, the message-sized byte strings the
+world holds at the end of a run, and the bookkeeping sets that must empty.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+from collections.abc import Generator
+from typing import Any, cast
+
+import simpy
+
+from simulator.agents.context import DueProcess, SimContext
+from simulator.agents.mua import Mua
+from simulator.generate import generate_world, scenario_of
+from simulator.mailstore import LocalFolder, Spool
+from simulator.simulation import Simulation
+from simulator.trace import Kind
+
+#: A byte string this long is a message (or a good part of one), not a token or a line.
+MESSAGE_SIZED = 300
+
+
+def generated(messages: int) -> Simulation:
+    """A small generated world: 2 providers of 3 users, a quarter of an hour of traffic."""
+    return Simulation(scenario_of(generate_world(2, 3, messages, hours=0.25, seed=1)),
+                      keep_trace=False)
+
+
+def message_sized_bytes(root: object) -> int:
+    """How many message-sized byte strings `root` reaches (modules, code and classes aside)."""
+    module_dicts = {id(vars(m)) for m in list(sys.modules.values()) if m is not None}
+    opaque = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+              types.CodeType)
+    seen: set[int] = set()
+    stack, count = [root], 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, bytes | bytearray | memoryview):
+            count += len(obj) >= MESSAGE_SIZED
+        elif not isinstance(obj, opaque) and id(obj) not in module_dicts:
+            stack.extend(gc.get_referents(obj))
+    return count
+
+
+def test_the_traffic_waits_on_timers_not_in_a_process_per_message() -> None:
+    few, many = generated(20), generated(200)
+    assert len(few.world.ctx.processes.alive()) == len(many.world.ctx.processes.alive())
+    many.run(until=1.0)
+    waiting = {name for name, _ in many.world.ctx.processes.alive()}
+    assert not any(name.endswith(": send") for name in waiting)
+
+
+def test_after_a_run_the_world_holds_no_message_it_has_done_with() -> None:
+    simulation = generated(200)
+    simulation.run()
+    world = simulation.world
+    downloaded = sum(len(mua.inbox) for mua in world.muas.values())
+    assert downloaded >= 150  # most of the mail reached its readers' clients
+    assert message_sized_bytes(world) < 20  # only what still waits: here, nearly nothing
+    assert world.ctx.handovers == set()
+    assert all(not mta.queue.entries for mta in world.mtas.values())
+    assert len(world.ctx.processes.alive()) <= len(generated(20).world.ctx.processes.alive())
+
+
+def test_a_client_gives_back_every_message_it_downloaded() -> None:
+    simulation = Simulation(scenario_of(generate_world(1, 2, 8, hours=0.1, seed=2)))
+    simulation.run()
+    fetched = [r for r in simulation.trace if r.kind == Kind.MAIL_FETCHED]
+    inboxes = [mua.inbox for mua in simulation.world.muas.values()]
+    assert sum(len(inbox) for inbox in inboxes) == len(fetched) > 0
+    for record in fetched:
+        [copy] = [c for c in simulation.message(record.message or "") if c.place == "client"]
+        assert copy.values("Message-ID") == [record.message]
+
+
+def test_a_local_folder_reads_back_what_it_was_given() -> None:
+    spool = Spool()
+    assert spool.read(0, 0) == b""
+    first, second = LocalFolder(spool), LocalFolder(spool)
+    first.append(b"Subject: one\r\n\r\nbody\r\n")
+    second.append(b"Subject: two\r\n\r\n")
+    first.append(b"")
+    first.append(b"Subject: three\r\n\r\n")
+    assert len(first) == 3 and bool(first) and not LocalFolder(spool)
+    assert first[0] == b"Subject: one\r\n\r\nbody\r\n" and first[-1] == b"Subject: three\r\n\r\n"
+    assert first[1:] == [b"", b"Subject: three\r\n\r\n"]
+    assert list(second) == [b"Subject: two\r\n\r\n"] and second == [b"Subject: two\r\n\r\n"]
+    assert LocalFolder(Spool()) == [] and first != second
+    assert b"" in first and repr(first) == "LocalFolder(3 messages)"
+
+
+def test_a_due_process_starts_when_a_sleeping_one_would_have_woken() -> None:
+    """Ties at one instant keep their order: a due start takes the place of a
+    process started then that sleeps until its time."""
+
+    def order(due: bool) -> list[str]:
+        env = simpy.Environment()
+        ctx = SimContext(env, cast(Any, None), cast(Any, None), 0)
+        woken: list[str] = []
+
+        def job(tag: str) -> Generator[simpy.events.Event, Any, None]:
+            woken.append(tag)
+            yield env.timeout(0)
+            woken.append(tag + " done")
+
+        def sleeper(tag: str) -> Generator[simpy.events.Event, Any, None]:
+            yield env.timeout(5)
+            yield from job(tag)
+
+        ctx.start("first", sleeper("first"))
+        if due:
+            ctx.start_at(5, "middle", job, "middle")
+        else:
+            ctx.start("middle", sleeper("middle"))
+        ctx.start("last", sleeper("last"))
+        env.run()
+        return woken
+
+    assert order(due=True) == order(due=False) == [
+        "first", "middle", "last", "first done", "middle done", "last done"]
+
+
+def test_the_stepper_names_a_due_send_by_its_client() -> None:
+    simulation = generated(5)
+    mua = next(iter(simulation.world.muas.values()))
+    assert isinstance(mua, Mua)
+    queue = simulation.world.env._queue
+    names = {simulation.world.ctx.processes.name_of(getattr(callback, "__self__", None))
+             for *_, event in queue for callback in event.callbacks or ()
+             if isinstance(getattr(callback, "__self__", None), DueProcess)}
+    assert f"{mua.config.client} {mua.config.address}: send" in names
