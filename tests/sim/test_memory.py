@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import simpy
 
-from simulator.agents.context import DueProcess, SimContext
+from simulator.agents.context import DueProcesses, SimContext
 from simulator.agents.mua import Mua
 from simulator.generate import generate_world, scenario_of
 from simulator.mailstore import LocalFolder, Spool
@@ -100,9 +100,13 @@ def test_a_local_folder_reads_back_what_it_was_given() -> None:
     assert b"" in first and repr(first) == "LocalFolder(3 messages)"
 
 
-def test_a_due_process_starts_when_a_sleeping_one_would_have_woken() -> None:
+def test_due_processes_start_when_sleeping_ones_would_have_woken() -> None:
     """Ties at one instant keep their order: a due start takes the place of a
-    process started then that sleeps until its time."""
+    process started then that sleeps until its time, in a batch or alone,
+    made before the run or during it."""
+    plan = [("sleeps", 5.0, "a"), ("due", 5.0, "b"), ("due", 3.0, "c"), ("due", 5.0, "d"),
+            ("sleeps", 3.0, "e"), ("due", 5.0, "f"), ("due", 0.0, "g"), ("due", 3.0, "h")]
+    later = [("due", 1.0, "i"), ("sleeps", 4.0, "j"), ("due", 4.0, "k"), ("due", 2.0, "l")]
 
     def order(due: bool) -> list[str]:
         env = simpy.Environment()
@@ -110,25 +114,30 @@ def test_a_due_process_starts_when_a_sleeping_one_would_have_woken() -> None:
         woken: list[str] = []
 
         def job(tag: str) -> Generator[simpy.events.Event, Any, None]:
-            woken.append(tag)
+            woken.append(f"{tag}@{env.now:g}")
             yield env.timeout(0)
             woken.append(tag + " done")
 
-        def sleeper(tag: str) -> Generator[simpy.events.Event, Any, None]:
-            yield env.timeout(5)
+        def sleeper(at: float, tag: str) -> Generator[simpy.events.Event, Any, None]:
+            yield env.timeout(max(0.0, at - env.now))
             yield from job(tag)
 
-        ctx.start("first", sleeper("first"))
-        if due:
-            ctx.start_at(5, "middle", job, "middle")
-        else:
-            ctx.start("middle", sleeper("middle"))
-        ctx.start("last", sleeper("last"))
+        def make(steps: list[tuple[str, float, str]]) -> None:
+            for how, at, tag in steps:
+                if how == "due" and due:
+                    ctx.start_at(at, tag, job, tag)
+                else:
+                    ctx.start(tag, sleeper(at, tag))
+
+        make(plan)
+        env.run(until=2.0)
+        make(later)
         env.run()
         return woken
 
-    assert order(due=True) == order(due=False) == [
-        "first", "middle", "last", "first done", "middle done", "last done"]
+    expected = order(due=False)
+    assert order(due=True) == expected
+    assert expected[:3] == ["g@0", "g done", "i@2"] and len(expected) == 24
 
 
 def test_the_stepper_names_a_due_send_by_its_client() -> None:
@@ -138,5 +147,5 @@ def test_the_stepper_names_a_due_send_by_its_client() -> None:
     queue = simulation.world.env._queue
     names = {simulation.world.ctx.processes.name_of(getattr(callback, "__self__", None))
              for *_, event in queue for callback in event.callbacks or ()
-             if isinstance(getattr(callback, "__self__", None), DueProcess)}
+             if isinstance(getattr(callback, "__self__", None), DueProcesses)}
     assert f"{mua.config.client} {mua.config.address}: send" in names
