@@ -7,7 +7,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from heapq import heapify, heappop, heappush
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -26,7 +26,8 @@ class ProcessTable:
     Every agent starts its processes through `SimContext.start`, so the
     simulation holds a handle on each one (a fault can interrupt it) and can
     tell which process the next event belongs to.  A finished process
-    leaves the table.
+    leaves the table; one due later (`SimContext.start_at`) is not in it
+    until it starts, but the table still names it.
     """
 
     def __init__(self) -> None:
@@ -53,6 +54,7 @@ class ProcessTable:
         return [(name, process) for process, name in self._alive.items()]
 
 
+#: What makes a process's generator from one argument (a draft, say).
 Recipe = Callable[[Any], Generator[simpy.events.Event, Any, Any]]
 
 
@@ -104,11 +106,12 @@ class DueProcesses:
         return self._due[0][2] if self._due else None
 
     def _start(self, _event: simpy.events.Event) -> None:
-        env, made = self._ctx.env, self._made or []
+        env, due = self._ctx.env, cast(list[Any], self._made or [])
         self._made, now = None, env.now
-        self._due = [(now + max(0.0, at - now), next(env._eid), name, run, argument)
-                     for at, name, run, argument in made]
-        heapify(self._due)
+        for index, (at, name, run, argument) in enumerate(due):  # in place: one list at a time
+            due[index] = (now + max(0.0, at - now), next(env._eid), name, run, argument)
+        heapify(due)
+        self._due = due
         self._arm()
 
     def _arm(self) -> None:

@@ -56,7 +56,10 @@ def message_sized_bytes(root: object) -> int:
 def test_the_traffic_waits_on_timers_not_in_a_process_per_message() -> None:
     few, many = generated(20), generated(200)
     assert len(few.world.ctx.processes.alive()) == len(many.world.ctx.processes.alive())
+    assert len(few.world.env._queue) == len(many.world.env._queue)  # SimPy's queue too
+    few.run(until=1.0)
     many.run(until=1.0)
+    assert len(few.world.env._queue) == len(many.world.env._queue)
     waiting = {name for name, _ in many.world.ctx.processes.alive()}
     assert not any(name.endswith(": send") for name in waiting)
 
