@@ -71,9 +71,8 @@ class Mua:
         self.ctx = ctx
         self.host = host
         self.config = config
-        #: What this client has downloaded, on disk (the readers only append).
-        self.inbox = LocalFolder(ctx.disk)
-        downloads = cast(list[bytes], self.inbox)
+        self.inbox = LocalFolder(ctx.disk)  # what this client has downloaded, on disk
+        downloads = cast(list[bytes], self.inbox)  # the readers only append to their "list"
         # One name and one bound method for all the sends: a scenario may have many.
         self._sending, self._send_draft = f"{config.client} {config.address}: send", self._send
         ids = config.ids or f"message-id/{config.address}"
