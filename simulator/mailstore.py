@@ -17,12 +17,20 @@ POP3 sees INBOX only.  A POP3 session takes the mailbox's POP3 lock (RFC 1939
 sessions share the mailbox with it and with each other.  A refusal is a
 `StoreError` with a `StoreRefusal` (`protocols.mailbox`): each protocol
 says it in its own words.
+
+The client's side lives here too: a `LocalFolder` is what a mail client
+has downloaded, kept on the simulated disk (a `Spool`, one temporary file
+per simulation) as a real client keeps its mbox, not in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import tempfile
+import weakref
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO, overload
 
 from simulator.protocols.mailbox import SEPARATOR, StoreError, StoreRefusal
 
@@ -235,3 +243,79 @@ def canonical_name(name: str) -> str:
     if sep and head.upper() == INBOX:
         return INBOX + sep + rest
     return name
+
+
+class Spool:
+    """The simulated disk: message bytes at rest in one temporary file.
+
+    The file is opened on the first write and closed when the spool is
+    dropped; it has no name (`tempfile.TemporaryFile`), so nothing is left
+    behind.  A writer keeps where its bytes went: (offset, size).
+    """
+
+    def __init__(self) -> None:
+        self._file: BinaryIO | None = None
+        self._end = 0
+
+    def write(self, content: bytes) -> int:
+        """Store `content` after everything else; returns its offset."""
+        file = self._file
+        if file is None:
+            file = self._file = tempfile.TemporaryFile()  # noqa: SIM115 -- closed with the spool
+            weakref.finalize(self, file.close)
+        offset = self._end
+        file.seek(offset)
+        file.write(content)
+        self._end = offset + len(content)
+        return offset
+
+    def read(self, offset: int, size: int) -> bytes:
+        """The `size` octets stored at `offset`."""
+        if self._file is None or not size:
+            return b""
+        self._file.seek(offset)
+        return self._file.read(size)
+
+
+class LocalFolder(Sequence[bytes]):
+    """What a mail client has downloaded, oldest first, on its (simulated) disk.
+
+    A POP3 client's messages live in a local mbox (Thunderbird's
+    ``Mail/<server>/Inbox``), not in the program's memory; so here only
+    each message's place in the `Spool` stays in memory, sixteen octets a
+    message.  The readers `append`; reading gives the bytes back.
+    """
+
+    __slots__ = ("_offsets", "_sizes", "_spool")
+
+    def __init__(self, spool: Spool) -> None:
+        self._spool = spool
+        self._offsets = array("q")
+        self._sizes = array("q")
+
+    def append(self, content: bytes) -> None:
+        """Keep one more downloaded message."""
+        self._offsets.append(self._spool.write(content))
+        self._sizes.append(len(content))
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return self._spool.read(self._offsets[index], self._sizes[index])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (LocalFolder, list)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # changes, as a list does
+
+    def __repr__(self) -> str:
+        return f"LocalFolder({len(self)} messages)"

@@ -46,6 +46,8 @@ class Browser:
         self.config = config
         self.webmail = webmail
         self.inbox: list[bytes] = []  # the messages the user has opened
+        # One name and one bound method for all the sends: a scenario may have many.
+        self._sending, self._send_draft = f"browser {host}: send", self._send
         self._cookie = webmail.sign_in(config)
         ctx.start(f"browser {host}: {config.client} for {config.address}",
                   on_a_beat(ctx, config.check_every, self._visit))
@@ -57,14 +59,13 @@ class Browser:
 
     def send_at(self, at: float, draft: Draft) -> None:
         """Have the user write `draft` in the webmail page and press Send at time `at`."""
-        self.ctx.start(f"browser {self.host}: send", self._send(at, draft))
+        self.ctx.start_at(at, self._sending, self._send_draft, draft)
 
     def report_remaining(self) -> None:
         """The webmail reports what it could not send for the user (end of the run)."""
         self.webmail.report_remaining(self.config.address)
 
-    def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
-        yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))
+    def _send(self, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
         form = urlencode({"_to": ",".join(draft.recipients), "_subject": draft.subject,
                           "_message": draft.body})
         yield from self._visit(self._request("POST", "send", f"{form}\r\n".encode(), (FORM,)))

@@ -32,6 +32,7 @@ import simpy
 from simulator.agents.context import SimContext
 from simulator.agents.reading import MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, Wire, pump
+from simulator.mailstore import LocalFolder
 from simulator.net.connection import ConnectError
 from simulator.profiles import REIDLE_EVERY, Access, mailbox_port
 from simulator.protocols.imap import client_events as ev
@@ -194,7 +195,7 @@ class ImapReader:
 
     def __init__(
         self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
-        idle: bool, inbox: list[bytes], reads_after: float | None = None,
+        idle: bool, inbox: LocalFolder, reads_after: float | None = None,
     ) -> None:
         self.ctx, self.host, self.account = ctx, host, account
         self.check_every = check_every

@@ -21,6 +21,7 @@ from simulator.agents.imap_client import ImapReader
 from simulator.agents.pop3_client import Pop3Reader
 from simulator.agents.reading import MailboxAccount
 from simulator.agents.submission import Account, Outbox, Unsent
+from simulator.mailstore import LocalFolder
 from simulator.profiles import DEFAULT_CLIENT, Access
 from simulator.protocols.imap.client_states import Mechanism
 from simulator.protocols.message import Draft
@@ -70,7 +71,9 @@ class Mua:
         self.ctx = ctx
         self.host = host
         self.config = config
-        self.inbox: list[bytes] = []
+        self.inbox = LocalFolder(ctx.disk)  # what this client has downloaded, on disk
+        # One name and one bound method for all the sends: a scenario may have many.
+        self._sending, self._send_draft = f"{config.client} {config.address}: send", self._send
         ids = config.ids or f"message-id/{config.address}"
         self.sender = Outbox(ctx, host, config.account, ids)
         self.reader: Pop3Reader | ImapReader
@@ -87,15 +90,18 @@ class Mua:
         return self.sender.items
 
     def send_at(self, at: float, draft: Draft) -> None:
-        """Have the user write and send `draft` at simulated time `at`."""
-        self.ctx.start(f"{self.config.client} {self.config.address}: send", self._send(at, draft))
+        """Have the user write and send `draft` at simulated time `at`.
+
+        Until then the draft waits on a timer (`SimContext.start_at`), not
+        in a process of its own: a scenario's traffic is all known at the start.
+        """
+        self.ctx.start_at(at, self._sending, self._send_draft, draft)
 
     def report_remaining(self) -> None:
         """Record every message still in the Outbox (end of the run)."""
         self.sender.report_remaining()
 
-    def _send(self, at: float, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
-        yield self.ctx.env.timeout(max(0.0, at - self.ctx.env.now))
+    def _send(self, draft: Draft) -> Generator[simpy.events.Event, Any, None]:
         sent = yield from self.sender.submit(draft)
         if sent.accepted and self.config.save_sent and isinstance(self.reader, ImapReader):
             self.reader.save_sent(sent.content)

@@ -27,7 +27,7 @@ from simulator.agents.context import SimContext
 from simulator.agents.reading import Asleep, MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, pump
 from simulator.fidelity import Fidelity
-from simulator.mailstore import Mailbox
+from simulator.mailstore import LocalFolder, Mailbox
 from simulator.net.connection import ConnectError
 from simulator.profiles import Access, mailbox_port
 from simulator.protocols.pop3 import (
@@ -51,13 +51,14 @@ class Pop3Reader:
 
     def __init__(
         self, ctx: SimContext, host: str, account: MailboxAccount, check_every: float,
-        keep_on_server: bool, inbox: list[bytes],
+        keep_on_server: bool, inbox: LocalFolder,
     ) -> None:
         self.ctx, self.host, self.account = ctx, host, account
         self.check_every = check_every
         self.keep_on_server = keep_on_server
         self.inbox = inbox
-        self._known_uids: set[str] = set()
+        self._known_uids: set[str] = set()  # downloaded and, as far as we know, still there
+        self._fetched: set[str] = set()  # downloaded in the session under way
         # session fidelity: what the last check that found nothing started from
         self._quiet_from: tuple[object, ...] | None = None
         self._eventful = self._closed_ok = False  # what the check under way has seen
@@ -154,6 +155,7 @@ class Pop3Reader:
     def _client(self) -> Pop3Client:
         """The POP3 client machine of one check."""
         account = self.account
+        self._fetched = set()
         return Pop3Client(Pop3ClientConfig(
             username=account.address, password=account.password,
             delete=not self.keep_on_server, known_uids=frozenset(self._known_uids),
@@ -163,11 +165,16 @@ class Pop3Reader:
     def _on_event(self, event: object) -> None:
         if isinstance(event, SessionClosed) and event.ok:
             self._closed_ok = True
+            if not self.keep_on_server:
+                # QUIT's +OK: the server has removed what this session deleted (RFC 1939
+                # §6), and a UID is never given again (§7): no need to remember them.
+                self._known_uids -= self._fetched
         else:
             self._eventful = True  # a download, a refusal, a break
         if isinstance(event, MessageRetrieved):
             self.inbox.append(event.content)
             self._known_uids.add(event.uid)
+            self._fetched.add(event.uid)
             record_fetched(self.ctx, self.host, self.account, event.uid, event.content,
                            protocol="pop3")
         elif isinstance(event, LoginFailed):
