@@ -105,7 +105,7 @@ def test_a_session_fidelity_case_has_no_lines_and_no_baseline(
 
 def test_the_table_has_every_column_and_the_machine(tiny_results: list[bench.Result]) -> None:
     console = Console(file=io.StringIO(), width=bench.TABLE_WIDTH, color_system=None)
-    console.print(bench.results_table(tiny_results, bench.machine()))
+    console.print(bench.results_table(tiny_results, bench.machine(), bench.TABLE_WIDTH))
     out = console.file.getvalue()  # type: ignore[attr-defined]
     header = next(line for line in out.splitlines() if "Case" in line)
     assert header.split() == [word for column in bench.COLUMNS for word in column.split()]
@@ -115,7 +115,16 @@ def test_the_table_has_every_column_and_the_machine(tiny_results: list[bench.Res
     assert all(figure > 0 for figure in figures)
     session = next(line for line in out.splitlines() if "generated 20, session" in line)
     assert session.split()[-2:] == ["-", "-"]  # no baseline, no ratio
-    assert "Python" in out and "SimPy" in out
+    assert "Python" in out and "SimPy" in out and "…" not in out
+
+
+def test_a_narrow_console_gets_the_main_columns_whole(tiny_results: list[bench.Result]) -> None:
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    console.print(bench.results_table(tiny_results, bench.machine(), 80))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    header = next(line for line in out.splitlines() if "Case" in line)
+    assert header.split() == [word for column in bench.NARROW_COLUMNS for word in column.split()]
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_the_baseline_moves_the_simulators_lines_over_its_routes() -> None:

@@ -51,26 +51,25 @@ def play_opening(
         return None
     now = start + (there + back)  # the client's connect: a timeout of one round trip
     now = now + there  # the courier brings the connection to the server's listener
-    last = {"client": 0.0, "server": 0.0}
-    sides = {"client": (conn.client.host, conn.server.host), "server": (conn.server.host,
-                                                                         conn.client.host)}
-    machines = {"client": client, "server": server}
-    side, other = "server", "client"
+    ends = {client: conn.client, server: conn.server}  # each machine's end of `conn`
+    last = {client: 0.0, server: 0.0}  # when each side's last bytes land
+    sender, receiver = server, client  # the greeting goes first
     while True:
-        event = machines[side].next_event()
+        event = sender.next_event()
         if event is not NEED_DATA:
-            if side == "client":
+            if sender is client:
                 return None
-            return Opening(now, event, last["client"], last["server"])
-        data = machines[side].data_to_send()
-        transit = network.transit_time(*sides[side], len(data)) if data else None
+            return Opening(now, event, last[client], last[server])
+        data = sender.data_to_send()
+        end = ends[sender]
+        transit = network.transit_time(end.host, end.peer_host, len(data)) if data else None
         if transit is None:
             return None
-        arrival = max(now + transit, last[side])  # as `Endpoint._carry` times a send
-        last[side] = arrival
+        arrival = max(now + transit, last[sender])  # as `Endpoint._carry` times a send
+        last[sender] = arrival
         now = now + (arrival - now)  # and as the courier lands it
-        machines[other].receive_data(data)
-        side, other = other, side
+        receiver.receive_data(data)
+        sender, receiver = receiver, sender
 
 
 def resume_at(
