@@ -41,8 +41,10 @@ def test_protocols_import_only_protocols(path: Path) -> None:
 @pytest.mark.parametrize("path", sources("views"), ids=lambda p: p.name)
 def test_views_only_read_the_trace(path: Path) -> None:
     ours = {n for n in imported_modules(path) if n.startswith("simulator")}
-    # ... and the scenario's unit helpers, to write durations as the file does.
-    allowed = ("simulator.views", "simulator.trace", "simulator.fates", "simulator.scenario.units")
+    # ... and the scenario's unit helpers, to write durations as the file does, and the
+    # lazy import of the package's names.
+    allowed = ("simulator.views", "simulator.trace", "simulator.fates", "simulator.scenario.units",
+               "simulator.lazy")
     assert all(n.startswith(allowed) for n in ours)
 
 

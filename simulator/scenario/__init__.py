@@ -26,8 +26,9 @@ that only parses a duration (`units`) or catches a `ScenarioError`
 (`errors`) does not build the pydantic models.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from simulator.lazy import lazy_names
 
 if TYPE_CHECKING:
     from simulator.scenario.errors import Problem, ScenarioError
@@ -112,11 +113,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A model or helper of this package, imported from its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'simulator.scenario' has no attribute {name!r}")
-    value = getattr(import_module(f"simulator.scenario.{home}"), name)
-    globals()[name] = value  # found here from now on
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)

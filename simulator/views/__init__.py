@@ -23,8 +23,9 @@ loads only the views it shows (a run without `--view sequence` never
 builds the sequence view's machinery).
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from simulator.lazy import lazy_names
 
 if TYPE_CHECKING:
     from simulator.views.dialogue import DialogueView, LivePrinter, RecordFilter, format_record
@@ -83,11 +84,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A view (or helper) of this package, imported from its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'simulator.views' has no attribute {name!r}")
-    value = getattr(import_module(f"simulator.views.{home}"), name)
-    globals()[name] = value  # found here from now on
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
