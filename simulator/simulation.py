@@ -324,6 +324,7 @@ class Simulation:
         """A sequence diagram of the run so far, one lifeline per host (same filters)."""
         from simulator.views import SequenceView
 
+        self._needs_lines("a sequence diagram")
         return SequenceView(self.trace, **filters)
 
     def follow(self, message_id: str | None = None) -> FollowView:
@@ -351,7 +352,14 @@ class Simulation:
         """What the scenario's eavesdropper `name` saw (of the kept trace)."""
         from simulator.views.eavesdrop import EavesdropView
 
+        self._needs_lines("an eavesdropper")
         return EavesdropView(self.trace, name)
+
+    def _needs_lines(self, what: str) -> None:
+        """ValueError at session fidelity: its trace holds no protocol lines to show."""
+        if self.world.fidelity is Fidelity.SESSION:
+            raise ValueError(f"{what} shows the protocol lines, and a session-fidelity run "
+                             "records none: load it with fidelity='dialogue'")
 
     def summary(self) -> SummaryView:
         """One row per message and recipient with its fate so far."""
@@ -362,7 +370,8 @@ class Simulation:
     def __repr__(self) -> str:
         state = "finished" if self._finished else "started" if self._started else "not started"
         clock = "" if math.isnan(self.now) else f" at {self.now:g}s"
-        return f"<Simulation {self.world.name!r} seed={self.seed} {state}{clock}>"
+        fidelity = " session fidelity" if self.world.fidelity is Fidelity.SESSION else ""
+        return f"<Simulation {self.world.name!r} seed={self.seed}{fidelity} {state}{clock}>"
 
 
 def run(

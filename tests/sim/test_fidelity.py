@@ -241,3 +241,12 @@ def test_what_needs_the_lines_is_refused_at_session_fidelity(
     err = capsys.readouterr().err
     assert "session-fidelity run records none: use --fidelity dialogue" in err
     assert extra[0] in err
+
+
+def test_the_views_of_lines_refuse_a_session_run_from_python() -> None:
+    session = Simulation.load("eavesdropper", fidelity="session")
+    session.run()
+    for view in (session.sequence, lambda: session.eavesdrop("cafe-wifi")):
+        with pytest.raises(ValueError, match="records none: load it with fidelity='dialogue'"):
+            view()
+    assert "session fidelity" in repr(session)
