@@ -109,8 +109,11 @@ def _check_run(scenario: Scenario, args: argparse.Namespace, shown: list[str]) -
         raise UsageError(f"mailsim: the scenario has no eavesdropper {name!r} "
                          f"(its eavesdroppers: {known})")
     wanted = ["--view sequence"] * ("sequence" in shown) + ["--eavesdropper"] * (name is not None)
+    wanted += ["--session"] * (args.session is not None) + [
+        f"--protocol {protocol}" for protocol in args.protocol or () if protocol != "mail"]
     if args.fidelity == "session" and wanted:
-        raise UsageError(f"mailsim: {' and '.join(wanted)} need the protocol lines, and a "
+        verb = "needs" if len(wanted) == 1 else "need"  # "--view sequence needs", "... need"
+        raise UsageError(f"mailsim: {' and '.join(wanted)} {verb} the protocol lines, and a "
                          "session-fidelity run records none: use --fidelity dialogue")
 
 
@@ -330,16 +333,13 @@ def explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- helpers ------------------------------------------------------------------
-
-
 @contextmanager
 def _loading() -> Iterator[None]:
     """Import a command's simulation machinery with the cycle collector paused, then freeze it.
 
-    Its tens of thousands of modules, classes and functions live as long as
-    the process: collecting while they load finds no garbage and costs about
-    a tenth of a short run; frozen, later collections skip them.
+    Its objects (modules, classes, functions) live as long as the process:
+    collecting while they load finds no garbage and costs about a tenth of
+    a short run; frozen, later collections skip them.
     """
     if "simulator.simulation" in sys.modules or not gc.isenabled():
         yield

@@ -14,7 +14,8 @@ day, a sweep over seeds.
 
 One shortcut makes idle mail clients nearly free: a POP3 check that would
 start from the mailbox exactly as the last check that found nothing did
-is not played, and the client sleeps until the mailbox changes.  Mail
+is not played, and the client sleeps until the mailbox or the network
+changes.  Mail
 that lands while a skipped check's login is still to come is fetched by
 that very check, caught up (`agents.catchup`), so downloads too come at
 the instants dialogue fidelity gives them.

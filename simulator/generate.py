@@ -124,7 +124,7 @@ def _fits(hosts: dict[str, Any], domains: int, users_per_domain: int) -> None:
     if len(hosts) <= MAX_HOSTS:
         return
     pcs = (MAX_HOSTS - 1) // domains - 2  # the backbone; a mail server and a router each
-    share = -(-users_per_domain // pcs) if pcs > 0 else users_per_domain
+    share = -(-users_per_domain // pcs)  # pcs >= 1: at most 250 domains
     raise ValueError(f"the world has {len(hosts):,} hosts, more than the {MAX_HOSTS:,} a "
                      f"scenario may have; {share} users to a PC (--users-per-host {share}) "
                      "would fit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -165,6 +166,9 @@ class SimContext:
     #: The mailbox servers by host name (an MDA enters itself), for the
     #: session-fidelity shortcut that skips a check which cannot find anything.
     mailstores: dict[str, Mda] = field(default_factory=dict)
+    #: How many POP3 clients read each mailbox, by (MDA host, address): a mailbox two
+    #: of them share has its POP3 lock contended, so their checks are all played.
+    pop3_readers: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: The hosts' disks, where mail clients keep what they download (`LocalFolder`).
     disk: Spool = field(default_factory=Spool)
     agenda: Agenda = field(default_factory=Agenda)

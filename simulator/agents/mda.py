@@ -30,6 +30,7 @@ from typing import Any
 
 import simpy
 
+from simulator.agents.catchup import resume_at
 from simulator.agents.context import SimContext
 from simulator.agents.imapd import ImapService
 from simulator.agents.lmtpd import LmtpSession
@@ -122,7 +123,8 @@ class Mda:
         serve(ctx, f"lmtp {config.hostname}:{LMTP_PORT}", lmtp,
               lambda endpoint: LmtpSession(self, endpoint).run())
         pop3 = ctx.network.listen(config.hostname, POP3_PORT, "pop3")
-        serve(ctx, f"pop3d {config.hostname}:{POP3_PORT}", pop3,
+        self._pop3d = f"pop3d {config.hostname}:{POP3_PORT}"  # the processes' name
+        serve(ctx, self._pop3d, pop3,
               lambda endpoint: Pop3Session(self, endpoint).run())
         if tls is not None and tls.implicit:  # RFC 8314 §3.2: POP3 over TLS
             pop3s = ctx.network.listen(config.hostname, POP3S_PORT, "pop3")
@@ -136,8 +138,12 @@ class Mda:
         return self.mailboxes.get(self.aliases.get(key, key))
 
     def pop3_session(self, endpoint: Endpoint) -> Pop3Session:
-        """A POP3 session on `endpoint`, not yet started (a check caught up, `agents.catchup`)."""
+        """A POP3 session on `endpoint` (port 110), not yet started (`agents.catchup`)."""
         return Pop3Session(self, endpoint)
+
+    def resume_pop3(self, session: Pop3Session, at: float, handed: object) -> None:
+        """Play `session` from `at` on: its opening was played, the machine handed `handed`."""
+        self.ctx.start(f"{self._pop3d} session", resume_at(self.ctx.env, at, session.run(handed)))
 
     def next_change(self, mailbox: Mailbox) -> simpy.Event:
         """An event that fires at the next change to `mailbox`, by anyone."""

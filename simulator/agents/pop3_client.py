@@ -10,7 +10,9 @@ device of the user will ever see: the lesson of POP3 next to IMAP.
 At session fidelity a check whose last run found nothing, when neither
 the mailbox nor the network has changed since it began, would go the
 same way again: it is not played, and the client sleeps until the mailbox
-changes (an ISP's day is mostly such checks).  Mail that lands while the
+or the network changes (an ISP's day is mostly such checks).  A client
+that shares its mailbox with another POP3 client plays every check: the
+two contend for the mailbox's lock.  Mail that lands while the
 login of a skipped check is still to come is fetched by that check,
 caught up (`agents.catchup`), as dialogue fidelity fetches it.
 """
@@ -22,7 +24,7 @@ from typing import Any
 
 import simpy
 
-from simulator.agents.catchup import play_opening, resume_at
+from simulator.agents.catchup import play_opening
 from simulator.agents.context import SimContext
 from simulator.agents.reading import Asleep, MailboxAccount, on_a_beat, record_fetched
 from simulator.agents.session import Patience, pump
@@ -30,6 +32,7 @@ from simulator.fidelity import Fidelity
 from simulator.mailstore import LocalFolder, Mailbox
 from simulator.net.connection import ConnectError
 from simulator.profiles import Access, mailbox_port
+from simulator.protocols.addresses import mailbox_key
 from simulator.protocols.pop3 import (
     POP3_PORT,
     LoginFailed,
@@ -62,6 +65,8 @@ class Pop3Reader:
         # session fidelity: what the last check that found nothing started from
         self._quiet_from: tuple[object, ...] | None = None
         self._eventful = self._closed_ok = False  # what the check under way has seen
+        self._reading = (account.mailbox_host, mailbox_key(account.address))
+        ctx.pop3_readers[self._reading] += 1
         # The simulator's POP3 client has always first checked one period in;
         # every bundled scenario's trace and lesson counts on it.
         ctx.start(f"{account.client} {account.address}: check mail",
@@ -78,8 +83,10 @@ class Pop3Reader:
         mailbox = self._watched_mailbox()
         start = None if mailbox is None else self._starting_point(mailbox)
         if mailbox is not None and start == self._quiet_from:
-            store = self.ctx.mailstores[self.account.mailbox_host]
-            return Asleep(store.next_change(mailbox), self._catch_up)
+            store, env = self.ctx.mailstores[self.account.mailbox_host], self.ctx.env
+            change = simpy.AnyOf(env, [store.next_change(mailbox),
+                                       self.ctx.network.next_route_change()])
+            return Asleep(change, self._catch_up)
         self._eventful = self._closed_ok = False
         yield from self._session()
         self._quiet_from = start if not self._eventful else self._quiet_now(mailbox)
@@ -108,11 +115,8 @@ class Pop3Reader:
         opening = play_opening(network, conn, skipped_at, client, session.server)
         if opening is None or opening.first_event_at <= self.ctx.env.now:
             return  # it read the mailbox before the change: it found nothing, as skipped
-        conn.client._last_arrival, conn.server._last_arrival = (opening.client_last,
-                                                               opening.server_last)
-        self.ctx.start(f"pop3d {host}:{POP3_PORT} session",
-                       resume_at(self.ctx.env, opening.first_event_at,
-                                 session.run(handed=opening.event)))
+        conn.landed(opening.client_last, opening.server_last)
+        self.ctx.mailstores[host].resume_pop3(session, opening.first_event_at, opening.event)
         self._eventful = self._closed_ok = False
         yield from pump(conn.client, client, self._on_event,
                         Patience(POP3_CLIENT_TIMEOUT, client.timed_out))
@@ -125,6 +129,8 @@ class Pop3Reader:
             return None
         if self.account.security is not ConnectionSecurity.NONE:
             return None  # a TLS opening is not played on a virtual clock: play every check
+        if self.ctx.pop3_readers[self._reading] > 1:
+            return None  # another POP3 client contends for the lock: play every check
         store = self.ctx.mailstores.get(self.account.mailbox_host)
         return store.mailbox_of(self.account.address) if store is not None else None
 

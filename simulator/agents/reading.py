@@ -53,8 +53,8 @@ def record_fetched(
 class Asleep:
     """What a check hands back when no check could go differently before `until` fires.
 
-    `woken(beat)` runs once it has: `beat` is the last beat at or before
-    that instant, whose check was skipped (`agents.catchup`).
+    `woken(beat)` runs once it has: `beat` is the last beat before that
+    instant, whose check was skipped (`agents.catchup`).
     """
 
     until: simpy.Event

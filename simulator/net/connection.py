@@ -146,6 +146,10 @@ class Connection:
     client: Endpoint = field(init=False)
     server: Endpoint = field(init=False)
 
+    def landed(self, client_last: float, server_last: float) -> None:
+        """When the last bytes each side sent land: for an opening played elsewhere."""
+        self.client._last_arrival, self.server._last_arrival = client_last, server_last
+
 
 class Network:
     """The simulated Internet: topology, DNS, listening ports, connections."""
@@ -166,6 +170,19 @@ class Network:
         self.courier = Courier(env)
         #: Session fidelity: bytes go by `Courier.fly`, one event a flight.
         self.by_flight = by_flight
+        self._route_watchers: list[simpy.Event] = []
+        topology.on_change.append(self._routes_changed)
+
+    def next_route_change(self) -> simpy.Event:
+        """An event that fires at the next change to the topology (a link down or up...)."""
+        watcher = simpy.Event(self.env)
+        self._route_watchers.append(watcher)
+        return watcher
+
+    def _routes_changed(self) -> None:
+        watchers, self._route_watchers = self._route_watchers, []
+        for watcher in watchers:
+            watcher.succeed()
 
     def send_after(self, inbox: Inbox, item: bytes | Endpoint, delay: float) -> None:
         """Put `item` (bytes, or a new connection's server end) into `inbox` after `delay`."""
@@ -238,10 +255,11 @@ class Network:
         return conn.client
 
     def opened(self, client: str, server: str, port: int) -> Connection:
-        """A connection whose opening was played on a virtual clock (`agents.catchup`).
+        """A connection whose opening is played on a virtual clock (`agents.catchup`).
 
         Nothing is recorded: only a session-fidelity run does this, and its
-        trace has no `tcp` records.  The server's listener on `port` must exist.
+        trace has no `tcp` records.  The server's listener on `port` must
+        exist.  `Connection.landed` then says when the opening's bytes land.
         """
         return self._open(client, server, self._listeners[(server, port)])
 

@@ -12,6 +12,7 @@ down or up (`set_link_up`), or a link's latency or bandwidth changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from itertools import count, pairwise
@@ -67,6 +68,8 @@ class Topology:
         self._routes: dict[tuple[str, str], Route | None] = {}
         #: Counts the changes to the topology: equal generations, equal routes.
         self.generation = 0
+        #: Called at every change (the network wakes who waits for one).
+        self.on_change: list[Callable[[], None]] = []
 
     def add_host(self, host: Host) -> None:
         """Add a host."""
@@ -93,6 +96,8 @@ class Topology:
         """Drop every route found so far; the next transfer looks again."""
         self._routes.clear()
         self.generation += 1
+        for listener in self.on_change:
+            listener()
 
     def route(self, source: str, target: str) -> list[Link] | None:
         """The links from `source` to `target` over working links, or None."""

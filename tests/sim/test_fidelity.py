@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import simpy
+import yaml
 
 from simulator import catalog
 from simulator.agents import catchup, mda, pop3_client
@@ -27,6 +29,7 @@ from simulator.agents.reading import Asleep, on_a_beat
 from simulator.fidelity import WIRE_KINDS, Fidelity
 from simulator.generate import generate_world, scenario_of
 from simulator.protocols.pop3 import CredentialsReceived
+from simulator.scenario import load_scenario, validate_scenario
 from simulator.scenario.models import Scenario
 from simulator.simulation import Simulation
 from simulator.trace import Kind, TraceRecord
@@ -72,6 +75,56 @@ def test_generated_worlds_have_the_same_fates_at_the_same_instants(
     world = generate_world(3, 6, 150, hours=0.5, check_every=check_every, seed=seed,
                            users_per_host=users_per_host)
     assert_agree(scenario_of(world))
+
+
+TWO_POP3_DEVICES = """
+name: two POP3 devices on one mailbox
+seed: 1
+duration: 8m
+hosts:
+  backbone: {address: 203.0.113.1}
+  mail.example.org:
+    {address: 198.51.100.25, roles: [mta, mda], links: [{to: backbone, latency: 5ms}]}
+  pc1: {address: 192.0.2.10, roles: [mua], links: [{to: backbone, latency: 10ms}]}
+  pc2: {address: 192.0.2.11, roles: [mua], links: [{to: backbone, latency: 10ms}]}
+  pc3: {address: 192.0.2.12, roles: [mua], links: [{to: backbone, latency: 10ms}]}
+dns: {example.org: [{type: MX, preference: 10, exchange: mail.example.org}]}
+domains:
+  example.org:
+    mta: mail.example.org
+    mda: mail.example.org
+    users:
+      bob: {password: b, devices: [{host: pc1, check_every: 1m}, {host: pc2, check_every: 1m}]}
+      alice: {password: a, mua: pc3, check_every: 1m}
+traffic:
+  - {at: 10s, from: alice@example.org, to: [bob@example.org], subject: one, body: "1"}
+  - {at: 70s, from: alice@example.org, to: [bob@example.org], subject: two, body: "2"}
+"""
+
+
+def test_two_pop3_clients_of_one_mailbox_contend_for_its_lock_alike(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_POP3_DEVICES, encoding="utf-8")
+    scenario = load_scenario(path)
+    assert_agree(scenario)
+    session = played(scenario, "session")
+    assert any("[IN-USE]" in record.text for record in session.trace)
+
+
+def test_a_link_going_down_wakes_sleeping_clients() -> None:
+    raw = yaml.safe_load(catalog.resolve("01-first-email").read_text(encoding="utf-8"))
+    raw.pop("lesson")
+    raw["duration"] = "20m"
+    scenario = validate_scenario(raw, source="<test>")
+    seen = []
+    for fidelity in ("dialogue", "session"):
+        simulation = Simulation(scenario, fidelity=fidelity)
+        simulation.run(until=600)
+        simulation.world.topology.set_link_up("alice-pc", "isp-a", False)
+        simulation.run()
+        seen.append(happenings(simulation))
+    assert seen[0] == seen[1]
+    assert any("cannot reach the incoming server" in happening[4] for happening in seen[1])
 
 
 def test_a_session_trace_leaves_the_wire_out_and_says_so() -> None:
@@ -231,7 +284,8 @@ def test_mailsim_run_at_session_fidelity_tells_the_mail_and_says_so(
     assert "EHLO" not in out
 
 
-@pytest.mark.parametrize("extra", [["--view", "sequence"], ["--eavesdropper", "cafe-wifi"]])
+@pytest.mark.parametrize("extra", [["--view", "sequence"], ["--eavesdropper", "cafe-wifi"],
+                                   ["--protocol", "smtp"], ["--session", "s1"]])
 def test_what_needs_the_lines_is_refused_at_session_fidelity(
     extra: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -240,7 +294,7 @@ def test_what_needs_the_lines_is_refused_at_session_fidelity(
     assert main(["run", "eavesdropper", "--fidelity", "session", *extra]) == 2
     err = capsys.readouterr().err
     assert "session-fidelity run records none: use --fidelity dialogue" in err
-    assert extra[0] in err
+    assert extra[0] in err and "needs the protocol lines" in err
 
 
 def test_the_views_of_lines_refuse_a_session_run_from_python() -> None:
