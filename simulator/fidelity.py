@@ -15,10 +15,10 @@ day, a sweep over seeds.
 One shortcut makes idle mail clients nearly free: a POP3 check that would
 start from the mailbox exactly as the last check that found nothing did
 is not played, and the client sleeps until the mailbox or the network
-changes.  Mail
-that lands while a skipped check's login is still to come is fetched by
-that very check, caught up (`agents.catchup`), so downloads too come at
-the instants dialogue fidelity gives them.
+changes.  Mail that lands while a skipped check's login is still to come
+is fetched by that very check, caught up (`agents.catchup`), so downloads
+too come at the instants dialogue fidelity gives them.  Clients that
+share a mailbox's POP3 lock, or use TLS, play every check.
 """
 
 from __future__ import annotations
