@@ -9,8 +9,8 @@ instants; but the bytes of a session go from one machine to the other as
 one event per flight, not through the network's queues, and the trace
 keeps only what happens to the mail -- composed, queued, relayed,
 deferred, delivered, bounced, fetched, and the notes that explain them --
-not the wire (`WIRE_KINDS`).  It is the level for big worlds: an ISP's
-day, a sweep over seeds.
+not the wire, nor the eavesdroppers on it (`WIRE_KINDS`).  It is the
+level for big worlds: an ISP's day, a sweep over seeds.
 
 One shortcut makes idle mail clients nearly free: a POP3 check that would
 start from the mailbox exactly as the last check that found nothing did
@@ -35,10 +35,11 @@ class Fidelity(StrEnum):
     SESSION = "session"
 
 
-#: What a `session`-fidelity trace leaves out: the network and the lines on it.
+#: What a `session`-fidelity trace leaves out: the network, the lines on it, and
+#: the eavesdroppers who would listen to them.
 WIRE_KINDS = frozenset({
     Kind.LINE, Kind.TCP_CONNECT, Kind.TCP_REFUSED, Kind.TCP_CLOSE, Kind.TLS_HANDSHAKE,
-    Kind.DNS_QUERY, Kind.DNS_ANSWER,
+    Kind.DNS_QUERY, Kind.DNS_ANSWER, Kind.TAP,
 })
 
 

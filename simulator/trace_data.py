@@ -92,7 +92,7 @@ class SimStart(Payload):
     duration: float  # simulated seconds
     hosts: tuple[str, ...]  # every host name, sorted
     schema: int  # simulator.trace.SCHEMA_VERSION
-    #: "dialogue", or "session": no line, tcp, tls or dns records (`simulator.fidelity`)
+    #: "dialogue", or "session": no line, tcp, tls, dns or tap records (`simulator.fidelity`)
     fidelity: str = "dialogue"
 
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({"fidelity"})
