@@ -86,36 +86,43 @@ def format_record(record: TraceRecord) -> Text:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """Widths of the left columns; `host_width` 0 means hosts are hidden."""
+    """Widths of the left columns; `host_width` 0 means hosts are hidden.
+
+    Without `peers` (a session-fidelity trace: no line goes from one host
+    to another) one host column takes the room of two and the arrow.
+    """
 
     clock_width: int
     host_width: int
+    peers: bool = True
 
     @property
     def prefix_width(self) -> int:
         """Cells before the text column."""
-        hosts = 2 * self.host_width + len(ARROW) + 1 if self.host_width else 0
-        return self.clock_width + 1 + hosts + TAG_WIDTH + 1
+        ends = 2 * self.host_width + len(ARROW) if self.peers else self.host_width
+        return self.clock_width + 1 + (ends + 1 if self.host_width else 0) + TAG_WIDTH + 1
 
 
-def host_column(max_width: int, clock_width: int, longest_host: int) -> int:
+def host_column(max_width: int, clock_width: int, longest_host: int, peers: bool = True) -> int:
     """Cells for each host name beside a clock: enough to leave the text
     `PREFERRED_TEXT_WIDTH`, or at least `MIN_TEXT_WIDTH`; 0 hides the hosts.
+    `peers`: two host columns (host and peer) share the room, else one.
 
     The eavesdropper's table sizes its host names with it too, so one host
     reads the same in both at one console width (`abbreviate_host`).
     """
-    fixed = clock_width + 1 + len(ARROW) + 1 + TAG_WIDTH + 1
+    fixed = clock_width + 1 + (len(ARROW) if peers else 0) + 1 + TAG_WIDTH + 1
+    columns = 2 if peers else 1
     widest = min(longest_host, HOST_CAP)
-    host_width = min(widest, (max_width - fixed - PREFERRED_TEXT_WIDTH) // 2)
+    host_width = min(widest, (max_width - fixed - PREFERRED_TEXT_WIDTH) // columns)
     if host_width < min(SHORT_HOST, widest):
-        host_width = min(widest, (max_width - fixed - MIN_TEXT_WIDTH) // 2)
+        host_width = min(widest, (max_width - fixed - MIN_TEXT_WIDTH) // columns)
     return host_width if host_width >= min(MIN_HOST_WIDTH, longest_host) else 0
 
 
-def _layout(max_width: int, clock_width: int, longest_host: int) -> _Layout:
+def _layout(max_width: int, clock_width: int, longest_host: int, peers: bool) -> _Layout:
     """The left columns of a dialogue at `max_width` cells."""
-    return _Layout(clock_width, host_column(max_width, clock_width, longest_host))
+    return _Layout(clock_width, host_column(max_width, clock_width, longest_host, peers), peers)
 
 
 def _prefix(record: TraceRecord, layout: _Layout) -> Text:
@@ -126,10 +133,10 @@ def _prefix(record: TraceRecord, layout: _Layout) -> Text:
         width = layout.host_width
         host, peer = record_ends(record)
         prefix.append(set_cell_size(abbreviate_host(host, width), width), _HOST_STYLE)
-        if peer:
+        if peer and layout.peers:
             prefix.append(ARROW, _ARROW_STYLE)
             prefix.append(set_cell_size(abbreviate_host(peer, width), width), _HOST_STYLE)
-        else:
+        elif layout.peers:
             prefix.append(" " * (len(ARROW) + width))
         prefix.append(" ")
     prefix.append(set_cell_size(record_tag(record), TAG_WIDTH), _TAG_STYLE)
@@ -172,16 +179,18 @@ class _RecordBlock:
         longest_host: int,
         highlights: Highlights,
         notes: Callable[[TraceRecord], str | None] | None = None,
+        peers: bool = True,
     ):
         self.items = items
         self.clock_width = clock_width
         self.longest_host = longest_host
         self.highlights = highlights
         self.notes = notes
+        self.peers = peers
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        layout = _layout(width, self.clock_width, self.longest_host)
+        layout = _layout(width, self.clock_width, self.longest_host, self.peers)
         for item in self.items:
             for line in self._lines(console, item, layout, width):
                 yield from line.render(console)
@@ -227,16 +236,19 @@ class DialogueView(JupyterMixin):
     ) -> None:
         self.highlights = Highlights.of(highlights)
         wanted = RecordFilter.of(protocols, session, message, host)
+        records = list(records)
         self.records: list[TraceRecord] = transcript_of(
             records, wanted, full=full, highlights=self.highlights
         )
+        self.peers = not _session_fidelity(records[:1])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         last = max((record.time for record in self.records), default=0.0)
         hosts = [name for record in self.records for name in (record.host, record.peer) if name]
         longest = max(map(cell_len, hosts), default=0)
         items = SessionMarkers().mark(self.records)
-        yield _RecordBlock(items, len(format_clock(last)), longest, self.highlights)
+        yield _RecordBlock(items, len(format_clock(last)), longest, self.highlights,
+                           peers=self.peers)
 
 
 class Explains(Protocol):
@@ -294,6 +306,7 @@ class LivePrinter:
         self._notes: dict[int, str] = {}
         self._clock_width = len(format_clock(0.0))
         self._longest_host = HOST_CAP
+        self._peers = True  # see `_Layout`
 
     def __call__(self, record: TraceRecord) -> None:
         """Take one record; print what the transcript says is ready."""
@@ -315,6 +328,7 @@ class LivePrinter:
         self._paced = record.time
         start = record.payload_as(SimStart)
         self._widen_clock(record.time + start.duration)
+        self._peers = not _session_fidelity([record])
         if start.hosts:
             names = [record.host, *start.hosts]
             self._longest_host = max(cell_len(name) for name in names)
@@ -327,6 +341,7 @@ class LivePrinter:
             items = self._markers.mark(instant)
             self.console.print(_RecordBlock(
                 items, self._clock_width, self._longest_host, self.highlights, self._note,
+                self._peers,
             ))
         last = max(record.seq for record in records)
         self._notes = {seq: words for seq, words in self._notes.items() if seq > last}
@@ -358,3 +373,9 @@ class LivePrinter:
 
     def _widen_clock(self, seconds: float) -> None:
         self._clock_width = max(self._clock_width, len(format_clock(seconds)))
+
+
+def _session_fidelity(first: list[TraceRecord]) -> bool:
+    """Whether a trace beginning with `first` is a session-fidelity one (no lines, no peers)."""
+    return bool(first) and first[0].kind is Kind.SIM_START and (
+        first[0].payload_as(SimStart).fidelity == "session")

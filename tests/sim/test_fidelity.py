@@ -272,12 +272,16 @@ def test_records_seen_by_a_sink_are_the_records_kept() -> None:
 
 
 def test_mailsim_run_at_session_fidelity_tells_the_mail_and_says_so(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from simulator.cli import main
 
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(["run", "01-first-email", "--fidelity", "session"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
+    printed = capsys.readouterr().out
+    # no peers to show: one host column, wide enough for whole names at 80 columns
+    assert "+00:10.154 mail.example.org MAIL F6B646BF40: queued" in printed
+    out = " ".join(printed.split())
     assert "session fidelity: what happens to the mail, not the protocol lines" in out
     assert "downloaded" in out and "1 delivered · 0 bounced · 0 queued" in out
     assert "What to look for" not in out  # the lesson points at lines it would not see
