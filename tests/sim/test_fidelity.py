@@ -11,6 +11,7 @@ that mail lands as skipped checks log in (`agents.catchup`).
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Generator
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 import simpy
 import yaml
+from rich.console import Console
 
 from simulator import catalog
 from simulator.agents import catchup, mda, pop3_client
@@ -308,3 +310,6 @@ def test_the_views_of_lines_refuse_a_session_run_from_python() -> None:
         with pytest.raises(ValueError, match="records none: load it with fidelity='dialogue'"):
             view()
     assert "session fidelity" in repr(session)
+    console = Console(width=80, file=io.StringIO())
+    console.print(session.dialogue())  # what happens to the mail, whole host names
+    assert "mail.example.org MAIL" in console.file.getvalue()  # type: ignore[attr-defined]
