@@ -312,4 +312,4 @@ def test_the_views_of_lines_refuse_a_session_run_from_python() -> None:
     assert "session fidelity" in repr(session)
     console = Console(width=80, file=io.StringIO())
     console.print(session.dialogue())  # what happens to the mail, whole host names
-    assert "mail.example.org MAIL" in console.file.getvalue()  # type: ignore[attr-defined]
+    assert "mail.example.net     MAIL" in console.file.getvalue()  # type: ignore[attr-defined]
