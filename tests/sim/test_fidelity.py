@@ -306,6 +306,7 @@ def test_what_needs_the_lines_is_refused_at_session_fidelity(
 def test_the_views_of_lines_refuse_a_session_run_from_python() -> None:
     session = Simulation.load("eavesdropper", fidelity="session")
     session.run()
+    assert not session.trace.select(Kind.TAP)  # nobody to listen to: no lines
     for view in (session.sequence, lambda: session.eavesdrop("cafe-wifi")):
         with pytest.raises(ValueError, match="records none: load it with fidelity='dialogue'"):
             view()
